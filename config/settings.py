@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = Field(default=15, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
 
+    # argon2id cost (argon2-cffi defaults = RFC 9106 low-memory profile); tests lower them for speed.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+
     # Bodies larger than this are refused before parsing (hostile-input guard).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 

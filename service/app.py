@@ -1,0 +1,78 @@
+"""The FastAPI application: routers, error handlers, limits, and the deny-by-default route check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+import service.models  # noqa: F401  (registers every table)
+from config.settings import Settings, get_settings
+from service.auth.passwords import Passwords
+from service.auth.router import router as auth_router
+from service.chairs.router import router as chairs_router
+from service.clinics.router import router as clinics_router
+from service.core import handlers
+from service.core.clock import Clock
+from service.core.db import make_engine
+from service.core.deps import public, route_roles
+from service.core.limits import BodyLimit
+from service.patients.router import router as patients_router
+from service.users.router import router as users_router
+from service.web.pages import LoginRequired
+from service.web.router import router as web_router
+
+ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router]
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the app. Nothing starts at import time; background work starts in the lifespan."""
+    settings = settings or get_settings()
+    app = FastAPI(title="tmsops", version="0.1.0", description="Operations and device sessions for TMS clinics")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.clock = clock or Clock()
+    app.state.passwords = Passwords(settings)
+
+    handlers.install(app)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(_: Request, __: LoginRequired) -> Response:
+        return RedirectResponse("/login?expired=1", status_code=303)
+
+    @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])
+    def health() -> dict[str, str]:
+        """Liveness: answers without touching the database."""
+        return {"status": "ok"}
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    assert_every_route_has_a_rule(app)
+    return app
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route, flattened through included routers (FastAPI keeps them nested)."""
+    found: list[APIRoute] = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        if isinstance(route, APIRoute):
+            found.append(route)
+    return found
+
+
+def assert_every_route_has_a_rule(app: FastAPI) -> None:
+    """Deny by default: refuse to build an app with a route that names no role rule."""
+    open_docs = {app.openapi_url, app.docs_url, app.redoc_url, "/docs/oauth2-redirect"}
+    missing = [
+        f"{sorted(r.methods)} {r.path}" for r in api_routes(app)
+        if r.path not in open_docs and route_roles(r.dependant) is None
+    ]
+    if missing:
+        raise RuntimeError(f"routes without a role rule: {', '.join(missing)}")

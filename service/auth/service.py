@@ -1,0 +1,110 @@
+"""Login, session validation (idle and absolute timeouts), logout, and login throttling."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from service.audit import service as audit
+from service.audit.service import Actor
+from service.auth.models import AuthSession, LoginAttempt
+from service.auth.passwords import Passwords
+from service.auth.principal import Principal
+from service.auth.tokens import new_token, token_digest
+from service.core.clock import as_utc
+from service.core.errors import TooManyRequests, Unauthorized
+from service.users.models import User
+
+# Touch last_seen_at at most this often: a write per request would double the write load for nothing.
+TOUCH_EVERY = timedelta(seconds=30)
+
+
+def check_throttle(session: Session, settings: Settings, username: str, now: datetime) -> None:
+    """Refuse a login while the account has too many recent failures (HIPAA 164.312(d))."""
+    window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
+    last_success = session.exec(
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded)
+    ).one()
+    since = max(window_start, as_utc(last_success)) if last_success else window_start
+    failures = session.exec(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.username == username, ~col(LoginAttempt.succeeded), LoginAttempt.at > since)
+        .order_by(col(LoginAttempt.at).desc())
+    ).all()
+    if len(failures) < settings.login_max_failures:
+        return
+    unlock_at = as_utc(failures[0]) + timedelta(minutes=settings.login_lockout_minutes)
+    if unlock_at > now:
+        wait = int((unlock_at - now).total_seconds()) + 1
+        raise TooManyRequests(
+            f"too many failed logins for '{username}' ({len(failures)} in "
+            f"{settings.login_failure_window_minutes} min); try again in {wait // 60 + 1} min",
+            retry_after_s=wait,
+        )
+
+
+def login(
+    session: Session, settings: Settings, passwords: Passwords, *,
+    username: str, password: str, kind: str, now: datetime, client: str | None,
+) -> tuple[str, User] | None:
+    """Check the password; on success open a session and return (token, user), else None.
+
+    The attempt and its audit row are written either way; the caller commits before refusing.
+    """
+    check_throttle(session, settings, username, now)
+    user = session.exec(select(User).where(User.username == username)).first()
+    ok = user is not None and user.active and passwords.verify(user.password_hash, password)
+    if user is None:
+        passwords.dummy_verify()
+    session.add(LoginAttempt(username=username, succeeded=ok, at=now, client=client))
+    actor = Actor(user.id if user else None, username, user.clinic_id if user else None, client=client)
+    if not ok or user is None:
+        audit.record(session, actor, at=now, action="login_failed", entity="user", entity_id=username)
+        return None
+    token = new_token()
+    session.add(AuthSession(
+        token_digest=token_digest(settings.secret_key, token), user_id=user.id or 0, kind=kind,
+        created_at=now, last_seen_at=now,
+    ))
+    audit.record(session, actor, at=now, action="login", entity="user", entity_id=user.id)
+    return token, user
+
+
+def authenticate(
+    session: Session, settings: Settings, token: str, *, now: datetime, via_cookie: bool, client: str | None,
+) -> Principal:
+    """The principal behind a token, or 401 if unknown, revoked, idle too long or too old."""
+    digest = token_digest(settings.secret_key, token)
+    row = session.exec(
+        select(AuthSession, User).join(User).where(AuthSession.token_digest == digest)  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        raise Unauthorized("not signed in: the token is unknown")
+    auth, user = row
+    if auth.revoked_at is not None:
+        raise Unauthorized("signed out: this session was ended")
+    if not user.active:
+        raise Unauthorized("this account is deactivated")
+    last_seen, created = as_utc(auth.last_seen_at), as_utc(auth.created_at)
+    if now - last_seen > timedelta(minutes=settings.session_idle_minutes):
+        raise Unauthorized(f"signed out after {settings.session_idle_minutes} min without activity")
+    if now - created > timedelta(hours=settings.session_absolute_hours):
+        raise Unauthorized(f"signed out: sessions last at most {settings.session_absolute_hours:g} h")
+    if now - last_seen >= TOUCH_EVERY:
+        auth.last_seen_at = now
+        session.add(auth)
+    return Principal(
+        user_id=user.id or 0, username=user.username, display_name=user.display_name, role=user.role,
+        clinic_id=user.clinic_id, session_id=auth.id or 0, via_cookie=via_cookie, client=client,
+    )
+
+
+def logout(session: Session, principal: Principal, now: datetime) -> None:
+    auth = session.get(AuthSession, principal.session_id)
+    if auth is not None and auth.revoked_at is None:
+        auth.revoked_at = now
+        session.add(auth)
+        audit.record(session, principal.actor, at=now, action="logout", entity="user", entity_id=principal.user_id)

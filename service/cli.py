@@ -1,0 +1,135 @@
+"""The `tmsops` command: serve, migrate, seed-demo, create-user, audit verify (and more per issue)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from config.settings import get_settings
+
+app = typer.Typer(help="tmsops: operations and device sessions for TMS clinics", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+audit_app = typer.Typer(help="The audit trail", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve the API and web pages (Ctrl-C stops cleanly)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = get_settings()
+    typer.echo(f"tmsops serving on http://{host}:{port} ({settings.environment}, {_db_label(settings.database_url)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    from service.core import migrate as migrations
+
+    settings = get_settings()
+    _ensure_sqlite_dir(settings.database_url)
+    migrations.upgrade(settings.database_url)
+    typer.echo(f"database is up to date ({_db_label(settings.database_url)})")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo clinic, chairs and accounts (passwords are printed once, when created)."""
+    from service.auth.passwords import Passwords
+    from service.core.clock import Clock
+    from service.core.db import make_engine, session_scope
+    from service.seed import DEMO_CLINIC
+    from service.seed import seed_demo as do_seed
+
+    settings = get_settings()
+    with session_scope(make_engine(settings.database_url)) as session:
+        result = do_seed(session, Passwords(settings), Clock().now())
+    typer.echo(f"demo clinic: {DEMO_CLINIC}")
+    if result.created_passwords:
+        typer.echo("demo accounts (passwords shown only now; write them down):")
+        for username, password in result.created_passwords.items():
+            typer.echo(f"  {username:<12} {password}")
+    else:
+        typer.echo("demo accounts already exist (their passwords were printed when they were created;"
+                   " delete var/ to start over)")
+
+
+@app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option(help="Login name")],
+    role: Annotated[str, typer.Option(help="technician | psychiatrist | admin | agent")],
+    clinic: Annotated[str, typer.Option(help="Clinic name (created if it does not exist)")],
+    display_name: Annotated[str | None, typer.Option(help="Printed name (defaults to the username)")] = None,
+) -> None:
+    """Create an account; the password is read from standard input."""
+    from pydantic import ValidationError
+
+    from service.audit.service import SYSTEM
+    from service.auth.passwords import Passwords
+    from service.clinics import service as clinics
+    from service.core.clock import Clock
+    from service.core.db import make_engine, session_scope
+    from service.core.errors import ServiceError
+    from service.users import service as users
+    from service.users.schemas import UserCreate
+
+    password = sys.stdin.readline().rstrip("\n")
+    settings = get_settings()
+    try:
+        data = UserCreate(username=username, display_name=display_name or username, role=role, password=password)  # type: ignore[arg-type]
+        now = Clock().now()
+        with session_scope(make_engine(settings.database_url)) as session:
+            home = clinics.get_or_create(session, SYSTEM, clinic, now)
+            user = users.create(session, SYSTEM, Passwords(settings), home.id or 0, data, now)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    except ServiceError as exc:
+        _fail(exc.message)
+    typer.echo(f"created {user.role} '{user.username}' (id {user.id}) in clinic '{clinic}'")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first bad row if anything was altered."""
+    from service.audit.verify import verify_chain
+    from service.core.db import make_engine
+
+    result = verify_chain(make_engine(get_settings().database_url))
+    if result.ok:
+        typer.echo(f"audit chain intact: {result.rows_checked} rows verified")
+        return
+    _fail(f"audit chain broken at row {result.first_bad_id}: {result.problem} "
+          f"({result.rows_checked} rows verified before it)")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _db_label(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    from pathlib import Path
+
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from service.core.db import NAMING_CONVENTION
+
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+from service.audit.models import AuditEvent, AuditHead  # noqa: E402
+from service.auth.models import AuthSession, LoginAttempt  # noqa: E402
+from service.chairs.models import Chair, Device  # noqa: E402
+from service.clinics.models import Clinic  # noqa: E402
+from service.patients.models import Patient  # noqa: E402
+from service.users.models import User  # noqa: E402
+
+metadata = SQLModel.metadata
+
+__all__ = ["AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Device", "LoginAttempt", "Patient", "User", "metadata"]

@@ -1,0 +1,50 @@
+"""Shared plumbing for server-rendered pages: templates, and sign-in that redirects instead of 401."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from service.auth.principal import Principal
+from service.core.deps import NowDep, SessionDep, SettingsDep, current_principal
+from service.core.errors import Forbidden, ServiceError, Unauthorized
+from service.users.models import Role
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class LoginRequired(ServiceError):
+    """Raised by page dependencies; the app answers with a redirect to /login."""
+
+    status_code = 303
+    code = "login_required"
+
+
+def page_roles(*roles: Role) -> Callable[..., Principal]:
+    """Like ``require_roles`` for pages: a missing or expired session redirects to the login page."""
+    allowed = frozenset(r.value for r in roles)
+
+    def _check(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Principal:
+        try:
+            principal = current_principal(request, session, settings, now)
+        except Unauthorized as exc:
+            raise LoginRequired(exc.message) from exc
+        if principal.role not in allowed:
+            raise Forbidden(f"role '{principal.role}' may not open this page")
+        return principal
+
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
+StaffPage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist, Role.admin))]
+
+
+def render(request: Request, name: str, me: Principal | None, settings: Any, **context: Any) -> Any:
+    """Render a template with the signed-in user and the idle timeout the page warns about."""
+    idle = settings.session_idle_minutes * 60 if me else 0
+    return templates.TemplateResponse(request, name, {"me": me, "idle_seconds": idle, **context})

@@ -1,0 +1,66 @@
+"""Sign-in pages (session cookie) and the home page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from service.auth import service as auth_service
+from service.clinics import repository as clinics
+from service.core.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
+from service.core.errors import TooManyRequests
+from service.web.pages import StaffPage, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", dependencies=[Depends(public())])
+def login_page(request: Request, settings: SettingsDep, expired: int = 0) -> Response:
+    """The sign-in form."""
+    notice = "You were signed out after a period of inactivity." if expired else None
+    return render(request, "login.html", None, settings, notice=notice)  # type: ignore[no-any-return]
+
+
+@router.post("/login", dependencies=[Depends(public())])
+def login_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, now: NowDep,
+    username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=256)],
+) -> Response:
+    """Check the password, set the session cookie, go home."""
+    try:
+        result = auth_service.login(
+            session, settings, request.app.state.passwords, username=username, password=password,
+            kind="cookie", now=now, client=client_of(request),
+        )
+    except TooManyRequests as exc:
+        return render(request, "login.html", None, settings, error=exc.message, username=username)  # type: ignore[no-any-return]
+    if result is None:
+        session.commit()
+        response = render(request, "login.html", None, settings, error="Wrong username or password.",
+                          username=username)
+        response.status_code = 401
+        return response  # type: ignore[no-any-return]
+    token, _user = result
+    redirect = RedirectResponse("/", status_code=303)
+    redirect.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict",
+        secure=settings.environment == "production", max_age=int(settings.session_absolute_hours * 3600),
+    )
+    return redirect
+
+
+@router.post("/logout")
+def logout_submit(me: StaffPage, session: SessionDep, now: NowDep) -> Response:
+    """End the session and drop the cookie."""
+    auth_service.logout(session, me, now)
+    redirect = RedirectResponse("/login", status_code=303)
+    redirect.delete_cookie(SESSION_COOKIE)
+    return redirect
+
+
+@router.get("/")
+def home(request: Request, me: StaffPage, session: SessionDep, settings: SettingsDep) -> Response:
+    """Landing page after sign-in."""
+    return render(request, "home.html", me, settings, clinic=clinics.get(session, me.clinic_id))  # type: ignore[no-any-return]
