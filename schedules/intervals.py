@@ -1,0 +1,101 @@
+"""Half-open time intervals and a bucketed index of busy intervals per resource.
+
+The index answers "is chair 3 free over [s, e)?" by scanning only the time buckets the query touches,
+so a clinic with a year of bookings costs the same per query as an empty one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schedules.resources import Booking
+
+ResourceKey = tuple[str, str]  # (kind, id): ("chair", "c1"), ("technician", "t2"), ...
+
+DEFAULT_BUCKET_SECONDS = 6 * 3600
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """True when half-open [a_start, a_end) and [b_start, b_end) share an instant (touching ends do not)."""
+    return a_start < b_end and b_start < a_end
+
+
+@dataclass(frozen=True)
+class Busy:
+    """One busy interval of a resource, in UTC epoch seconds, with an optional label (booking id)."""
+
+    start: float
+    end: float
+    label: str | None = None
+
+    @property
+    def start_at(self) -> datetime:
+        """The start as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.start, tz=UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        """The end as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.end, tz=UTC)
+
+
+class BusyIndex:
+    """Busy intervals per resource, bucketed by time; an overlay sees its parent's intervals plus its own."""
+
+    def __init__(self, bucket_seconds: int = DEFAULT_BUCKET_SECONDS, parent: BusyIndex | None = None) -> None:
+        self._width: int = parent._width if parent is not None else bucket_seconds
+        self._parent = parent
+        self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
+        self._count = 0
+
+    @classmethod
+    def from_bookings(cls, bookings: Iterable[Booking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
+        """An index holding every resource of every booking."""
+        index = cls(bucket_seconds)
+        for booking in bookings:
+            index.add_booking(booking)
+        return index
+
+    def overlay(self) -> BusyIndex:
+        """A child index for tentative additions; the parent is never changed through it."""
+        return BusyIndex(parent=self)
+
+    def __len__(self) -> int:
+        return self._count + (len(self._parent) if self._parent is not None else 0)
+
+    def add(self, key: ResourceKey, start: datetime, end: datetime, label: str | None = None) -> None:
+        """Mark a resource busy over [start, end)."""
+        busy = Busy(start.timestamp(), end.timestamp(), label)
+        if busy.end <= busy.start:
+            raise ValueError(f"empty or reversed interval for {key}: {start} .. {end}")
+        for bucket in self._bucket_range(busy.start, busy.end):
+            self._buckets[(key, bucket)].append(busy)
+        self._count += 1
+
+    def add_booking(self, booking: Booking) -> None:
+        """Mark every resource of a booking busy."""
+        for key in booking.resource_keys():
+            self.add(key, booking.start, booking.end, booking.booking_id)
+
+    def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
+        """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
+        return self._conflict(key, start.timestamp(), end.timestamp())
+
+    def is_free(self, key: ResourceKey, start: datetime, end: datetime) -> bool:
+        """True when nothing overlaps [start, end) on this resource."""
+        return self.conflict(key, start, end) is None
+
+    def _conflict(self, key: ResourceKey, start: float, end: float) -> Busy | None:
+        found = self._parent._conflict(key, start, end) if self._parent is not None else None
+        for bucket in self._bucket_range(start, end):
+            for busy in self._buckets.get((key, bucket), ()):
+                if busy.start < end and start < busy.end and (found is None or busy.end > found.end):
+                    found = busy
+        return found
+
+    def _bucket_range(self, start: float, end: float) -> range:
+        # end is exclusive, so an interval ending exactly on a bucket edge stays out of the next bucket
+        return range(int(start // self._width), int(-(-end // self._width)))

@@ -1,0 +1,95 @@
+"""Chairs, technicians and their shifts, and existing bookings, as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from types import MappingProxyType
+
+_NO_SHIFTS: Mapping[int, tuple[tuple[time, time], ...]] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Chair:
+    """A treatment chair and the stimulator standing at it; ``capabilities`` are protocol ids it can run."""
+
+    id: str
+    device_id: str
+    capabilities: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Technician:
+    """A technician's weekly shifts (weekday -> local (start, end) pieces) and dated days off."""
+
+    id: str
+    shifts: Mapping[int, tuple[tuple[time, time], ...]] = field(default_factory=lambda: _NO_SHIFTS)
+    days_off: frozenset[date] = frozenset()
+
+    def shifts_on(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The local shift pieces worked on this date (empty on a day off)."""
+        if day in self.days_off:
+            return ()
+        return self.shifts.get(day.weekday(), ())
+
+    def covers(self, day: date, start: time, end: time) -> bool:
+        """True when one shift piece on this day covers the local interval [start, end)."""
+        return any(s <= start and end <= e for s, e in self.shifts_on(day))
+
+
+def weekly_shifts(
+    start: time, end: time, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+) -> Mapping[int, tuple[tuple[time, time], ...]]:
+    """One shift piece on each of the given weekdays (0 = Monday)."""
+    return MappingProxyType({d: ((start, end),) for d in weekdays})
+
+
+@dataclass(frozen=True)
+class Booking:
+    """An existing booking: a UTC half-open interval holding a chair, a device, a technician and a patient."""
+
+    start: datetime
+    end: datetime
+    chair_id: str | None = None
+    device_id: str | None = None
+    technician_id: str | None = None
+    patient_id: str | None = None
+    booking_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("booking instants must be time-zone aware (UTC)")
+        if self.end <= self.start:
+            raise ValueError(f"booking ends before it starts: {self.start} .. {self.end}")
+
+    def resource_keys(self) -> tuple[tuple[str, str], ...]:
+        """The (kind, id) of every resource this booking holds."""
+        pairs = (
+            ("chair", self.chair_id),
+            ("device", self.device_id),
+            ("technician", self.technician_id),
+            ("patient", self.patient_id),
+        )
+        return tuple((kind, rid) for kind, rid in pairs if rid is not None)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a clinic can book: its chairs (with devices) and technicians."""
+
+    chairs: tuple[Chair, ...]
+    technicians: tuple[Technician, ...]
+
+    def chairs_for(self, protocol: str) -> tuple[Chair, ...]:
+        """Chairs whose device can run this protocol, in id order (deterministic)."""
+        return tuple(sorted((c for c in self.chairs if protocol in c.capabilities), key=lambda c: c.id))
+
+    def technicians_sorted(self) -> tuple[Technician, ...]:
+        """Technicians in id order (deterministic)."""
+        return tuple(sorted(self.technicians, key=lambda t: t.id))
+
+
+def bookings_of(bookings: Iterable[Booking], kind: str, resource_id: str) -> list[Booking]:
+    """The bookings that hold one resource."""
+    return [b for b in bookings if (kind, resource_id) in b.resource_keys()]

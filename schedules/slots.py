@@ -1,0 +1,258 @@
+"""Place one wanted session: gates (authorization, capability, calendar), then the earliest free slot.
+
+The search is greedy and deterministic (reliability.md B4: greedy is the instant answer for
+interactive single bookings). It prefers the course's previous start time, chair and technician so a
+course keeps one recurring slot where it can, and jumps past busy intervals instead of stepping.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from math import ceil
+from typing import TypeVar
+
+from schedules.calendar import ClinicCalendar
+from schedules.intervals import BusyIndex
+from schedules.plan import (
+    AUTHORIZATION_END,
+    AUTHORIZATION_START,
+    AUTHORIZATION_UNITS,
+    CALENDAR,
+    CAPABILITY,
+    DAILY_LIMIT,
+    INTERVAL,
+    PAST,
+    PATIENT_BUSY,
+    SLOTS_TAKEN,
+    TECHNICIAN_SHIFT,
+    WINDOW,
+    PlannedSession,
+    PlanRequest,
+    Unplaced,
+    reason,
+)
+from schedules.resources import Chair, Resources, Technician
+from schedules.rhythm import WantedSession
+
+_R = TypeVar("_R", Chair, Technician)
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """Why one candidate start failed, and the earliest start that could succeed."""
+
+    cause: str
+    retry_at: datetime
+
+
+class Placer:
+    """Places a course's sessions one by one into a busy index (its own overlay; the caller's is untouched)."""
+
+    def __init__(
+        self,
+        request: PlanRequest,
+        calendar: ClinicCalendar,
+        resources: Resources,
+        busy: BusyIndex,
+        today: date,
+        units_taken: int,
+    ) -> None:
+        self.request = request
+        self.calendar = calendar
+        self.busy = busy.overlay()
+        self.today = today
+        self.units_taken = units_taken
+        self.chairs = resources.chairs_for(request.protocol)
+        self.technicians = resources.technicians_sorted()
+        self.placed: list[PlannedSession] = []
+        self.slot = timedelta(minutes=request.slot_minutes)
+        self.step = timedelta(minutes=request.slot_step_minutes)
+
+    def hold(self, session: PlannedSession) -> None:
+        """Count an already planned session (kept from an earlier plan) as placed and busy."""
+        self._commit(session, counts_unit=session.day >= self.today)
+
+    def place(self, wanted: WantedSession) -> PlannedSession | Unplaced:
+        """Place one session, or say why it cannot be placed."""
+        reasons = self._gates(wanted)
+        bounds = self._bounds(wanted) if not reasons else None
+        if isinstance(bounds, list):
+            reasons = bounds
+        if reasons or bounds is None:
+            return Unplaced(wanted.index, wanted.phase_name, wanted.day, tuple(reasons))
+        found = self._search(wanted, *bounds)
+        if isinstance(found, PlannedSession):
+            self._commit(found, counts_unit=True)
+            return found
+        return Unplaced(wanted.index, wanted.phase_name, wanted.day, tuple(found))
+
+    def _commit(self, session: PlannedSession, counts_unit: bool) -> None:
+        rid = self.request.course_id
+        for key in (
+            ("chair", session.chair_id),
+            ("device", session.device_id),
+            ("technician", session.technician_id),
+            ("patient", self.request.patient_id),
+        ):
+            self.busy.add(key, session.start, session.end, f"{rid}#{session.index}")
+        self.placed.append(session)
+        self.units_taken += 1 if counts_unit else 0
+
+    def _gates(self, wanted: WantedSession) -> list[str]:
+        day, auth = wanted.day, self.request.authorization
+        if wanted.note is not None:
+            return [wanted.note]
+        reasons: list[str] = []
+        if day < self.today:
+            reasons.append(reason(PAST, f"wanted day {day} is before today ({self.today})"))
+        if auth is not None and day > auth.end:
+            reasons.append(reason(AUTHORIZATION_END, f"authorization window ended on {auth.end} (wanted {day})"))
+        if auth is not None and day < auth.start:
+            reasons.append(reason(AUTHORIZATION_START, f"authorization starts on {auth.start} (wanted {day})"))
+        if auth is not None and self.units_taken >= auth.units:
+            reasons.append(reason(AUTHORIZATION_UNITS, f"authorization units exhausted ({auth.units} units)"))
+        if not self.chairs:
+            reasons.append(reason(CAPABILITY, f"no chair has a device that can run protocol {self.request.protocol!r}"))
+        closed = self.calendar.closed_reason(day)
+        if closed is not None:
+            reasons.append(reason(CALENDAR, closed))
+        return reasons
+
+    def _bounds(self, wanted: WantedSession) -> tuple[datetime, datetime] | list[str]:
+        day = wanted.day
+        open_at, close_at = self.calendar.hours[day.weekday()]
+        window = self.request.window
+        lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
+        lo, hi = self.calendar.to_utc(day, lo_t), self.calendar.to_utc(day, hi_t)
+        if hi - lo < self.slot:
+            text = f"preferred window {window} and opening hours {open_at:%H:%M}-{close_at:%H:%M} on {day}"
+            return [reason(WINDOW, f"{text} leave less than the {self.request.slot_minutes}-min slot")]
+        same_day = [s.start for s in self.placed if s.day == day]
+        if len(same_day) >= wanted.per_day:
+            return [reason(DAILY_LIMIT, f"already {len(same_day)} session(s) on {day}; at most {wanted.per_day}")]
+        if same_day:
+            lo = max(lo, max(same_day) + timedelta(minutes=wanted.min_start_interval_minutes))
+            if lo + self.slot > hi:
+                gap = wanted.min_start_interval_minutes
+                return [
+                    reason(INTERVAL, f"no start {gap} min after the previous one fits before {hi_t:%H:%M} on {day}")
+                ]
+        return lo, hi
+
+    def _search(self, wanted: WantedSession, lo: datetime, hi: datetime) -> PlannedSession | list[str]:
+        misses: Counter[str] = Counter()
+        preferred = self._preferred_start(wanted.day, lo, hi)
+        if preferred is not None:
+            outcome = self._try(wanted, preferred)
+            if isinstance(outcome, PlannedSession):
+                return outcome
+        start = lo
+        while start + self.slot <= hi:
+            outcome = self._try(wanted, start)
+            if isinstance(outcome, PlannedSession):
+                return outcome
+            misses[outcome.cause] += 1
+            start = _align(max(outcome.retry_at, start + self.step), lo, self.step)
+        return self._explain(wanted.day, lo, hi, misses)
+
+    def _preferred_start(self, day: date, lo: datetime, hi: datetime) -> datetime | None:
+        """The first start time of the course's latest earlier day, on this day (one recurring slot)."""
+        before = [s for s in self.placed if s.day < day]
+        if not before or any(s.day == day for s in self.placed):
+            return None
+        latest = max(s.day for s in before)
+        first = min(s.start for s in before if s.day == latest)
+        start = self.calendar.to_utc(day, self.calendar.local_time(first))
+        return start if lo <= start and start + self.slot <= hi else None
+
+    def _try(self, wanted: WantedSession, start: datetime) -> PlannedSession | _Miss:
+        end = start + self.slot
+        clash = self.busy.conflict(("patient", self.request.patient_id), start, end)
+        if clash is not None:
+            return _Miss("patient", clash.end_at)
+        technician = self._technician(wanted.day, start, end)
+        if isinstance(technician, _Miss):
+            return technician
+        chair = self._chair(start, end)
+        if isinstance(chair, _Miss):
+            return chair
+        return PlannedSession(
+            wanted.index,
+            wanted.phase_index,
+            wanted.phase_name,
+            wanted.phase_kind,
+            wanted.day,
+            start,
+            end,
+            chair.id,
+            chair.device_id,
+            technician.id,
+        )
+
+    def _technician(self, day: date, start: datetime, end: datetime) -> Technician | _Miss:
+        local_start, local_end = self.calendar.local_time(start), self.calendar.local_time(end)
+        on_shift = [
+            t
+            for t in self._sticky(self.technicians, "technician_id")
+            if t.covers(day, local_start, _end_of(local_start, local_end))
+        ]
+        if not on_shift:
+            return _Miss("technician_shift", start + self.step)
+        retry = []
+        for technician in on_shift:
+            clash = self.busy.conflict(("technician", technician.id), start, end)
+            if clash is None:
+                return technician
+            retry.append(clash.end_at)
+        # another technician may come on shift before the busy ones are free: never jump past a step
+        whole = len(on_shift) == len(self.technicians)
+        return _Miss("technician_busy", min(retry) if whole else start + self.step)
+
+    def _chair(self, start: datetime, end: datetime) -> Chair | _Miss:
+        retry: list[datetime] = []
+        causes: set[str] = set()
+        for chair in self._sticky(self.chairs, "chair_id"):
+            clashes = [
+                (kind, self.busy.conflict((kind, rid), start, end))
+                for kind, rid in (("chair", chair.id), ("device", chair.device_id))
+            ]
+            busy = [(kind, c) for kind, c in clashes if c is not None]
+            if not busy:
+                return chair
+            causes.update(kind for kind, _ in busy)
+            retry.append(max(c.end_at for _, c in busy))
+        return _Miss("chair_busy" if "chair" in causes else "device_busy", min(retry))
+
+    def _sticky(self, items: tuple[_R, ...], attr: str) -> list[_R]:
+        if not self.placed:
+            return list(items)
+        last = getattr(self.placed[-1], attr)
+        return sorted(items, key=lambda item: item.id != last)
+
+    def _explain(self, day: date, lo: datetime, hi: datetime, misses: Counter[str]) -> list[str]:
+        window = f"{self.calendar.local_time(lo):%H:%M}-{self.calendar.local_time(hi):%H:%M} on {day}"
+        reasons: list[str] = []
+        if misses["patient"]:
+            reasons.append(
+                reason(PATIENT_BUSY, f"the patient is already booked at {misses['patient']} start(s) in {window}")
+            )
+        if misses["technician_shift"]:
+            reasons.append(reason(TECHNICIAN_SHIFT, f"no technician on shift covering a slot in {window}"))
+        busy = {k: v for k, v in misses.items() if k.endswith("_busy")}
+        if busy:
+            detail = ", ".join(f"{k.replace('_', ' ')} at {v} start(s)" for k, v in sorted(busy.items()))
+            reasons.append(reason(SLOTS_TAKEN, f"all slots taken in {window} ({detail})"))
+        return reasons
+
+
+def _align(moment: datetime, origin: datetime, step: timedelta) -> datetime:
+    """Round ``moment`` up onto the grid origin + k·step."""
+    steps = ceil((moment - origin) / step)
+    return origin + steps * step
+
+
+def _end_of(local_start: time, local_end: time) -> time:
+    # a slot ending exactly at midnight wraps to 00:00; treat it as the end of the day
+    return local_end if local_end > local_start else time.max
