@@ -1,0 +1,159 @@
+"""Delivery events: what the device reported, each with a monotonic ``seq`` and a timestamp.
+
+Their ``to_dict()`` form is the wire schema the chair agent stores in its outbox and sends to the
+service; ``(device, device_session, seq)`` is its idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from device_adapters.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryEvent:
+    """Common fields: ``seq`` counts from 1 per open stimulator; ``at`` is UTC, ``monotonic`` is clock seconds."""
+
+    kind: ClassVar[str] = "event"
+    seq: int
+    at: datetime
+    monotonic: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with ``kind`` and an ISO timestamp."""
+        data = asdict(self)
+        data["kind"] = self.kind
+        data["at"] = self.at.isoformat()
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainStarted(DeliveryEvent):
+    """A train began (host-triggered or started at the device's front panel)."""
+
+    kind: ClassVar[str] = "train_started"
+    train: int
+    planned_pulses: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainEnded(DeliveryEvent):
+    """A train ended; ``estimated`` when the device gives no pulse count and it was interrupted."""
+
+    kind: ClassVar[str] = "train_ended"
+    train: int
+    delivered_pulses: int
+    completed: bool
+    estimated: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PulsesDelivered(DeliveryEvent):
+    """``count`` pulses delivered; ``total`` is the running total since the session began."""
+
+    kind: ClassVar[str] = "pulses_delivered"
+    count: int
+    total: int
+    train: int | None = None
+    di_dt: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoilTemperature(DeliveryEvent):
+    """Coil temperature as the device reports it (°C)."""
+
+    kind: ClassVar[str] = "coil_temperature"
+    celsius: float
+    second_winding_celsius: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateChanged(DeliveryEvent):
+    """Arm state changed: ``disarmed``, ``armed`` (charging) or ``ready``."""
+
+    kind: ClassVar[str] = "state_changed"
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParametersChanged(DeliveryEvent):
+    """Parameters changed at the device (front panel) or read back after programming."""
+
+    kind: ClassVar[str] = "parameters_changed"
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault(DeliveryEvent):
+    """A device error; ``error`` is the exception class name, ``message`` its text."""
+
+    kind: ClassVar[str] = "fault"
+    error: str
+    message: str
+
+
+Listener = Callable[[DeliveryEvent], None]
+
+
+class EventStream:
+    """Numbers events, keeps them for iteration and calls listeners (thread-safe)."""
+
+    def __init__(self, clock: Clock, maxlen: int = 100_000) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._pending: deque[DeliveryEvent] = deque(maxlen=maxlen)
+        self._listeners: list[Listener] = []
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the most recent event (0 before any)."""
+        return self._seq
+
+    def emit(self, event_type: type[DeliveryEvent], **fields: Any) -> DeliveryEvent:
+        """Create, number and publish an event."""
+        with self._lock:
+            self._seq += 1
+            event = event_type(
+                seq=self._seq, at=self._clock.now(), monotonic=self._clock.monotonic(), **fields
+            )
+            self._pending.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not stop the delivery loop
+                log.exception("device event listener failed")
+        return event
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every new event; returns a function that unsubscribes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def drain(self) -> list[DeliveryEvent]:
+        """Take every event not yet taken."""
+        with self._lock:
+            events = list(self._pending)
+            self._pending.clear()
+        return events
+
+    def __iter__(self) -> Iterator[DeliveryEvent]:
+        return iter(self.drain())

@@ -1,0 +1,105 @@
+"""The serial port: opened only through ``serial.serial_for_url``, so device paths, ``socket://`` and
+the simulator's ``sim://`` URLs all take the same path. Keeps the last frames for error reports."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import serial
+
+from config.device_profiles import SerialSettings
+from device_adapters.clock import Clock
+from device_adapters.errors import Disconnected, FrameRecord
+
+WRITE_TIMEOUT_S = 0.3  # MagPy/MAGIC write timeout (devices.md §1.1)
+TRANSCRIPT_LENGTH = 16
+
+
+class Transport:
+    """A non-blocking byte pipe to the device plus a short transcript of frames."""
+
+    def __init__(self, url: str, settings: SerialSettings, clock: Clock) -> None:
+        self.url = url
+        self._clock = clock
+        self._recent: deque[FrameRecord] = deque(maxlen=TRANSCRIPT_LENGTH)
+        self._lock = threading.Lock()
+        try:
+            self._port = serial.serial_for_url(
+                url,
+                baudrate=settings.baudrate,
+                bytesize=settings.bytesize,
+                parity=settings.parity,
+                stopbits=settings.stopbits,
+                timeout=0,
+                write_timeout=WRITE_TIMEOUT_S,
+            )
+        except (serial.SerialException, OSError) as exc:
+            raise Disconnected(f"cannot open {url}: {exc}") from exc
+        self._closed = False
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the port is still usable."""
+        return not self._closed
+
+    def write(self, data: bytes) -> None:
+        """Send one frame."""
+        self._ensure_open()
+        self._note("tx", data)
+        try:
+            self._port.write(data)
+            self._port.flush()
+        except (serial.SerialException, OSError) as exc:
+            self._mark_dead()
+            raise Disconnected(f"write to {self.url} failed: {exc}", self.recent()) from exc
+
+    def read_available(self) -> bytes:
+        """Whatever bytes have arrived (never blocks)."""
+        self._ensure_open()
+        try:
+            waiting = self._port.in_waiting
+            return bytes(self._port.read(waiting or 1))
+        except (serial.SerialException, OSError, TypeError) as exc:
+            # pyserial's posix port raises TypeError once the fd is gone under it.
+            self._mark_dead()
+            raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
+
+    def discard_input(self) -> None:
+        """Drop unread input (stale replies)."""
+        self._ensure_open()
+        try:
+            self._port.reset_input_buffer()
+        except (serial.SerialException, OSError) as exc:
+            self._mark_dead()
+            raise Disconnected(f"{self.url}: {exc}", self.recent()) from exc
+
+    def note_rx(self, frame: bytes) -> None:
+        """Record a received frame in the transcript."""
+        self._note("rx", frame)
+
+    def recent(self) -> tuple[FrameRecord, ...]:
+        """The last frames exchanged, oldest first."""
+        with self._lock:
+            return tuple(self._recent)
+
+    def close(self) -> None:
+        """Close the port (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._port.close()
+        except (serial.SerialException, OSError):
+            pass
+
+    def _note(self, direction: str, data: bytes) -> None:
+        with self._lock:
+            self._recent.append(FrameRecord(direction, bytes(data), self._clock.monotonic()))
+
+    def _mark_dead(self) -> None:
+        self.close()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise Disconnected(f"{self.url} is closed", self.recent())
