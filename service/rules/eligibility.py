@@ -135,9 +135,7 @@ def _baseline(c: BaselineScaleCriterion, f: EligibilityFacts, _: date) -> Criter
         return CriterionResult(
             c.id, c.type, "missing", (c.description,), missing=(f"baseline score ({', '.join(c.instruments)})",)
         )
-    relevant = [
-        (t, b) for t in c.thresholds for b in accepted if scales.definition(b.instrument).id == t.instrument
-    ]
+    relevant = [(t, b) for t in c.thresholds for b in accepted if scales.definition(b.instrument).id == t.instrument]
     if any(_passes(t.op, b.total, t.value) for t, b in relevant):
         return CriterionResult(c.id, c.type, "met", (c.description,), ev)
     if relevant:

@@ -75,9 +75,7 @@ class TrialSummary:
         """Trials that count as failures, either antidepressant or augmentation trials."""
         wanted = "augmentation" if augmentation else "antidepressant"
         return [
-            t
-            for t in self.trials
-            if t.role == wanted and (t.failed_adequate or (allow_intolerance and t.intolerance))
+            t for t in self.trials if t.role == wanted and (t.failed_adequate or (allow_intolerance and t.intolerance))
         ]
 
     def distinct_classes(self, *, allow_intolerance: bool = True) -> set[str]:
