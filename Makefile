@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(VENV)/bin/tmsops seed-demo
 	$(VENV)/bin/tmsops serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # argon2id cost (argon2-cffi defaults = RFC 9106 low-memory profile); tests lower them for speed.
     password_time_cost: int = Field(default=3, ge=1)
-    password_memory_kib: int = Field(default=65536, ge=8)
+    password_memory_kib: int = Field(default=65536, ge=64)
 
     # Bodies larger than this are refused before parsing (hostile-input guard).
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

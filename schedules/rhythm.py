@@ -53,8 +53,9 @@ def expand_phases(
         days, notes = phase_days(phase, calendar, cursor)
         warnings.extend(notes)
         wanted.extend(_sessions(phase, phase_index, days, first_index + len(wanted), cursor))
-        if days:
-            cursor = max(d for d in days if d is not None) + timedelta(days=1)
+        found = [d for d in days if d is not None]
+        if found:
+            cursor = max(found) + timedelta(days=1)
     return RhythmPlan(tuple(wanted), tuple(warnings))
 
 

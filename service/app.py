@@ -29,7 +29,9 @@ from service.web.router import router as web_router
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router]
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
     """Build the app. Nothing starts at import time; background work starts in the lifespan."""
     settings = settings or get_settings()
     app = FastAPI(title="tmsops", version="0.1.0", description="Operations and device sessions for TMS clinics")
@@ -71,7 +73,7 @@ def assert_every_route_has_a_rule(app: FastAPI) -> None:
     """Deny by default: refuse to build an app with a route that names no role rule."""
     open_docs = {app.openapi_url, app.docs_url, app.redoc_url, "/docs/oauth2-redirect"}
     missing = [
-        f"{sorted(r.methods)} {r.path}" for r in api_routes(app)
+        f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app)
         if r.path not in open_docs and route_roles(r.dependant) is None
     ]
     if missing:

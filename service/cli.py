@@ -85,7 +85,7 @@ def create_user(
     password = sys.stdin.readline().rstrip("\n")
     settings = get_settings()
     try:
-        data = UserCreate(username=username, display_name=display_name or username, role=role, password=password)  # type: ignore[arg-type]
+        data = UserCreate(username=username, display_name=display_name or username, role=role, password=password)
         now = Clock().now()
         with session_scope(make_engine(settings.database_url)) as session:
             home = clinics.get_or_create(session, SYSTEM, clinic, now)

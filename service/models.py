@@ -15,4 +15,7 @@ from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
 
-__all__ = ["AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Device", "LoginAttempt", "Patient", "User", "metadata"]
+__all__ = [
+    "AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Device", "LoginAttempt", "Patient", "User",
+    "metadata",
+]

@@ -33,6 +33,9 @@ def to_json_value(value: Any) -> Any:
 def row_hash(fields: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the hashed fields (sorted keys, no whitespace)."""
     payload = {name: fields.get(name) for name in HASHED_FIELDS}
-    payload["at"] = as_utc(payload["at"]).isoformat(timespec="microseconds")
+    at = payload["at"]
+    if not isinstance(at, datetime):
+        raise TypeError("an audit row needs its timestamp before it can be hashed")
+    payload["at"] = as_utc(at).isoformat(timespec="microseconds")
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_default)
     return hashlib.sha256(encoded.encode()).hexdigest()

@@ -25,14 +25,15 @@ TOUCH_EVERY = timedelta(seconds=30)
 def check_throttle(session: Session, settings: Settings, username: str, now: datetime) -> None:
     """Refuse a login while the account has too many recent failures (HIPAA 164.312(d))."""
     window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
-    last_success = session.exec(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.username == username, LoginAttempt.succeeded)
-    ).one()
-    since = max(window_start, as_utc(last_success)) if last_success else window_start
+    # Count failures after the last success (by id: two attempts can share a timestamp).
+    last_success_id = session.exec(
+        select(func.max(LoginAttempt.id)).where(LoginAttempt.username == username, LoginAttempt.succeeded)
+    ).one() or 0
     failures = session.exec(
         select(LoginAttempt.at)
-        .where(LoginAttempt.username == username, ~col(LoginAttempt.succeeded), LoginAttempt.at > since)
-        .order_by(col(LoginAttempt.at).desc())
+        .where(LoginAttempt.username == username, ~col(LoginAttempt.succeeded),
+               col(LoginAttempt.id) > last_success_id, LoginAttempt.at > window_start)
+        .order_by(col(LoginAttempt.id).desc())
     ).all()
     if len(failures) < settings.login_max_failures:
         return
@@ -79,7 +80,7 @@ def authenticate(
     """The principal behind a token, or 401 if unknown, revoked, idle too long or too old."""
     digest = token_digest(settings.secret_key, token)
     row = session.exec(
-        select(AuthSession, User).join(User).where(AuthSession.token_digest == digest)  # type: ignore[arg-type]
+        select(AuthSession, User).join(User).where(AuthSession.token_digest == digest)
     ).first()
     if row is None:
         raise Unauthorized("not signed in: the token is unknown")

@@ -17,7 +17,7 @@ def get_or_create(session: Session, actor: Actor, name: str, now: datetime, **fi
     clinic = repository.by_name(session, name)
     if clinic is not None:
         return clinic
-    clinic = Clinic(name=name, created_at=now, **{k: v for k, v in fields.items() if v is not None})
+    clinic = Clinic.model_validate({"name": name, "created_at": now} | {k: v for k, v in fields.items() if v})
     session.add(clinic)
     session.flush()
     audit.record(session, actor, at=now, action="create", entity="clinic", entity_id=clinic.id,

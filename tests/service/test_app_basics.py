@@ -1,0 +1,59 @@
+"""Settings, the error shape, and the hostile-input guards."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from config.settings import DEFAULT_SECRET, Settings
+from tests.conftest import Tenant
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ValidationError, match="TMS_SECRET_KEY"):
+        Settings(environment="production", secret_key=DEFAULT_SECRET)
+    Settings(environment="production", secret_key="s" * 40)  # a real secret is fine
+
+
+def test_settings_come_from_tms_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMS_SESSION_IDLE_MINUTES", "7")
+    monkeypatch.setenv("TMS_DATABASE_URL", "sqlite:///elsewhere.db")
+    s = Settings()
+    assert s.session_idle_minutes == 7 and s.database_url == "sqlite:///elsewhere.db"
+
+
+def test_health_is_public(tenant: Tenant) -> None:
+    assert tenant.anonymous().get("/api/v1/health").json() == {"status": "ok"}
+
+
+def test_unknown_route_uses_the_error_shape(tenant: Tenant) -> None:
+    r = tenant.client("technician").get("/api/v1/nothing-here")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_bad_path_id_is_a_named_422(tenant: Tenant) -> None:
+    for bad in ("abc", "0", "99999999999"):
+        r = tenant.client("technician").get(f"/api/v1/patients/{bad}")
+        assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "patient_id", bad
+
+
+def test_oversized_body_is_refused_before_parsing(tenant: Tenant) -> None:
+    big = "x" * 1_100_000
+    r = tenant.client("technician").post("/api/v1/patients", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_deeply_nested_json_is_refused(tenant: Tenant) -> None:
+    nested = "[" * 200 + "]" * 200
+    r = tenant.client("technician").post("/api/v1/patients", content=nested,
+                                         headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "nested" in r.json()["error"]["message"]
+
+
+def test_docs_and_login_page_are_served(tenant: Tenant) -> None:
+    client: TestClient = tenant.anonymous()
+    assert client.get("/docs").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "tmsops"
+    login = client.get("/login")
+    assert login.status_code == 200 and 'name="password"' in login.text
