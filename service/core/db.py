@@ -7,8 +7,10 @@ That is what makes check-then-insert rules (audit chain tail, booking overlap) s
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -26,6 +28,10 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# SQLite admits one writer at a time. Threads of one process queue on this lock instead of in
+# SQLite's busy handler, whose back-off sleeps (up to 100 ms each) gave long latency tails.
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str) -> str:
@@ -53,6 +59,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         _install_sqlite_pragmas(engine)
+        _WRITER_LOCKS[engine] = threading.Lock()  # not RLock: FastAPI may exit the scope on another thread
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -80,7 +87,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on any exception."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _WRITER_LOCKS.get(engine) or nullcontext(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
