@@ -141,7 +141,8 @@ def _place_makeup(
     phase = request.phases[missed.phase_index]
     in_phase = [s for s in placer.placed if s.phase_index == missed.phase_index]
     after = max([s.day for s in in_phase] + [missed.day])
-    used = sum(1 for s in in_phase if s.day == after)
+    # the missed session used its day: a make-up never lands later on the day the patient did not come
+    used = sum(1 for s in in_phase if s.day == after) + (missed.day == after)
     first: Unplaced | None = None
     for day in _makeup_days(phase, calendar, after, used, today):
         slot = used if day == after else 0
