@@ -10,12 +10,13 @@ from service.audit.models import AuditEvent, AuditHead  # noqa: E402
 from service.auth.models import AuthSession, LoginAttempt  # noqa: E402
 from service.chairs.models import Chair, Device  # noqa: E402
 from service.clinics.models import Clinic  # noqa: E402
+from service.courses.models import Course  # noqa: E402
 from service.patients.models import Patient  # noqa: E402
 from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Device", "LoginAttempt", "Patient", "User",
+    "AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Course", "Device", "LoginAttempt", "Patient", "User",
     "metadata",
 ]

@@ -1,0 +1,43 @@
+"""A course of TMS treatment ordered by a psychiatrist for one patient (clinical reference §2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from service.core.columns import utc_field
+
+
+class CourseKind(enum.StrEnum):
+    initial = "initial"
+    retreatment = "retreatment"
+
+
+class CourseStatus(enum.StrEnum):
+    planned = "planned"  # ordered, not yet treating
+    active = "active"
+    on_hold = "on_hold"  # e.g. after a serious adverse event, pending review
+    completed = "completed"
+    discontinued = "discontinued"
+
+
+class Course(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    protocol_id: str = Field(max_length=60)  # config/clinical/protocols.json id
+    template_id: str = Field(max_length=60)  # config/course_templates.json id
+    kind: str = Field(default=CourseKind.initial.value, max_length=20)
+    status: str = Field(default=CourseStatus.planned.value, max_length=20)
+    target: str = Field(default="left DLPFC", max_length=60)
+    placement_method: str = Field(default="beam_f3", max_length=30)
+    intensity_pct_mt: float
+    ordered_by: int = Field(foreign_key="app_user.id")
+    ordered_at: datetime = utc_field()
+    start_date: date | None = None
+    end_date: date | None = None
+    version: int = 1
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
