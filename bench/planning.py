@@ -1,0 +1,193 @@
+"""Pure-planning benchmark: plan a 36-session course into a busy clinic, re-plan a network's next week.
+
+Run: ``.venv/bin/python -m bench.planning [--runs N] [--clinics N]``. Prints a table; asserts nothing on time.
+The DB booking part (constraints, concurrent inserts) is separate and added with the persistence layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time as clock
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import partial
+
+from config.course_templates import DailyRhythm, PhaseTemplate, get_course_template
+from schedules.calendar import ClinicCalendar, weekday_hours
+from schedules.intervals import BusyIndex
+from schedules.plan import PlanRequest, PlanResult, TimeWindow
+from schedules.planner import plan_course
+from schedules.resources import Booking, Chair, Resources, Technician, weekly_shifts
+
+TODAY = date(2025, 11, 17)  # a Monday; the year ahead crosses the US winter holidays
+SLOT_MINUTES = 45  # 37-min 10 Hz session + 8-min set-up
+OPEN, CLOSE = time(7), time(19)
+CHAIRS, TECHNICIANS = 10, 12
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the result table."""
+
+    scenario: str
+    median_ms: float
+    runs: int
+    requested: int
+    placed: int
+    unplaced: int
+
+
+def make_calendar() -> ClinicCalendar:
+    """A Mon-Fri 07:00-19:00 clinic in Boston with US + MA holidays."""
+    return ClinicCalendar("America/New_York", weekday_hours(OPEN, CLOSE), "US", "MA")
+
+
+def make_resources() -> Resources:
+    """10 chairs (all 10 Hz, every other one iTBS too) and 12 technicians on early and late shifts."""
+    chairs = tuple(Chair(f"c{n}", f"d{n}", frozenset({"10hz", "itbs"} if n % 2 else {"10hz"})) for n in range(CHAIRS))
+    technicians = tuple(
+        Technician(f"t{n}", weekly_shifts(time(7), time(15)) if n % 2 else weekly_shifts(time(11), time(19)))
+        for n in range(TECHNICIANS)
+    )
+    return Resources(chairs, technicians)
+
+
+def existing_year(calendar: ClinicCalendar, fill: float, seed: int, days: int = 365) -> list[Booking]:
+    """A year of bookings from ``TODAY``: each chair's 45-min grid filled with probability ``fill``."""
+    rng = random.Random(seed)
+    per_day = int((datetime.combine(TODAY, CLOSE) - datetime.combine(TODAY, OPEN)).seconds // 60 // SLOT_MINUTES)
+    bookings: list[Booking] = []
+    for offset in range(days):
+        day = TODAY + timedelta(days=offset)
+        if not calendar.is_open(day):
+            continue
+        opening = calendar.to_utc(day, OPEN)
+        for slot in range(per_day):
+            start = opening + timedelta(minutes=slot * SLOT_MINUTES)
+            for chair in range(CHAIRS):
+                if rng.random() < fill:
+                    bookings.append(_booking(start, chair, slot, rng.randrange(400)))
+    return bookings
+
+
+def _booking(start: datetime, chair: int, slot: int, patient: int) -> Booking:
+    # technician (chair + slot) mod 12 is distinct across the 10 chairs at one time: no double-booked technician
+    return Booking(
+        start,
+        start + timedelta(minutes=SLOT_MINUTES),
+        f"c{chair}",
+        f"d{chair}",
+        f"t{(chair + slot) % TECHNICIANS}",
+        f"x{patient}",
+        None,
+    )
+
+
+def timed(run: Callable[[], PlanResult], runs: int) -> tuple[float, PlanResult]:
+    """Median wall time in ms over ``runs`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        began = clock.perf_counter()
+        result = run()
+        times.append((clock.perf_counter() - began) * 1000)
+    assert result is not None
+    return statistics.median(times), result
+
+
+def course_rows(runs: int, fill: float) -> list[Row]:
+    """Plan a new standard-36 course into a clinic with a year of bookings (index built per run, and prebuilt)."""
+    calendar, resources = make_calendar(), make_resources()
+    existing = existing_year(calendar, fill, seed=1)
+    request = PlanRequest(
+        "new",
+        "new-patient",
+        "10hz",
+        get_course_template("standard-36").phases,
+        TODAY,
+        37,
+        8,
+        TimeWindow(time(9), time(13)),
+    )
+    index = BusyIndex.from_bookings(existing)
+    sources: list[tuple[str, list[Booking] | BusyIndex]] = [
+        (f"36-session course, index built ({len(existing)} bookings)", existing),
+        ("36-session course, prebuilt clinic index", index),
+    ]
+    rows = []
+    for label, source in sources:
+        median, result = timed(partial(plan_course, request, calendar, resources, source, TODAY), runs)
+        rows.append(Row(label, median, runs, request.total_sessions, len(result.placed), len(result.unplaced)))
+    return rows
+
+
+def network_row(clinics: int, courses_per_clinic: int, fill: float) -> Row:
+    """Re-plan every active course's next week (5 daily sessions) in each clinic of a network."""
+    calendar, resources = make_calendar(), make_resources()
+    week = [PhaseTemplate(name="acute", kind="acute", sessions=5, rhythm=DailyRhythm())]
+    rng = random.Random(2)
+    requested = placed = unplaced = 0
+    began = clock.perf_counter()
+    for clinic in range(clinics):
+        index = BusyIndex.from_bookings(existing_year(calendar, fill, seed=100 + clinic, days=7))
+        for course in range(courses_per_clinic):
+            start = rng.choice([time(7), time(9), time(11), time(13), time(15)])
+            request = PlanRequest(
+                f"k{clinic}-{course}",
+                f"k{clinic}-p{course}",
+                "10hz",
+                tuple(week),
+                TODAY,
+                37,
+                8,
+                TimeWindow(start, time(min(start.hour + 4, 19))),
+            )
+            result = plan_course(request, calendar, resources, index, TODAY)
+            for session in result.placed:
+                index.add_booking(
+                    Booking(
+                        session.start,
+                        session.end,
+                        session.chair_id,
+                        session.device_id,
+                        session.technician_id,
+                        request.patient_id,
+                        request.course_id,
+                    )
+                )
+            requested += request.total_sessions
+            placed, unplaced = placed + len(result.placed), unplaced + len(result.unplaced)
+    elapsed = (clock.perf_counter() - began) * 1000
+    label = f"network next week: {clinics} clinics x {courses_per_clinic} courses"
+    return Row(label, elapsed, 1, requested, placed, unplaced)
+
+
+def print_table(rows: list[Row]) -> None:
+    """The result table."""
+    header = f"{'scenario':<62} {'median ms':>10} {'runs':>5} {'requested':>9} {'placed':>7} {'unplaced':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row.scenario:<62} {row.median_ms:>10.1f} {row.runs:>5} {row.requested:>9} {row.placed:>7}"
+            f" {row.unplaced:>8}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both scenarios and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--clinics", type=int, default=100)
+    parser.add_argument("--courses", type=int, default=80, help="active courses per clinic")
+    parser.add_argument("--fill", type=float, default=0.7, help="share of chair slots already booked")
+    args = parser.parse_args(argv)
+    rows = course_rows(args.runs, args.fill)
+    rows.append(network_row(args.clinics, args.courses, fill=0.2))
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
