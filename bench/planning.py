@@ -10,6 +10,7 @@ import argparse
 import random
 import statistics
 import time as clock
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,7 @@ class Row:
     requested: int
     placed: int
     unplaced: int
+    why: str = ""
 
 
 def make_calendar() -> ClinicCalendar:
@@ -129,6 +131,7 @@ def network_row(clinics: int, courses_per_clinic: int, fill: float) -> Row:
     week = [PhaseTemplate(name="acute", kind="acute", sessions=5, rhythm=DailyRhythm())]
     rng = random.Random(2)
     requested = placed = unplaced = 0
+    why: Counter[str] = Counter()
     began = clock.perf_counter()
     for clinic in range(clinics):
         index = BusyIndex.from_bookings(existing_year(calendar, fill, seed=100 + clinic, days=7))
@@ -159,20 +162,24 @@ def network_row(clinics: int, courses_per_clinic: int, fill: float) -> Row:
                 )
             requested += request.total_sessions
             placed, unplaced = placed + len(result.placed), unplaced + len(result.unplaced)
+            why.update(code for miss in result.unplaced for code in miss.codes)
     elapsed = (clock.perf_counter() - began) * 1000
     label = f"network next week: {clinics} clinics x {courses_per_clinic} courses"
-    return Row(label, elapsed, 1, requested, placed, unplaced)
+    reasons = ", ".join(f"{code} {n}" for code, n in why.most_common(3))
+    return Row(label, elapsed, 1, requested, placed, unplaced, reasons)
 
 
 def print_table(rows: list[Row]) -> None:
     """The result table."""
-    header = f"{'scenario':<62} {'median ms':>10} {'runs':>5} {'requested':>9} {'placed':>7} {'unplaced':>8}"
+    header = (
+        f"{'scenario':<62} {'median ms':>10} {'runs':>5} {'requested':>9} {'placed':>7} {'unplaced':>8}  why unplaced"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
             f"{row.scenario:<62} {row.median_ms:>10.1f} {row.runs:>5} {row.requested:>9} {row.placed:>7}"
-            f" {row.unplaced:>8}"
+            f" {row.unplaced:>8}  {row.why}"
         )
 
 

@@ -68,17 +68,21 @@ class BusyIndex:
 
     def add(self, key: ResourceKey, start: datetime, end: datetime, label: str | None = None) -> None:
         """Mark a resource busy over [start, end)."""
-        busy = Busy(start.timestamp(), end.timestamp(), label)
-        if busy.end <= busy.start:
-            raise ValueError(f"empty or reversed interval for {key}: {start} .. {end}")
-        for bucket in self._bucket_range(busy.start, busy.end):
-            self._buckets[(key, bucket)].append(busy)
-        self._count += 1
+        self._put((key,), Busy(start.timestamp(), end.timestamp(), label))
 
     def add_booking(self, booking: Booking) -> None:
-        """Mark every resource of a booking busy."""
-        for key in booking.resource_keys():
-            self.add(key, booking.start, booking.end, booking.booking_id)
+        """Mark every resource of a booking busy (one shared interval record)."""
+        busy = Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id)
+        self._put(booking.resource_keys(), busy)
+
+    def _put(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:
+        if busy.end <= busy.start:
+            raise ValueError(f"empty or reversed interval for {keys}: {busy.start_at} .. {busy.end_at}")
+        buckets = self._bucket_range(busy.start, busy.end)
+        for key in keys:
+            for bucket in buckets:
+                self._buckets[(key, bucket)].append(busy)
+        self._count += len(keys)
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
