@@ -65,11 +65,14 @@ class Blocker:
 
 @dataclass(frozen=True)
 class ScreeningFacts:
-    """The course's latest safety screen (``result`` None: never screened)."""
+    """The patient's latest safety screen (``result`` None: never screened).
+
+    ``for_current_course`` is False when that screen was recorded for an earlier course.
+    """
 
     result: ScreeningResult | None
     completed_on: date | None
-    course_started_on: date
+    for_current_course: bool = True
     medication_change_dates: tuple[date, ...] = ()
     is_retreatment: bool = False
 
@@ -160,7 +163,7 @@ def _screening(f: ScreeningFacts, today: date, checklist_flags: frozenset[str]) 
     changes = f.medication_change_dates + ((today,) if "medication_change" in checklist_flags else ())
     cur = screening.currency(
         f.completed_on,
-        course_started_on=f.course_started_on,
+        for_current_course=f.for_current_course,
         medication_changes=changes,
         is_retreatment=f.is_retreatment,
     )

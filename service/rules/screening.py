@@ -12,7 +12,7 @@ Public API::
 
     evaluate(answers: Mapping[str, str], questionnaire_version: str | None = None,
              *, clearances: Mapping[str, Clearance] | None = None) -> ScreeningResult
-    currency(completed_on: date, *, course_started_on: date, medication_changes: Sequence[date] = (),
+    currency(completed_on: date, *, for_current_course: bool, medication_changes: Sequence[date] = (),
              is_retreatment: bool = False) -> ScreeningCurrency
 """
 
@@ -157,17 +157,20 @@ def evaluate(
 def currency(
     completed_on: date,
     *,
-    course_started_on: date,
+    for_current_course: bool,
     medication_changes: Sequence[date] = (),
     is_retreatment: bool = False,
 ) -> ScreeningCurrency:
-    """Is a screen completed on ``completed_on`` still valid for this course today?"""
+    """Is a screen completed on ``completed_on`` still valid for the current course today?
+
+    ``for_current_course`` is False when the screen was recorded for an earlier course: screening is
+    per course (an intake screen dated before the course's first session is fine).
+    """
     reasons = []
-    if completed_on < course_started_on:
+    if not for_current_course:
         kind = "retreatment course" if is_retreatment else "course"
         reasons.append(
-            f"screen of {completed_on.isoformat()} predates this {kind} (started {course_started_on.isoformat()}):"
-            " screening is per course"
+            f"screen of {completed_on.isoformat()} belongs to an earlier course: this {kind} needs its own screen"
         )
     later = sorted(d for d in medication_changes if d > completed_on)
     if later:

@@ -78,13 +78,12 @@ def test_invalid_input(answers: dict[str, str], kwargs: dict, field: str) -> Non
 
 
 def test_currency() -> None:
-    course = date(2025, 5, 1)
-    assert screening.currency(date(2025, 5, 1), course_started_on=course).current
-    retreat = screening.currency(date(2025, 1, 1), course_started_on=course, is_retreatment=True)
+    assert screening.currency(date(2025, 4, 28), for_current_course=True).current  # intake screen
+    retreat = screening.currency(date(2025, 1, 1), for_current_course=False, is_retreatment=True)
     assert not retreat.current and "retreatment" in retreat.reasons[0]
-    med = screening.currency(date(2025, 5, 1), course_started_on=course, medication_changes=(date(2025, 5, 10),))
+    med = screening.currency(date(2025, 5, 1), for_current_course=True, medication_changes=(date(2025, 5, 10),))
     assert not med.current and "medications changed" in med.reasons[0]
-    earlier = screening.currency(date(2025, 5, 1), course_started_on=course, medication_changes=(date(2025, 4, 10),))
+    earlier = screening.currency(date(2025, 5, 1), for_current_course=True, medication_changes=(date(2025, 4, 10),))
     assert earlier.current
 
 
