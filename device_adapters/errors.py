@@ -24,6 +24,7 @@ class DeviceError(Exception):
     def __init__(self, message: str, frames: Sequence[FrameRecord] = ()) -> None:
         super().__init__(message)
         self.frames: tuple[FrameRecord, ...] = tuple(frames)
+        self.reported = False
 
     def with_frames(self, frames: Sequence[FrameRecord]) -> DeviceError:
         """Attach the recent transcript (kept if already set)."""
@@ -90,3 +91,7 @@ class Disconnected(DeviceError):
 
 class ParameterMismatch(DeviceError):
     """Parameters read back from the device differ from what was programmed."""
+
+
+class StoppedAtDevice(StateRejected):
+    """The device was stopped or disarmed at its own panel (not a fault: the run is interrupted)."""

@@ -18,9 +18,7 @@ def check_intensity(profile: DeviceProfile, percent: int, channel: str = "A") ->
     if isinstance(percent, bool) or not isinstance(percent, int):
         raise LimitError(f"intensity must be a whole percentage, got {percent!r}")
     if percent > profile.max_output_percent:
-        raise LimitError(
-            f"intensity {percent}% exceeds the maximum output of {profile.max_output_percent}%"
-        )
+        raise LimitError(f"intensity {percent}% exceeds the maximum output of {profile.max_output_percent}%")
     if percent < 0:
         raise LimitError(f"intensity {percent}% is below the minimum output of 0%")
 
@@ -60,9 +58,13 @@ def check_rapid_train(
         raise LimitError(f"{pulses} pulses per train exceeds the maximum of {rapid.max_pulses[key]}")
     duration = pulses / freq
     if abs(round(duration * 10) - duration * 10) > 1e-6:
-        raise LimitError(f"train duration {pulses}/{_fmt(freq)} Hz = {duration:.3f} s is not a multiple of 0.1 s")
+        raise LimitError(
+            f"train duration {pulses}/{_fmt(freq)} Hz = {duration:.3f} s is not a multiple of 0.1 s"
+        )
     if duration > rapid.max_duration_s[key]:
-        raise LimitError(f"train duration {_fmt(duration)} s exceeds the maximum of {_fmt(rapid.max_duration_s[key])} s")
+        raise LimitError(
+            f"train duration {_fmt(duration)} s exceeds the maximum of {_fmt(rapid.max_duration_s[key])} s"
+        )
     on_max = rapid.max_on_time_s(power, freq)
     if min(duration, 60.0) > on_max:
         raise LimitError(
@@ -100,9 +102,13 @@ def check_magventure_train(profile: DeviceProfile, protocol: TrainProtocol) -> N
     if burst > 1 and not 2 <= burst <= 5:
         raise LimitError(f"{burst} pulses per burst is outside the 2–5 the MagPro allows")
     if burst > 1 and (protocol.burst_ipi_ms is None or not _burst_ipi_ok(protocol.burst_ipi_ms)):
-        raise LimitError(f"burst inter-pulse interval {protocol.burst_ipi_ms} ms is not a MagPro setting (0.5–100 ms)")
+        raise LimitError(
+            f"burst inter-pulse interval {protocol.burst_ipi_ms} ms is not a MagPro setting (0.5–100 ms)"
+        )
     if rate > max_rate:
-        raise LimitError(f"rate {_fmt(rate)} pps exceeds the maximum of {_fmt(max_rate)} pps on {profile.display_name}")
+        raise LimitError(
+            f"rate {_fmt(rate)} pps exceeds the maximum of {_fmt(max_rate)} pps on {profile.display_name}"
+        )
     if rate < caps.min_rate_pps or abs(round(rate * 10) - rate * 10) > 1e-6:
         raise LimitError(f"rate {_fmt(rate)} pps must be at least {_fmt(caps.min_rate_pps)} in 0.1 steps")
     stimuli = protocol.pulses_per_train // burst

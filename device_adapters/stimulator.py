@@ -109,8 +109,13 @@ class Stimulator(ABC):
         if "A" not in self._intensity:
             raise LimitError("set the intensity before configuring a train (limits depend on it)")
         protocol = TrainProtocol(
-            self._intensity["A"], frequency_hz, pulses_per_train, trains, inter_train_interval_s,
-            burst_pulses, burst_ipi_ms,
+            self._intensity["A"],
+            frequency_hz,
+            pulses_per_train,
+            trains,
+            inter_train_interval_s,
+            burst_pulses,
+            burst_ipi_ms,
         )
         with self._lock:
             self._configure(protocol)
@@ -149,13 +154,18 @@ class Stimulator(ABC):
         """Set intensity and train from ``protocol``, read them back, raise if they differ."""
         self.set_intensity(protocol.intensity_percent, protocol.channel)
         self.configure_train(
-            protocol.frequency_hz, protocol.pulses_per_train, protocol.trains,
-            protocol.inter_train_interval_s, burst_pulses=protocol.burst_pulses,
+            protocol.frequency_hz,
+            protocol.pulses_per_train,
+            protocol.trains,
+            protocol.inter_train_interval_s,
+            burst_pulses=protocol.burst_pulses,
             burst_ipi_ms=protocol.burst_ipi_ms,
         )
         params = self.read_parameters()
         if mismatches := params.differences(protocol):
-            raise ParameterMismatch("device parameters differ from the prescription: " + "; ".join(mismatches))
+            raise ParameterMismatch(
+                "device parameters differ from the prescription: " + "; ".join(mismatches)
+            )
         return params
 
     @guarded
@@ -272,6 +282,9 @@ class Stimulator(ABC):
             raise error
 
     def _fail(self, exc: DeviceError) -> None:
+        if getattr(exc, "reported", False):
+            return  # nested guarded calls: handle each error once
+        exc.reported = True
         exc.with_frames(self._transport.recent())
         if not isinstance(exc, LimitError):
             self.events.emit(Fault, error=type(exc).__name__, message=str(exc))
@@ -325,5 +338,5 @@ class Stimulator(ABC):
     @abstractmethod
     def _service_interval(self) -> float: ...
 
-    def _release(self) -> None:
+    def _release(self) -> None:  # noqa: B027 - optional hook: only Magstim holds remote control
         """Hand control back to the unit's own panel (families with remote control override)."""

@@ -3,6 +3,7 @@ the simulator's ``sim://`` URLs all take the same path. Keeps the last frames fo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 
@@ -88,10 +89,8 @@ class Transport:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
-        except (serial.SerialException, OSError):
-            pass
 
     def _note(self, direction: str, data: bytes) -> None:
         with self._lock:

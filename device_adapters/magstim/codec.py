@@ -40,8 +40,26 @@ class MagstimChecksumError(MagstimCodecError, ChecksumError):
 Firmware = tuple[int, ...]
 MODE_BYTES = {"disarm": "A", "arm": "B", "fire": "H"}  # TDb086 §6: bit 6 set, bit 0/1/3 = stop/arm/trigger
 _FIXED_REPLY_LENGTHS = {
-    "@": 3, "A": 3, "C": 3, "E": 3, "Q": 3, "R": 3, "Y": 3, "Z": 3, "b": 3,
-    "J": 12, "F": 9, "X": 4, "K": 6, "B": 4, "D": 4, "[": 4, "^": 4, "_": 4, "I": 6, "x": 6,
+    "@": 3,
+    "A": 3,
+    "C": 3,
+    "E": 3,
+    "Q": 3,
+    "R": 3,
+    "Y": 3,
+    "Z": 3,
+    "b": 3,
+    "J": 12,
+    "F": 9,
+    "X": 4,
+    "K": 6,
+    "B": 4,
+    "D": 4,
+    "[": 4,
+    "^": 4,
+    "_": 4,
+    "I": 6,
+    "x": 6,
 }
 _VERSION_MAX = 24  # longest N reply we accept before declaring the stream garbage
 _VERSION_TEXT = re.compile(r"V(\d+(?:\.\d+)*)")

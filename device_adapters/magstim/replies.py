@@ -155,6 +155,16 @@ class ChargeDelay:
 
 
 Reply = (
-    ErrorReply | Ack | RapidAck | Parameters | RapidParameters | CoilTemperatures | SystemStatus
-    | ErrorCode | Version | SystemMode | SystemType | ChargeDelay
+    ErrorReply
+    | Ack
+    | RapidAck
+    | Parameters
+    | RapidParameters
+    | CoilTemperatures
+    | SystemStatus
+    | ErrorCode
+    | Version
+    | SystemMode
+    | SystemType
+    | ChargeDelay
 )

@@ -109,8 +109,11 @@ def set_page(page: int, variant: str = "pytms") -> bytes:
 def set_train_magic(rate_pps: float, pulses: int, trains: int, iti_s: float) -> bytes:
     """ID 6 (MAGIC): rate×10, pulses/train, trains, ITI×10, all u16."""
     return frame(
-        b"\x06" + _u16(_tenths(rate_pps, "rate"), "rate") + _u16(pulses, "pulses")
-        + _u16(trains, "trains") + _u16(_tenths(iti_s, "ITI"), "ITI")
+        b"\x06"
+        + _u16(_tenths(rate_pps, "rate"), "rate")
+        + _u16(pulses, "pulses")
+        + _u16(trains, "trains")
+        + _u16(_tenths(iti_s, "ITI"), "ITI")
     )
 
 
@@ -119,12 +122,17 @@ def get_timing() -> bytes:
     return frame(b"\x0b\x00")
 
 
-def set_timing(rate_pps: float, pulses: int, trains: int, iti_s: float, control: int = 0,
-               warning_sound: bool = False) -> bytes:
+def set_timing(
+    rate_pps: float, pulses: int, trains: int, iti_s: float, control: int = 0, warning_sound: bool = False
+) -> bytes:
     """ID 11 sub 1 (pytms): timing control, rate×10, pulses, trains, ITI×10, warning sound."""
     return frame(
-        bytes([0x0B, 0x01, control]) + _u16(_tenths(rate_pps, "rate"), "rate") + _u16(pulses, "pulses")
-        + _u16(trains, "trains") + _u16(_tenths(iti_s, "ITI"), "ITI") + bytes([int(warning_sound)])
+        bytes([0x0B, 0x01, control])
+        + _u16(_tenths(rate_pps, "rate"), "rate")
+        + _u16(pulses, "pulses")
+        + _u16(trains, "trains")
+        + _u16(_tenths(iti_s, "ITI"), "ITI")
+        + bytes([int(warning_sound)])
     )
 
 
@@ -147,8 +155,10 @@ def _delays(trig_in_ms: float, trig_out_ms: float, charge_ms: int) -> bytes:
     out = _tenths(trig_out_ms, "trigger-out delay")
     if not -0x8000 <= out <= 0x7FFF:
         raise MagVentureCodecError(f"trigger-out delay {trig_out_ms} out of range")
-    return _u16(_tenths(trig_in_ms, "trigger-in delay"), "delay") + struct.pack(">h", out) + _u16(
-        charge_ms, "charge delay"
+    return (
+        _u16(_tenths(trig_in_ms, "trigger-in delay"), "delay")
+        + struct.pack(">h", out)
+        + _u16(charge_ms, "charge delay")
     )
 
 
@@ -157,14 +167,22 @@ def get_waveform(variant: str = "pytms") -> bytes:
     return frame(b"\x09\x00" + (bytes(9) if variant == "magic" else b""))
 
 
-def set_waveform(model: int, mode: int, direction: int, waveform: int, burst_pulses: int,
-                 ipi_ms: float, ba_ratio: float = 1.0) -> bytes:
+def set_waveform(
+    model: int,
+    mode: int,
+    direction: int,
+    waveform: int,
+    burst_pulses: int,
+    ipi_ms: float,
+    ba_ratio: float = 1.0,
+) -> bytes:
     """ID 9 sub 1: model, mode, direction, waveform, burst index (5 − pulses), IPI×10, B/A×100."""
     if not 2 <= burst_pulses <= 5:
         burst_pulses = 5  # burst index 0 when the waveform is not a burst; ignored by the unit
     return frame(
         bytes([0x09, 0x01, model, mode, direction, waveform, 5 - burst_pulses])
-        + _u16(_tenths(ipi_ms, "IPI"), "IPI") + _u16(round(ba_ratio * 100), "B/A ratio")
+        + _u16(_tenths(ipi_ms, "IPI"), "IPI")
+        + _u16(round(ba_ratio * 100), "B/A ratio")
     )
 
 

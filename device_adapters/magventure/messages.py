@@ -7,8 +7,20 @@ from dataclasses import dataclass
 MODELS = {0: "R30", 1: "X100", 2: "R30+Option", 3: "X100+Option", 4: "R30+Option+Mono", 5: "MST"}
 MODES = {0: "standard", 1: "power", 2: "twin", 3: "dual"}
 WAVEFORMS = {0: "monophasic", 1: "biphasic", 2: "half_sine", 3: "biphasic_burst"}
-PAGES = {1: "main", 2: "timing", 3: "trig", 4: "config", 6: "download", 7: "protocol", 8: "mep",
-         13: "service", 15: "treatment", 16: "treat_select", 17: "service2", 19: "calculator"}
+PAGES = {
+    1: "main",
+    2: "timing",
+    3: "trig",
+    4: "config",
+    6: "download",
+    7: "protocol",
+    8: "mep",
+    13: "service",
+    15: "treatment",
+    16: "treat_select",
+    17: "service2",
+    19: "calculator",
+}
 TIMING_PAGE = 2
 
 
@@ -167,6 +179,16 @@ class Unknown:
 
 
 Message = (
-    Status | Status2 | Amplitude | DiDt | CoilInfo | MepMinMax | PageState | WaveformBlock | Delays
-    | Timing | PageCount | Unknown
+    Status
+    | Status2
+    | Amplitude
+    | DiDt
+    | CoilInfo
+    | MepMinMax
+    | PageState
+    | WaveformBlock
+    | Delays
+    | Timing
+    | PageCount
+    | Unknown
 )
