@@ -129,6 +129,22 @@ class TreatmentFacts:
     mt_policy: FreshnessPolicy | None = None
 
 
+def _screening_currency(
+    f: ScreeningFacts, completed_on: date, today: date, checklist_flags: frozenset[str]
+) -> list[Blocker]:
+    """A screen for an earlier course, or one older than a medication change, must be repeated."""
+    changes = f.medication_change_dates + ((today,) if "medication_change" in checklist_flags else ())
+    cur = screening.currency(
+        completed_on,
+        for_current_course=f.for_current_course,
+        medication_changes=changes,
+        is_retreatment=f.is_retreatment,
+    )
+    if not cur.current:
+        return [Blocker("screening_stale", "The safety screening must be repeated.", {"reasons": list(cur.reasons)})]
+    return []
+
+
 def _screening(f: ScreeningFacts, today: date, checklist_flags: frozenset[str]) -> list[Blocker]:
     r = f.result
     if r is None or f.completed_on is None:
@@ -160,15 +176,7 @@ def _screening(f: ScreeningFacts, today: date, checklist_flags: frozenset[str]) 
                 {"items": [x.item_id for x in r.uncleared]},
             )
         )
-    changes = f.medication_change_dates + ((today,) if "medication_change" in checklist_flags else ())
-    cur = screening.currency(
-        f.completed_on,
-        for_current_course=f.for_current_course,
-        medication_changes=changes,
-        is_retreatment=f.is_retreatment,
-    )
-    if not cur.current:
-        out.append(Blocker("screening_stale", "The safety screening must be repeated.", {"reasons": list(cur.reasons)}))
+    out += _screening_currency(f, f.completed_on, today, checklist_flags)
     return out
 
 
