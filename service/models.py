@@ -8,10 +8,14 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 from service.audit.models import AuditEvent, AuditHead  # noqa: E402
 from service.auth.models import AuthSession, LoginAttempt  # noqa: E402
+from service.authorizations.models import Authorization, AuthorizationUnit  # noqa: E402
+from service.bookings.models import Booking  # noqa: E402
+from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianShift  # noqa: E402
 from service.chairs.models import Chair, Device  # noqa: E402
 from service.clinics.models import Clinic  # noqa: E402
-from service.courses.models import Course  # noqa: E402
+from service.courses.models import Course, CoursePhase  # noqa: E402
 from service.patients.models import Patient  # noqa: E402
+from service.reviews.models import JobRun, ReviewFlag  # noqa: E402
 from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -19,4 +23,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Course", "Device", "LoginAttempt", "Patient", "User",
     "metadata",
+    # scheduling (issue 5)
+    "Authorization", "AuthorizationUnit", "Booking", "ClinicClosure", "ClinicSchedule", "CoursePhase", "JobRun",
+    "ReviewFlag", "TechnicianShift",
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Any
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.core.columns import utc_field
+from service.core.columns import json_field, utc_field
 
 
 class CourseKind(enum.StrEnum):
@@ -21,6 +23,14 @@ class CourseStatus(enum.StrEnum):
     on_hold = "on_hold"  # e.g. after a serious adverse event, pending review
     completed = "completed"
     discontinued = "discontinued"
+
+
+class PhaseKind(enum.StrEnum):
+    acute = "acute"
+    extension = "extension"
+    taper = "taper"
+    continuation = "continuation"
+    retreatment = "retreatment"
 
 
 class Course(SQLModel, table=True):
@@ -38,6 +48,30 @@ class Course(SQLModel, table=True):
     ordered_at: datetime = utc_field()
     start_date: date | None = None
     end_date: date | None = None
+    # The patient's preferred local time window for sessions (None = any time the clinic is open).
+    window_start: time | None = None
+    window_end: time | None = None
+    status_reason: str | None = Field(default=None, max_length=1000)
     version: int = 1
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+
+
+class CoursePhase(SQLModel, table=True):
+    """One phase of a course with its planned and payer-authorized session counts.
+
+    ``rhythm`` is a copy of the template's rhythm, so a later edit of the template file never changes
+    how an ordered course is planned.
+    """
+
+    __tablename__ = "course_phase"
+    __table_args__ = (UniqueConstraint("course_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    position: int
+    name: str = Field(max_length=40)
+    kind: str = Field(max_length=20)
+    planned_sessions: int
+    authorized_sessions: int | None = None
+    rhythm: dict[str, Any] | None = json_field(nullable=False)
