@@ -97,6 +97,52 @@ def create_user(
     typer.echo(f"created {user.role} '{user.username}' (id {user.id}) in clinic '{clinic}'")
 
 
+@app.command()
+def agent(
+    chair: Annotated[int, typer.Option("--chair", help="Chair id this agent serves")],
+    device: Annotated[str, typer.Option(help="Serial URL: /dev/ttyUSB0, COM3, socket://h:p, sim://magstim-rapid2")],
+    model: Annotated[str, typer.Option(help="magstim-200 | magstim-bistim | magstim-rapid2 | magventure-r30 | "
+                                            "magventure-x100")],
+    service: Annotated[str, typer.Option(help="Service base URL")] = "http://127.0.0.1:8000",
+    username: Annotated[str, typer.Option(envvar="TMS_AGENT_USERNAME", help="Service-account username")] = "",
+    password_file: Annotated[str | None, typer.Option(help="File holding the password (else TMS_AGENT_PASSWORD)")]
+    = None,
+    outbox: Annotated[str | None, typer.Option(help="Outbox file (default var/agent-chair-N.outbox.db)")] = None,
+    unlock_code: Annotated[str | None, typer.Option(help="Rapid² (firmware 9+) unlock code")] = None,
+    speed: Annotated[float, typer.Option(help="Run the device clock this many times faster (simulators only)")]
+    = 1.0,
+) -> None:
+    """Run a chair agent: own one stimulator, record what it delivers, report to the service."""
+    import logging
+    import os
+    import signal
+    from pathlib import Path
+
+    from device_adapters.agent.runner import AgentConfig, ChairAgent
+    from device_adapters.clock import ScaledClock
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s agent[chair %(chair)s] %(message)s".replace(
+        "%(chair)s", str(chair)))
+    password = Path(password_file).read_text().strip() if password_file else os.environ.get("TMS_AGENT_PASSWORD", "")
+    if not username or not password:
+        _fail("the agent needs --username (or TMS_AGENT_USERNAME) and a password (--password-file or "
+              "TMS_AGENT_PASSWORD)")
+    if device.startswith("sim://"):
+        import simulator  # noqa: F401  (registers the sim:// URL handler)
+    outbox_path = Path(outbox or f"var/agent-chair-{chair}.outbox.db")
+    outbox_path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"unlock_code": unlock_code} if unlock_code else {}
+    config = AgentConfig(chair_id=chair, device_url=device, model=model, service_url=service, username=username,
+                         password=password, outbox_path=outbox_path, device_options=options,
+                         clock=ScaledClock(speed) if speed != 1.0 else None)
+    runner = ChairAgent(config)
+    signal.signal(signal.SIGTERM, lambda *_: runner.shutdown())
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.shutdown()
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first bad row if anything was altered."""

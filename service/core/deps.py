@@ -94,6 +94,31 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     return _check
 
 
+def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
+    """For long polls and event streams: authenticates in its own short transaction.
+
+    ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock until
+    the response is sent; a request that waits for seconds must not hold it. Such endpoints take no
+    ``SessionDep`` and open short ``session_scope``s themselves.
+    """
+    allowed = frozenset(r.value for r in roles)
+
+    def _check(request: Request, settings: SettingsDep, now: NowDep) -> Principal:
+        found = bearer_or_cookie(request)
+        if found is None:
+            raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' or sign in on /login")
+        token, via_cookie = found
+        with session_scope(request.app.state.engine) as session:
+            principal = auth_service.authenticate(
+                session, settings, token, now=now, via_cookie=via_cookie, client=client_of(request))
+        if principal.role not in allowed:
+            raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
+        return principal
+
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
 def public() -> Callable[[], None]:
     """Marks a route as open to anyone (login, health). Used sparingly and on purpose."""
 

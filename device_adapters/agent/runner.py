@@ -1,0 +1,296 @@
+"""The chair agent's loops: take commands, drive or observe the stimulator, heartbeat, drain the outbox.
+
+Threads: the main loop long-polls for commands; a delivery runs in its own thread (so a stop command
+is heard while it runs); a sender drains the outbox; a heartbeat reports the chair. Every device
+event is written to the outbox before anything else happens to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from device_adapters.agent.client import ServiceClient, ServiceUnavailable
+from device_adapters.agent.outbox import Outbox
+from device_adapters.clock import Clock
+from device_adapters.errors import DeviceError, Disconnected, ParameterMismatch
+from device_adapters.events import DeliveryEvent
+from device_adapters.protocol import DeliveryReport, TrainProtocol
+from device_adapters.stimulator import Stimulator
+
+log = logging.getLogger("tmsops.agent")
+
+
+@dataclass
+class AgentConfig:
+    chair_id: int
+    device_url: str
+    model: str
+    service_url: str
+    username: str
+    password: str
+    outbox_path: Path
+    device_options: dict[str, Any] = field(default_factory=dict)
+    clock: Clock | None = None
+    heartbeat_s: float = 2.0
+    poll_wait_s: float = 10.0
+    batch_size: int = 200
+
+
+class ChairAgent:
+    """One agent per chair; ``run()`` until ``shutdown()``."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.outbox = Outbox(config.outbox_path)
+        self.client = ServiceClient(config.service_url, config.username, config.password)
+        self._stop = threading.Event()
+        self._stim: Stimulator | None = None
+        self._stim_lock = threading.Lock()
+        self._device_detail: str | None = None
+        self._identity: dict[str, Any] = {}
+        self._active_session: int | None = None
+        self._run_stop = threading.Event()
+        self._stop_reason: str | None = None
+        self._run_thread: threading.Thread | None = None
+        self._last_temp: float | None = None
+        self._last_state: str | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Close runs a previous process left open, then serve until shut down."""
+        self._recover()
+        threads = [threading.Thread(target=self._sender, name="agent-sender", daemon=True),
+                   threading.Thread(target=self._heartbeat, name="agent-heartbeat", daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            self._command_loop()
+        finally:
+            self._stop.set()
+            self._abort_run("the chair agent is shutting down")
+            if self._run_thread is not None:
+                self._run_thread.join(timeout=30)
+            for t in threads:
+                t.join(timeout=10)
+            self._close_device()
+            self.client.close()
+            self.outbox.close()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+
+    def _recover(self) -> None:
+        for run in self.outbox.open_runs():
+            log.warning("closing run %s left open by a previous agent process", run.device_session)
+            self._emit(run.device_session, "run_ended", {
+                "status": "interrupted",
+                "reason": "the chair agent stopped during delivery (process restarted); "
+                          "pulses are counted from the device's reports before the stop",
+            })
+
+    # ----- the device ------------------------------------------------------------------------
+
+    def _device(self) -> Stimulator | None:
+        with self._stim_lock:
+            if self._stim is None:
+                self._stim = self._open()
+            return self._stim
+
+    def _open(self) -> Stimulator | None:
+        from device_adapters import open_stimulator
+
+        try:
+            stim = open_stimulator(self.config.device_url, self.config.model, clock=self.config.clock,
+                                   **self.config.device_options)
+            stim.disarm()  # whatever state a previous process left it in
+            ident = stim.identify()
+            self._identity = {"model": ident.model, "serial": ident.serial_number, "firmware": ident.firmware}
+            self._device_detail = None
+            return stim
+        except (DeviceError, OSError, ValueError) as exc:
+            self._device_detail = f"cannot open {self.config.device_url}: {exc}"[:300]
+            return None
+
+    def _close_device(self) -> None:
+        with self._stim_lock:
+            if self._stim is not None:
+                try:
+                    self._stim.close()
+                except (DeviceError, OSError):
+                    log.exception("closing the stimulator failed")
+                self._stim = None
+
+    def _device_key(self) -> str:
+        return str(self._identity.get("serial") or f"chair-{self.config.chair_id}-{self.config.model}")
+
+    # ----- commands --------------------------------------------------------------------------
+
+    def _command_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                response = self.client.request(
+                    "GET", "/api/v1/agent/commands", params={"chair_id": self.config.chair_id,
+                                                            "wait": self.config.poll_wait_s},
+                    timeout_s=self.config.poll_wait_s + 10)
+            except ServiceUnavailable as exc:
+                log.info("service unavailable: %s", exc)
+                self._stop.wait(1.0)
+                continue
+            if response.status_code != 200:
+                log.error("commands: %s %s", response.status_code, response.text[:300])
+                self._stop.wait(2.0)
+                continue
+            for command in response.json():
+                self._dispatch(command)
+
+    def _dispatch(self, command: dict[str, Any]) -> None:
+        if command["kind"] == "stop":
+            if self._active_session == command["session_id"]:
+                self._abort_run(str((command.get("payload") or {}).get("reason") or "stopped from the chair page"))
+            return
+        if command["kind"] == "deliver":
+            if self._run_thread is not None and self._run_thread.is_alive():
+                log.error("deliver for session %s refused: session %s is running",
+                          command["session_id"], self._active_session)
+                return
+            self._run_stop.clear()
+            self._stop_reason = None
+            self._active_session = int(command["session_id"])
+            self._run_thread = threading.Thread(target=self._deliver, args=(command,), name="agent-delivery",
+                                                daemon=True)
+            self._run_thread.start()
+
+    def _abort_run(self, reason: str) -> None:
+        if self._active_session is None:
+            return
+        self._stop_reason = reason
+        self._run_stop.set()
+        stim = self._stim
+        if stim is not None:
+            stim.abort()
+
+    # ----- one delivery ----------------------------------------------------------------------
+
+    def _deliver(self, command: dict[str, Any]) -> None:
+        session_id = int(command["session_id"])
+        payload = command.get("payload") or {}
+        protocol = TrainProtocol(**payload["protocol"])
+        run = f"s{session_id}-{uuid.uuid4().hex[:10]}"
+        stim = self._device()
+        self.outbox.begin_run(run, session_id, self._device_key())
+        self._emit(run, "run_started", {"mode": payload.get("mode", "control"), "device": self._identity,
+                                        "protocol": payload["protocol"]})
+        report: DeliveryReport | None = None
+        status, reason = "aborted", None
+        try:
+            if stim is None:
+                raise Disconnected(self._device_detail or "stimulator not connected")
+            unsubscribe = stim.events.subscribe(lambda ev: self._on_device_event(run, ev))
+            try:
+                report = self._execute(stim, payload.get("mode", "control"), protocol, run)
+            finally:
+                unsubscribe()
+            status = "completed" if report.completed else "interrupted"
+            reason = report.reason or (self._stop_reason if self._run_stop.is_set() else None)
+        except DeviceError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            status = "aborted" if isinstance(exc, ParameterMismatch) else "interrupted"
+            self._after_device_error(exc)
+        finally:
+            self._emit(run, "run_ended", {"status": status, "reason": reason,
+                                          "delivered_pulses": report.delivered_pulses if report else None})
+            self._active_session = None
+
+    def _execute(self, stim: Stimulator, mode: str, protocol: TrainProtocol, run: str) -> DeliveryReport:
+        if mode == "control":
+            params = stim.program(protocol)
+            self._emit(run, "programmed", {"parameters": params.as_dict()})
+            return stim.run_protocol(protocol, stop=self._run_stop)
+        params = stim.read_parameters()  # record mode: the technician programmed the device's console
+        if diffs := params.differences(protocol):
+            raise ParameterMismatch("device parameters differ from the prescription: " + "; ".join(diffs))
+        self._emit(run, "programmed", {"parameters": params.as_dict()})
+        return stim.record(expected_pulses=protocol.total_pulses, stop=self._run_stop)
+
+    def _after_device_error(self, exc: DeviceError) -> None:
+        stim = self._stim
+        try:
+            if stim is not None and not isinstance(exc, Disconnected):
+                stim.disarm()
+        except (DeviceError, OSError):
+            log.exception("disarm after a device error failed")
+        if isinstance(exc, Disconnected):
+            self._close_device()
+
+    def _on_device_event(self, run: str, event: DeliveryEvent) -> None:
+        data = event.to_dict()
+        if event.kind == "coil_temperature":
+            self._last_temp = data.get("celsius")
+        if event.kind == "state_changed":
+            self._last_state = data.get("state")
+        self._emit(run, event.kind, data, at=event.at)
+
+    def _emit(self, run: str, kind: str, payload: dict[str, Any], at: datetime | None = None) -> None:
+        self.outbox.append(run, kind, (at or datetime.now(UTC)).isoformat(), payload)
+
+    # ----- background loops ------------------------------------------------------------------
+
+    def _sender(self) -> None:
+        backoff = 0.2
+        while True:
+            batch = self.outbox.pending(self.config.batch_size)
+            if not batch:
+                if self._stop.is_set() and not (self._run_thread and self._run_thread.is_alive()):
+                    return
+                time.sleep(0.1)
+                continue
+            try:
+                response = self.client.request("POST", "/api/v1/agent/events",
+                                               json={"events": [e.wire() for e in batch]})
+            except ServiceUnavailable:
+                if self._stop.is_set():
+                    return  # the outbox keeps them for the next start
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if response.status_code == 200:
+                self.outbox.mark_sent([e.id for e in batch])
+                backoff = 0.2
+            else:
+                log.error("events refused: %s %s", response.status_code, response.text[:300])
+                time.sleep(2.0)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(ServiceUnavailable):  # the next beat will try again
+                self.client.request("POST", "/api/v1/agent/heartbeat", json=self._status())
+            self._stop.wait(self.config.heartbeat_s)
+
+    def _status(self) -> dict[str, Any]:
+        running = self._run_thread is not None and self._run_thread.is_alive()
+        stim = None if running else self._device()
+        state, temp = self._last_state, self._last_temp
+        if stim is not None:
+            try:
+                status = stim.status()
+                state, temp = status.state, status.coil_temperature_c
+            except DeviceError as exc:
+                self._device_detail = str(exc)[:300]
+                self._close_device()
+                stim = None
+        connected = running or stim is not None
+        unsent, _ = self.outbox.counts()
+        return {"chair_id": self.config.chair_id, "connected": connected, "model": self._identity.get("model"),
+                "serial": self._identity.get("serial"), "firmware": self._identity.get("firmware"),
+                "coil_temp_c": temp, "state": "delivering" if running else state,
+                "active_session_id": self._active_session, "outbox_unsent": unsent,
+                "detail": None if connected else self._device_detail}

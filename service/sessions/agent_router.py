@@ -1,0 +1,51 @@
+"""Endpoints for chair agents (service accounts): heartbeat, command long-poll, event batches."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from service.auth.principal import Principal
+from service.core.db import session_scope
+from service.core.deps import AgentUser, NowDep, SessionDep, require_roles_streaming
+from service.sessions import agent_service
+from service.sessions.ingest import ingest
+from service.sessions.schemas import CommandOut, EventBatch, HeartbeatIn, IngestResult
+from service.users.models import Role
+
+router = APIRouter(prefix="/api/v1/agent", tags=["chair agent"])
+
+POLL_INTERVAL_S = 0.2
+
+
+@router.post("/heartbeat", status_code=204)
+def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, now: NowDep) -> None:
+    """The agent's view of its chair: device connected, model, serial, coil, temperature, state."""
+    agent_service.heartbeat(session, who, body, now)
+
+
+@router.post("/events", response_model=IngestResult)
+def post_events(body: EventBatch, who: AgentUser, session: SessionDep, now: NowDep) -> object:
+    """Store a batch of delivery events; each (device, device_session, seq) is stored once however often sent."""
+    return ingest(session, who, body.events, now)
+
+
+@router.get("/commands", response_model=list[CommandOut])
+def take_commands(
+    request: Request,
+    who: Annotated[Principal, Depends(require_roles_streaming(Role.agent))],
+    chair_id: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for a command (long poll)")] = 0,
+) -> object:
+    """Commands for this chair, each handed out once; waits up to ``wait`` seconds for one to appear."""
+    engine = request.app.state.engine
+    deadline = time.monotonic() + wait
+    while True:
+        with session_scope(engine) as session:
+            if agent_service.has_pending(session, who.clinic_id, chair_id) or time.monotonic() >= deadline:
+                now = request.app.state.clock.now()
+                return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
+                        for c in agent_service.take_commands(session, who, chair_id, now)]
+        time.sleep(POLL_INTERVAL_S)

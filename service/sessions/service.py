@@ -1,0 +1,211 @@
+"""The session lifecycle at the chair: check in → checklist → start (gates, dose) → delivery → end.
+
+Start runs every gate and computes the dose before anything is sent; a refusal is a 409 naming each
+reason, and no command reaches the chair. The chair agent's events (ingest.py) move the session on.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service.audit import service as audit
+from service.auth.principal import Principal
+from service.bookings.models import Booking, BookingStatus
+from service.chairs.models import Chair, Device
+from service.core.errors import Conflict, NotFound, Unprocessable
+from service.courses.models import Course, CourseStatus
+from service.rules import checklist as checklist_rules
+from service.rules import protocols
+from service.rules.errors import RuleInputError
+from service.sessions import dose, facts
+from service.sessions.models import ENDED, LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.sessions.schemas import ChecklistIn
+
+ENTITY = "treatment_session"
+
+
+def get_or_404(session: Session, who: Principal, session_id: int) -> TreatmentSession:
+    ts = session.exec(select(TreatmentSession).where(
+        TreatmentSession.id == session_id, TreatmentSession.clinic_id == who.clinic_id)).first()
+    if ts is None:
+        raise NotFound(f"session {session_id} not found")
+    return ts
+
+
+def check_in(session: Session, who: Principal, booking_id: int, now: datetime) -> TreatmentSession:
+    """The patient is in the chair: open the session record for the booking."""
+    booking = session.exec(select(Booking).where(
+        Booking.id == booking_id, Booking.clinic_id == who.clinic_id).with_for_update()).first()
+    if booking is None:
+        raise NotFound(f"booking {booking_id} not found")
+    existing = session.exec(select(TreatmentSession).where(TreatmentSession.booking_id == booking_id)).first()
+    if existing is not None:
+        return existing
+    if booking.status != BookingStatus.booked.value:
+        raise Conflict(f"booking {booking_id} is {booking.status}; only a booked session can be checked in")
+    ts = TreatmentSession(
+        clinic_id=who.clinic_id, patient_id=booking.patient_id, course_id=booking.course_id, booking_id=booking_id,
+        chair_id=booking.chair_id, device_id=booking.device_id, session_number=booking.sequence,
+        technician_id=who.user_id, checked_in_at=now, updated_at=now,
+        mode=_chair(session, booking.chair_id).mode,
+    )
+    session.add(ts)
+    booking.status = BookingStatus.checked_in.value
+    booking.updated_at = now
+    session.add(booking)
+    session.flush()
+    audit.record(session, who.actor, at=now, action="check_in", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"booking_id": booking_id, "chair_id": ts.chair_id})
+    return ts
+
+
+def record_checklist(session: Session, who: Principal, session_id: int, body: ChecklistIn,
+                     now: datetime) -> TreatmentSession:
+    """Store the pre-session checklist; a complete one with no blocking answer readies the session."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status not in (SessionStatus.checked_in.value, SessionStatus.ready_to_start.value):
+        raise Conflict(f"session {session_id} is {ts.status}; the checklist is taken before starting")
+    try:
+        result = checklist_rules.evaluate(body.answers)
+    except RuleInputError as exc:
+        raise Unprocessable(exc.field, exc.message) from exc
+    ts.checklist = {"answers": body.answers, "version": result.version, "complete": result.complete,
+                    "missing": list(result.missing), "blocking": list(result.blocking), "by": who.user_id,
+                    "at": now.isoformat()}
+    if body.coil_position is not None:
+        ts.coil_position = body.coil_position
+    ready = result.complete and not result.blocking
+    ts.status = SessionStatus.ready_to_start.value if ready else SessionStatus.checked_in.value
+    ts.updated_at = now
+    session.add(ts)
+    audit.record(session, who.actor, at=now, action="checklist", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"checklist": ts.checklist, "coil_position": ts.coil_position})
+    return ts
+
+
+def preflight(session: Session, who: Principal, session_id: int, now: datetime) -> dict[str, Any]:
+    """What would happen on start: every blocking reason, and the dose (or why there is none)."""
+    ts = get_or_404(session, who, session_id)
+    return facts.preflight(session, ts, now)
+
+
+def start(session: Session, who: Principal, session_id: int, now: datetime) -> TreatmentSession:
+    """Run every gate, compute the dose, snapshot the prescription, and send the chair its command."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status != SessionStatus.ready_to_start.value:
+        raise Conflict(f"session {session_id} is {ts.status}; it starts once checked in with a complete checklist",
+                       code="not_ready")
+    check = facts.preflight(session, ts, now)
+    if check["blockers"]:
+        reasons = "; ".join(b["message"] for b in check["blockers"])
+        raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
+    if check["dose_error"]:
+        raise Conflict(check["dose_error"]["message"], code=check["dose_error"]["code"])
+    course = session.get(Course, ts.course_id)
+    assert course is not None
+    device = session.get(Device, ts.device_id) if ts.device_id else None
+    protocol = protocols.get(course.protocol_id)
+    plan = dose.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
+                     check["mt"].get("depth_adjusted"))
+    _snapshot(ts, course, device, protocol, plan, check, who, now)
+    _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
+    _set_booking(session, ts, BookingStatus.in_progress, now)
+    if course.status == CourseStatus.planned.value:
+        course.status = CourseStatus.active.value
+        course.start_date = course.start_date or now.date()
+        session.add(course)
+    audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
+                                                "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code})
+    return ts
+
+
+def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, protocol: Any, plan: dose.DevicePlan,
+              check: dict[str, Any], who: Principal, now: datetime) -> None:
+    train = plan.train
+    ts.protocol_id = protocol.id
+    ts.frequency_hz, ts.pulses_per_train, ts.trains_planned = train.frequency_hz, train.pulses_per_train, train.trains
+    ts.burst_pulses, ts.burst_ipi_ms, ts.iti_s = train.burst_pulses, train.burst_ipi_ms, train.inter_train_interval_s
+    ts.intensity_pct_mt = course.intensity_pct_mt
+    ts.mt_determination_id, ts.mt_pct_mso = check["mt"]["id"], check["mt"]["value"]
+    ts.output_pct_mso, ts.dose_reasons = plan.output_pct_mso, list(plan.reasons)
+    ts.pulses_planned = train.total_pulses
+    if device is not None:
+        ts.device_model, ts.device_serial, ts.device_firmware = device.model, device.serial, device.firmware
+        ts.coil_model, ts.coil_serial = device.coil_model, device.coil_serial
+    ts.psychiatrist_id = course.ordered_by
+    ts.cpt_code = check["cpt_code"]
+    ts.status = SessionStatus.programming.value
+    ts.started_at = ts.started_at or now
+    ts.updated_at = now
+
+
+def stop(session: Session, who: Principal, session_id: int, reason: str, now: datetime) -> TreatmentSession:
+    """Ask the chair agent to stop at once; the device is disarmed and the session ends interrupted."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status not in {s.value for s in LIVE}:
+        raise Conflict(f"session {session_id} is {ts.status}; only a session being delivered can be stopped")
+    _send(session, ts, "stop", {"reason": reason}, now)
+    audit.record(session, who.actor, at=now, action="stop_requested", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, reason=reason)
+    return ts
+
+
+def resume(session: Session, who: Principal, session_id: int, now: datetime) -> TreatmentSession:
+    """Deliver the remaining trains of an interrupted session, after the gates pass again."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status != SessionStatus.interrupted.value:
+        raise Conflict(f"session {session_id} is {ts.status}; only an interrupted session can be resumed")
+    remaining = (ts.trains_planned or 0) - ts.trains_delivered
+    if remaining <= 0:
+        raise Conflict(f"session {session_id} has no trains left to deliver")
+    check = facts.preflight(session, ts, now, resuming=True)
+    if check["blockers"]:
+        reasons = "; ".join(b["message"] for b in check["blockers"])
+        raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
+    protocol = protocols.get(ts.protocol_id or "")
+    train = dose.train_for(protocol, ts.output_pct_mso or 0, trains=remaining)
+    payload = dose.DevicePlan(ts.output_pct_mso or 0, (), train).payload()
+    ts.status = SessionStatus.programming.value
+    ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
+    _send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)
+    _set_booking(session, ts, BookingStatus.in_progress, now)
+    audit.record(session, who.actor, at=now, action="resume", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"remaining_trains": remaining,
+                                                "remaining_pulses": math.prod((remaining, train.pulses_per_train))})
+    return ts
+
+
+def _send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
+    """Queue a command for the chair agent; it becomes visible only when this transaction commits."""
+    session.add(ts)
+    session.add(ChairCommand(clinic_id=ts.clinic_id, chair_id=ts.chair_id, session_id=ts.id or 0, kind=kind,
+                             payload=payload, created_at=now))
+
+
+def _set_booking(session: Session, ts: TreatmentSession, status: BookingStatus, now: datetime) -> None:
+    booking = session.get(Booking, ts.booking_id)
+    if booking is not None:
+        booking.status = status.value
+        booking.updated_at = now
+        session.add(booking)
+
+
+def _chair(session: Session, chair_id: int) -> Chair:
+    chair = session.get(Chair, chair_id)
+    assert chair is not None
+    return chair
+
+
+def ended_statuses() -> set[str]:
+    return {s.value for s in ENDED}
+
+
+def for_chair_today(session: Session, clinic_id: int, chair_id: int) -> list[TreatmentSession]:
+    return list(session.exec(select(TreatmentSession).where(
+        TreatmentSession.clinic_id == clinic_id, TreatmentSession.chair_id == chair_id)
+        .order_by(col(TreatmentSession.id))).all())
