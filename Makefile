@@ -18,7 +18,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(VENV)/bin/tmsops migrate
 	$(VENV)/bin/tmsops seed-demo
-	$(VENV)/bin/tmsops serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/tmsops run-demo --host 127.0.0.1 --port 8000
 
 test: $(STAMP) lint
 	$(PY) -m pytest

@@ -30,6 +30,17 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 
+@app.command("run-demo")
+def run_demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve, plus one chair agent per demo chair against the simulator (what `make run` runs)."""
+    from service.demo import run
+
+    raise typer.Exit(run(get_settings().database_url, host, port))
+
+
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest."""
@@ -47,13 +58,19 @@ def seed_demo() -> None:
     from service.auth.passwords import Passwords
     from service.core.clock import Clock
     from service.core.db import make_engine, session_scope
-    from service.seed import DEMO_CLINIC
+    from service.seed import DEMO_AGENT, DEMO_CLINIC
     from service.seed import seed_demo as do_seed
 
     settings = get_settings()
     with session_scope(make_engine(settings.database_url)) as session:
         result = do_seed(session, Passwords(settings), Clock().now())
     typer.echo(f"demo clinic: {DEMO_CLINIC}")
+    agent_password = result.created_passwords.pop(DEMO_AGENT, None)
+    if agent_password:
+        from service.demo import AGENT_SECRET, write_agent_secret
+
+        write_agent_secret(agent_password)
+        typer.echo(f"chair-agent account '{DEMO_AGENT}': password stored in {AGENT_SECRET} for the demo agents")
     if result.created_passwords:
         typer.echo("demo accounts (passwords shown only now; write them down):")
         for username, password in result.created_passwords.items():

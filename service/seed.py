@@ -19,11 +19,12 @@ from service.users.models import Role
 from service.users.schemas import UserCreate
 
 DEMO_CLINIC = "Demo TMS Clinic"
+DEMO_AGENT = "agent-demo"
 DEMO_USERS = [
     ("tech", "Tara Technician", Role.technician),
     ("drpsych", "Dr. Paul Psychiatrist", Role.psychiatrist),
     ("admin", "Ada Admin", Role.admin),
-    ("agent-demo", "Chair agent (demo)", Role.agent),
+    (DEMO_AGENT, "Chair agent (demo)", Role.agent),
 ]
 DEMO_CHAIRS = [
     ("Chair 1", "magstim-rapid2", "SIM-R2-0001", "D70 Alpha figure-of-8"),
