@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from simulator import magstim_codec as mc
 
@@ -22,47 +22,30 @@ AVAILABLE = {
 }
 
 
-class MagstimCommands:
-    """Mixin: ``_handle`` and one method per command; the state lives in ``MagstimDevice``."""
+def event_for(frame: bytes) -> str | None:
+    """``arm``/``fire``/``disarm`` for ``EB``/``EH``/``EA`` frames."""
+    if len(frame) == 3 and frame[:1] == b"E":
+        return {"A": "disarm", "B": "arm", "H": "fire"}.get(chr(frame[1]))
+    return None
 
-    def _split(self: MagstimDevice, data: bytes) -> list[bytes]:
-        return self.splitter.feed(data)
 
-    def _command_key(self: MagstimDevice, frame: bytes) -> str | None:
-        return chr(frame[0]) if frame else None
+def _available(d: MagstimDevice, command: str) -> bool:
+    kinds = AVAILABLE.get(command, set())
+    return d.kind in kinds or ("rapid9" in kinds and d.kind == "rapid" and d.major >= 9)
 
-    def _event_for(self: MagstimDevice, frame: bytes) -> str | None:
-        if len(frame) == 3 and frame[:1] == b"E":
-            return {"A": "disarm", "B": "arm", "H": "fire"}.get(chr(frame[1]))
-        return None
 
-    def _available(self: MagstimDevice, command: str) -> bool:
-        kinds = AVAILABLE.get(command, set())
-        return self.kind in kinds or ("rapid9" in kinds and self.kind == "rapid" and self.major >= 9)
-
-    def _handle(self: MagstimDevice, frame: bytes) -> list[bytes]:
-        command = chr(frame[0])
-        if len(frame) == 1 or not self._available(command):
-            return [mc.error(None, "?")]
-        if not mc.valid(frame):
-            return [mc.error(command, "data")]  # our choice: the TDbs do not say what a bad checksum gets
-        data = frame[1:-1]
-        if command in NEEDS_REMOTE and not self.remote and data != b"A":
-            return [] if self.no_reply_without_remote else [mc.error(command, "state")]
-        self.last_command = self.clock.monotonic()
-        handler: Handler = HANDLERS[command]
-        return handler(self, data)
-
-    def reply(self: MagstimDevice, command: str, *body: Any) -> list[bytes]:
-        """One reply frame: status byte first, then ``body`` parts (ints are bytes)."""
-        raw = bytearray([self.status_byte()])
-        for part in body:
-            raw.extend(bytes([part]) if isinstance(part, int) else part)
-        return [mc.build(command, bytes(raw))]
-
-    def busy(self: MagstimDevice) -> bool:
-        """A train or its post-train wait is running: parameter changes are refused."""
-        return self.train is not None or self.clock.monotonic() < self.wait_until
+def handle(d: MagstimDevice, frame: bytes) -> list[bytes]:
+    """Act on one command frame; return the reply frames."""
+    command = chr(frame[0])
+    if len(frame) == 1 or not _available(d, command):
+        return [mc.error(None, "?")]
+    if not mc.valid(frame):
+        return [mc.error(command, "data")]  # our choice: the TDbs do not say what a bad checksum gets
+    data = frame[1:-1]
+    if command in NEEDS_REMOTE and not d.remote and data != b"A":
+        return [] if d.no_reply_without_remote else [mc.error(command, "state")]
+    d.last_command = d.clock.monotonic()
+    return HANDLERS[command](d, data)
 
 
 def _q(d: MagstimDevice, data: bytes) -> list[bytes]:
@@ -217,6 +200,12 @@ def _set_charge_delay(d: MagstimDevice, data: bytes) -> list[bytes]:
     return d.reply("n", d.rapid_byte())
 
 
+def _ignore_interlock(d: MagstimDevice, data: bytes) -> list[bytes]:
+    before = d.reply("b")
+    d.ignore_interlock = True
+    return before
+
+
 HANDLERS: dict[str, Handler] = {
     "Q": _q, "R": _r, "E": _e, "J": _params_200, "F": _temperature, "K": _system_type,
     "@": lambda d, data: _power(d, data, 0, "@"), "A": lambda d, data: _power(d, data, 1, "A"),
@@ -224,7 +213,7 @@ HANDLERS: dict[str, Handler] = {
     "X": lambda d, data: d.reply("X", b"4" if d.high_resolution else b"2"),
     "B": _frequency, "D": _pulses, "[": _duration,
     "^": lambda d, data: _enhanced(d, True, "^"), "_": lambda d, data: _enhanced(d, False, "_"),
-    "b": lambda d, data: (setattr(d, "ignore_interlock", True), d.reply("b"))[1],
+    "b": _ignore_interlock,
     "\\": _rapid_params, "N": _version, "I": _error_code, "x": _system_status,
     "n": _set_charge_delay, "o": lambda d, data: d.reply("o", mc.digits(d.charge_delay, 5 if d.major >= 10 else 4)),
 }

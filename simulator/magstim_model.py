@@ -13,10 +13,10 @@ from typing import Any
 
 from config.device_profiles import DeviceProfile
 from simulator import magstim_codec as mc
+from simulator import magstim_commands
 from simulator.clock import SimClock
 from simulator.device import SimDevice
 from simulator.faults import FaultPlan
-from simulator.magstim_commands import MagstimCommands
 
 AMBIENT_C = 22.0
 HEAT_PER_PULSE_C = 0.01  # at 100 % output, scaled by power²; our model, not a published figure
@@ -27,7 +27,7 @@ class PanelLocked(RuntimeError):
     """The front panel is locked while a host holds remote control."""
 
 
-class MagstimDevice(MagstimCommands, SimDevice):
+class MagstimDevice(SimDevice):
     """One simulated Magstim unit."""
 
     def __init__(self, profile: DeviceProfile, clock: SimClock, faults: FaultPlan | None = None,
@@ -36,7 +36,7 @@ class MagstimDevice(MagstimCommands, SimDevice):
         super().__init__(profile, clock, faults)
         self.kind = "rapid" if profile.rapid else "bistim" if profile.bistim else "single"
         self.firmware = firmware or ((8, 0, 0) if self.kind == "rapid" else (1, 0, 0))
-        self.major = self.firmware[0] if self.kind == "rapid" else 0
+        self.major: int = self.firmware[0] if self.kind == "rapid" else 0
         if self.kind == "rapid" and self.major >= 9 and not unlock_code:
             raise ValueError("a Rapid² from firmware V9 needs the unlock code it will accept (made-up in tests)")
         self.unlock_code = unlock_code
@@ -53,14 +53,14 @@ class MagstimDevice(MagstimCommands, SimDevice):
         self.last_command = now
         self.power = [30, 30]
         self.interval = 10
-        self.high_resolution = False
+        self.high_resolution: bool = False
         self.coil_present, self.replace_coil, self.error, self.fatal = True, False, False, False
         self.interlock_open = False
         self.ignore_interlock = False
         self.temps = [AMBIENT_C, AMBIENT_C]
         self._cooled_at = now
         self.freq_tenths, self.n_pulses, self.duration_tenths, self.enhanced = 10, 1, 0, False
-        self.charge_delay = 0
+        self.charge_delay: int = 0
         self.train: dict[str, float] | None = None
         self.wait_until = -math.inf
         self.energy_log: list[tuple[float, float]] = []
@@ -68,6 +68,31 @@ class MagstimDevice(MagstimCommands, SimDevice):
         self.panel_iti = 0.0
         self.panel_next_at = math.inf
         self.trains_delivered = 0
+
+    # ----- frames ---------------------------------------------------------------------------------
+
+    def _split(self, data: bytes) -> list[bytes]:
+        return self.splitter.feed(data)
+
+    def _command_key(self, frame: bytes) -> str | None:
+        return chr(frame[0]) if frame else None
+
+    def _event_for(self, frame: bytes) -> str | None:
+        return magstim_commands.event_for(frame)
+
+    def _handle(self, frame: bytes) -> list[bytes]:
+        return magstim_commands.handle(self, frame)
+
+    def reply(self, command: str, *body: int | bytes) -> list[bytes]:
+        """One reply frame: status byte first (the state before the command), then ``body``."""
+        raw = bytearray([self.status_byte()])
+        for part in body:
+            raw.extend(bytes([part]) if isinstance(part, int) else part)
+        return [mc.build(command, bytes(raw))]
+
+    def busy(self) -> bool:
+        """A train or its post-train wait is running: parameter changes are refused."""
+        return self.train is not None or self.clock.monotonic() < self.wait_until
 
     # ----- status bytes ---------------------------------------------------------------------------
 
@@ -237,7 +262,7 @@ class MagstimDevice(MagstimCommands, SimDevice):
                 self.disarm()
 
     def panel(self, action: str, **kwargs: Any) -> None:
-        """A technician at the unit: ``start``, ``stop``, ``fire``, ``arm``, ``power``, ``lift_coil``, ``place_coil``."""
+        """Act at the unit: start, stop, fire, arm, power, lift_coil, place_coil."""
         with self.lock:
             self.advance()
             if action in ("start", "fire", "arm", "power") and self.remote:

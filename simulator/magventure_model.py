@@ -232,7 +232,7 @@ class MagVentureDevice(SimDevice):
             self.transcript.add(self.clock.monotonic(), "fault", b"restart", "restart")
 
     def panel(self, action: str, **kwargs: Any) -> None:
-        """A technician at the unit: ``start``, ``stop``, ``enable``, ``disable``, ``power``, ``timing``, ``lift_coil``."""
+        """Act at the unit: start, stop, enable, disable, power, timing, lift_coil, restart."""
         with self.lock:
             self.advance()
             if action == "start":

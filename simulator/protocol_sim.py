@@ -23,11 +23,12 @@ class Serial(SerialBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.simulator: Simulator | None = None
+        self._open = False
         super().__init__(*args, **kwargs)
 
     def open(self) -> None:
         """Attach to (or create) the simulator the URL names."""
-        if self.is_open:
+        if self._open:
             raise SerialException("port already open")
         if self._port is None:
             raise SerialException("port must be configured before it can be used")
@@ -35,14 +36,14 @@ class Serial(SerialBase):
             self.simulator = from_url(self._port)
         except (KeyError, ValueError) as exc:
             raise SerialException(f"cannot open {self._port}: {exc}") from exc
-        self.is_open = True
+        self.is_open = self._open = True
 
     def close(self) -> None:
         """Detach (the simulated device keeps running)."""
-        self.is_open = False
+        self.is_open = self._open = False
 
     def _device(self) -> Any:
-        if not self.is_open or self.simulator is None:
+        if not self._open or self.simulator is None:
             raise PortNotOpenError()
         return self.simulator.device
 
