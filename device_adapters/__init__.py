@@ -35,6 +35,7 @@ from device_adapters.events import (
     CoilTemperature,
     DeliveryEvent,
     Fault,
+    Listener,
     ParametersChanged,
     PulsesDelivered,
     StateChanged,
@@ -64,11 +65,14 @@ DRIVERS: dict[str, type[Magstim200Driver] | type[Rapid2Driver] | type[MagVenture
 }
 
 
-def open_stimulator(url: str, model: str, *, clock: Clock | None = None, **options: Any) -> Stimulator:
+def open_stimulator(
+    url: str, model: str, *, clock: Clock | None = None, on_event: Listener | None = None, **options: Any
+) -> Stimulator:
     """Open ``url`` (a device path, ``socket://``, ``sim://``…) as ``model`` and connect.
 
     Options: ``unlock_code`` (Rapid² from V9), ``supply_voltage``/``system`` (Rapid² limits),
     ``command_set`` ("pytms"/"magic", MagVenture), ``reply_timeout_s``, ``keepalive_thread``.
+    ``on_event`` is subscribed before connecting, so it sees every event from ``seq`` 1.
     """
     if model not in DRIVERS:
         raise ValueError(f"unknown stimulator model {model!r}; known: {', '.join(sorted(DRIVERS))}")
@@ -76,6 +80,8 @@ def open_stimulator(url: str, model: str, *, clock: Clock | None = None, **optio
     clock = clock or SystemClock()
     transport = Transport(url, profile.serial, clock)
     driver = DRIVERS[model](transport, profile, clock, **options)
+    if on_event is not None:
+        driver.subscribe(on_event)
     try:
         driver.connect()
     except BaseException:

@@ -70,6 +70,7 @@ class Stimulator(ABC):
         self._intensity: dict[str, int] = {}
         self._protocol: TrainProtocol | None = None
         self.total_pulses = 0
+        self._record_from = 0
         self._train_number = 0
 
     # ----- public API ---------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class Stimulator(ABC):
         """
         self._abort.clear()
         with self._lock:
+            self._record_from = self.total_pulses  # pulses seen while reading parameters count too
             params = self._read_parameters()
             report = DeliveryReport("record", expected_pulses, parameters=params)
             self._observe(report, stop or self._abort, timeout_s, idle_timeout_s)

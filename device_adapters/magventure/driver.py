@@ -449,7 +449,7 @@ class MagVentureDriver(Stimulator):
             report.planned_pulses = params.pulses_per_train * params.trains
         planned = report.planned_pulses
         self._finished = []
-        start_total = self.total_pulses
+        start_total = self._record_from
         self._watch(
             report,
             stop,
