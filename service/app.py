@@ -14,6 +14,9 @@ import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
 from service.auth.passwords import Passwords
 from service.auth.router import router as auth_router
+from service.authorizations.router import router as authorizations_router
+from service.bookings.router import router as bookings_router
+from service.calendar.router import router as calendar_router
 from service.chairs.router import router as chairs_router
 from service.clinics.router import router as clinics_router
 from service.core import handlers
@@ -21,12 +24,17 @@ from service.core.clock import Clock
 from service.core.db import make_engine
 from service.core.deps import public, route_roles
 from service.core.limits import BodyLimit
+from service.courses.router import router as courses_router
+from service.equipment.router import router as equipment_router
 from service.patients.router import router as patients_router
+from service.reviews.router import router as reviews_router
 from service.users.router import router as users_router
 from service.web.pages import LoginRequired
 from service.web.router import router as web_router
 
-ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router]
+ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
+           # scheduling (issue 5)
+           courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router]
 
 
 def create_app(

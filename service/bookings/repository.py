@@ -1,0 +1,94 @@
+"""Every query for bookings (scoped to a clinic where an id comes from a caller)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.bookings.models import PENDING, RELEASED, Booking, BookingStatus
+from service.courses.models import Course
+from service.patients.models import Patient
+
+
+def get(session: Session, clinic_id: int, booking_id: int) -> Booking | None:
+    return session.exec(select(Booking).where(Booking.id == booking_id, Booking.clinic_id == clinic_id)).first()
+
+
+def of_course(session: Session, course_id: int, statuses: Sequence[str] | None = None) -> list[Booking]:
+    query = select(Booking).where(Booking.course_id == course_id)
+    if statuses is not None:
+        query = query.where(col(Booking.status).in_(statuses))
+    return list(session.exec(query.order_by(col(Booking.start_at), col(Booking.id))).all())
+
+
+def overlapping(session: Session, resource: str, resource_id: int, start: datetime, end: datetime) -> Booking | None:
+    """A booking holding this resource over part of [start, end), if any."""
+    column = getattr(Booking, f"{resource}_id")
+    return session.exec(
+        select(Booking).where(column == resource_id, col(Booking.status).not_in(RELEASED),
+                              col(Booking.start_at) < end, col(Booking.end_at) > start)
+        .order_by(col(Booking.start_at)).limit(1)
+    ).first()
+
+
+def holding_between(session: Session, clinic_id: int, start: datetime, end: datetime,
+                    *, exclude_course: int | None = None) -> list[Booking]:
+    """Every booking of the clinic that holds its resources at some point of [start, end)."""
+    query = select(Booking).where(Booking.clinic_id == clinic_id, col(Booking.status).not_in(RELEASED),
+                                  col(Booking.start_at) < end, col(Booking.end_at) > start)
+    if exclude_course is not None:
+        query = query.where(Booking.course_id != exclude_course)
+    return list(session.exec(query).all())
+
+
+def status_counts(session: Session, course_id: int) -> dict[str, int]:
+    rows = session.exec(
+        select(Booking.status, func.count()).where(Booking.course_id == course_id).group_by(col(Booking.status))
+    ).all()
+    return {status: int(n) for status, n in rows}
+
+
+def unit_counts(session: Session, authorization_id: int) -> tuple[int, int]:
+    """Sessions delivered (completed) and still pending (booked, checked in, in progress) on an authorization."""
+    rows = session.exec(
+        select(Booking.status, func.count()).where(Booking.authorization_id == authorization_id)
+        .group_by(col(Booking.status))
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return counts.get(BookingStatus.completed.value, 0), sum(counts.get(s, 0) for s in PENDING)
+
+
+def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,
+              end: datetime) -> list[tuple[Booking, Patient, Course]]:
+    """A chair's bookings starting in [start, end), with patient and course, in time order."""
+    rows = session.exec(
+        select(Booking, Patient, Course).join(Patient, col(Patient.id) == Booking.patient_id)
+        .join(Course, col(Course.id) == Booking.course_id)
+        .where(Booking.clinic_id == clinic_id, Booking.chair_id == chair_id,
+               col(Booking.start_at) >= start, col(Booking.start_at) < end)
+        .order_by(col(Booking.start_at), col(Booking.id))
+    ).all()
+    return [(b, p, c) for b, p, c in rows]
+
+
+def in_clinic(session: Session, clinic_id: int, *, start: datetime | None, end: datetime | None,
+              status: str | None, limit: int) -> list[Booking]:
+    query = select(Booking).where(Booking.clinic_id == clinic_id)
+    if start is not None:
+        query = query.where(col(Booking.start_at) >= start)
+    if end is not None:
+        query = query.where(col(Booking.start_at) < end)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    return list(session.exec(query.order_by(col(Booking.start_at), col(Booking.id)).limit(limit)).all())
+
+
+def pending_before(session: Session, clinic_id: int | None, before: datetime) -> list[Booking]:
+    """Bookings still only booked although their end has passed (the missed-session sweep's input)."""
+    query = select(Booking).where(Booking.status == BookingStatus.booked.value, col(Booking.end_at) <= before)
+    if clinic_id is not None:
+        query = query.where(Booking.clinic_id == clinic_id)
+    return list(session.exec(query.order_by(col(Booking.start_at))).all())

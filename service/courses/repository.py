@@ -1,0 +1,42 @@
+"""Every query for courses and their phases (scoped to a clinic)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from service.courses.models import Course, CoursePhase
+
+
+def get(session: Session, clinic_id: int, course_id: int) -> Course | None:
+    return session.exec(select(Course).where(Course.id == course_id, Course.clinic_id == clinic_id)).first()
+
+
+def phases(session: Session, course_id: int) -> list[CoursePhase]:
+    return list(session.exec(
+        select(CoursePhase).where(CoursePhase.course_id == course_id).order_by(col(CoursePhase.position))
+    ).all())
+
+
+def of_patient(session: Session, clinic_id: int, patient_id: int,
+               statuses: Sequence[str] | None = None) -> list[Course]:
+    query = select(Course).where(Course.clinic_id == clinic_id, Course.patient_id == patient_id)
+    if statuses is not None:
+        query = query.where(col(Course.status).in_(statuses))
+    return list(session.exec(query.order_by(col(Course.id))).all())
+
+
+def in_clinic(session: Session, clinic_id: int, *, status: str | None, limit: int, offset: int) -> list[Course]:
+    query = select(Course).where(Course.clinic_id == clinic_id)
+    if status is not None:
+        query = query.where(Course.status == status)
+    return list(session.exec(query.order_by(col(Course.id).desc()).limit(limit).offset(offset)).all())
+
+
+def open_courses(session: Session, clinic_id: int | None = None) -> list[Course]:
+    """Courses that are planned, active or on hold (the jobs' input)."""
+    query = select(Course).where(col(Course.status).in_(("planned", "active", "on_hold")))
+    if clinic_id is not None:
+        query = query.where(Course.clinic_id == clinic_id)
+    return list(session.exec(query.order_by(col(Course.id))).all())

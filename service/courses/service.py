@@ -1,0 +1,239 @@
+"""Course rules: a psychiatrist orders a course from the protocol catalog and a course template; its
+phases carry planned and authorized counts; status moves planned -> active -> completed/discontinued
+(or on_hold and back) with a reason; retreatment needs a prior response >50% (clinical.md §2.3).
+Every write is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from config.clinical_data import Protocol
+from config.course_templates import CourseTemplate, IntensiveRhythm, PhaseTemplate, WeeklyRhythm, get_course_template
+from service.audit import service as audit
+from service.auth.principal import Principal
+from service.bookings import repository as bookings
+from service.bookings.models import BookingStatus
+from service.core.clock import as_utc
+from service.core.errors import Conflict, NotFound, Unprocessable
+from service.courses import repository
+from service.courses.models import Course, CourseKind, CoursePhase, CourseStatus
+from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
+from service.patients import service as patients
+from service.rules import protocols
+from service.rules.errors import RuleInputError
+
+ENTITY = "course"
+OPEN = (CourseStatus.planned.value, CourseStatus.active.value, CourseStatus.on_hold.value)
+RETREATMENT_MIN_RESPONSE_PCT = 50.0  # payers: prior response >50% on a standardised scale (clinical.md §2.3)
+TRANSITIONS = {
+    CourseStatus.planned: {CourseStatus.active, CourseStatus.on_hold, CourseStatus.discontinued},
+    CourseStatus.active: {CourseStatus.on_hold, CourseStatus.completed, CourseStatus.discontinued},
+    CourseStatus.on_hold: {CourseStatus.active, CourseStatus.discontinued},
+    CourseStatus.completed: set(),
+    CourseStatus.discontinued: set(),
+}
+
+
+def prior_response_percent(session: Session, patient_id: int) -> float | None:
+    """The patient's best response (% improvement on a standardised scale) in an earlier course, if known.
+
+    None until rating-scale assessments are stored; the retreatment gate then refuses.
+    """
+    return None
+
+
+def protocol_of(protocol_id: str) -> Protocol:
+    try:
+        return protocols.get(protocol_id)
+    except RuleInputError:
+        known = sorted(p.id for p in protocols.catalog())
+        raise Unprocessable("protocol_id", f"unknown protocol {protocol_id!r}; known: {known}") from None
+
+
+def _template(template_id: str) -> CourseTemplate:
+    try:
+        return get_course_template(template_id)
+    except KeyError as exc:
+        raise Unprocessable("template_id", str(exc.args[0])) from None
+
+
+def _check_fit(protocol: Protocol, template: CourseTemplate) -> None:
+    for phase in template.phases:
+        per_day = 1 if isinstance(phase.rhythm, WeeklyRhythm) else phase.rhythm.per_day
+        if per_day > protocol.sessions_per_day:
+            raise Unprocessable("template_id", f"template {template.id} plans {per_day} sessions a day; protocol"
+                                f" {protocol.id} allows {protocol.sessions_per_day}")
+        if isinstance(phase.rhythm, IntensiveRhythm) and protocol.min_interval_minutes is not None and \
+                phase.rhythm.min_start_interval_minutes < protocol.min_interval_minutes:
+            raise Unprocessable("template_id", f"template {template.id} spaces sessions"
+                                f" {phase.rhythm.min_start_interval_minutes} min apart; protocol {protocol.id}"
+                                f" needs {protocol.min_interval_minutes} min")
+
+
+def _check_retreatment(session: Session, data: CourseCreate, template: CourseTemplate) -> None:
+    if data.kind != CourseKind.retreatment and template.requires_prior_response_pct is None:
+        return
+    needed = template.requires_prior_response_pct or RETREATMENT_MIN_RESPONSE_PCT
+    response = prior_response_percent(session, data.patient_id)
+    if response is None:
+        raise Conflict(f"kind: retreatment needs a prior course response >{needed:g}%; no prior response is"
+                       " recorded for this patient", code="retreatment_not_eligible")
+    if response <= needed:
+        raise Conflict(f"kind: retreatment needs a prior course response >{needed:g}%; the best prior response"
+                       f" was {response:g}%", code="retreatment_not_eligible")
+
+
+def _authorized(phases: tuple[PhaseTemplate, ...], given: list[PhaseAuthorization], field: str) -> dict[str, int]:
+    names = [p.name for p in phases]
+    out: dict[str, int] = {}
+    for n, item in enumerate(given):
+        if item.name not in names:
+            raise Unprocessable(f"{field}[{n}].name", f"no phase {item.name!r} in this course; phases: {names}")
+        out[item.name] = item.authorized_sessions
+    return out
+
+
+def order(session: Session, who: Principal, data: CourseCreate, now: datetime) -> Course:
+    """Order a course for a patient of the caller's clinic, with its phases from the template."""
+    patient = patients.get_or_404(session, who, data.patient_id)
+    protocol = protocol_of(data.protocol_id)
+    template = _template(data.template_id or protocol.course_template_id or "standard-36")
+    _check_fit(protocol, template)
+    if repository.of_patient(session, who.clinic_id, data.patient_id, OPEN):
+        raise Conflict("patient_id: the patient already has an open course; complete or discontinue it first",
+                       code="open_course_exists")
+    _check_retreatment(session, data, template)
+    authorized = _authorized(template.phases, data.phases, "phases")
+    course = Course(**data.model_dump(exclude={"phases", "template_id"}), template_id=template.id,
+                    clinic_id=who.clinic_id, ordered_by=who.user_id, ordered_at=now, created_at=now, updated_at=now)
+    session.add(course)
+    session.flush()
+    for position, phase in enumerate(template.phases):
+        session.add(CoursePhase(course_id=course.id or 0, position=position, name=phase.name, kind=phase.kind,
+                                planned_sessions=phase.sessions, authorized_sessions=authorized.get(phase.name),
+                                rhythm=phase.rhythm.model_dump(mode="json")))
+    session.flush()
+    audit.record(session, who.actor, at=now, action="create", entity=ENTITY, entity_id=course.id,
+                 patient_id=patient.id, new=snapshot(session, course))
+    return course
+
+
+def get_or_404(session: Session, who: Principal, course_id: int) -> Course:
+    course = repository.get(session, who.clinic_id, course_id)
+    if course is None:
+        raise NotFound(f"course {course_id} not found")
+    return course
+
+
+def read(session: Session, who: Principal, course_id: int, now: datetime) -> Course:
+    """A course of the caller's clinic (404 otherwise); the read is audited."""
+    course = get_or_404(session, who, course_id)
+    audit.record(session, who.actor, at=now, action="read", entity=ENTITY, entity_id=course.id,
+                 patient_id=course.patient_id)
+    return course
+
+
+def listing(session: Session, who: Principal, now: datetime, *, patient_id: int | None,
+            status: CourseStatus | None, limit: int, offset: int) -> list[Course]:
+    """The clinic's courses (or one patient's), newest first; the listing is audited."""
+    wanted = status.value if status else None
+    if patient_id is not None:
+        rows = [c for c in repository.of_patient(session, who.clinic_id, patient_id)
+                if wanted is None or c.status == wanted][offset:offset + limit]
+    else:
+        rows = repository.in_clinic(session, who.clinic_id, status=wanted, limit=limit, offset=offset)
+    audit.record(session, who.actor, at=now, action="list", entity=ENTITY,
+                 new={"patient_id": patient_id, "returned": [c.id for c in rows]})
+    return rows
+
+
+def phase_templates(session: Session, course: Course) -> tuple[PhaseTemplate, ...]:
+    """The course's phases as the pure planner's phase templates."""
+    return tuple(PhaseTemplate.model_validate({"name": p.name, "kind": p.kind, "sessions": p.planned_sessions,
+                                               "rhythm": p.rhythm})
+                 for p in repository.phases(session, course.id or 0))
+
+
+def snapshot(session: Session, course: Course) -> dict[str, Any]:
+    phases = [{"name": p.name, "planned": p.planned_sessions, "authorized": p.authorized_sessions}
+              for p in repository.phases(session, course.id or 0)]
+    return course.model_dump(exclude={"created_at", "updated_at", "ordered_at"}) | {"phases": phases}
+
+
+def public(session: Session, course: Course) -> dict[str, Any]:
+    """The course as the API shows it: phases and bookings by status."""
+    phases = repository.phases(session, course.id or 0)
+    return course.model_dump() | {
+        "phases": [p.model_dump() for p in phases],
+        "planned_sessions": sum(p.planned_sessions for p in phases),
+        "sessions": bookings.status_counts(session, course.id or 0),
+    }
+
+
+def amend(session: Session, who: Principal, course_id: int, data: CourseAmend, now: datetime) -> Course:
+    """Change a course's prescription, window, start or authorized counts, with a reason; version goes up."""
+    course = get_or_404(session, who, course_id)
+    if course.status not in OPEN:
+        raise Conflict(f"status: a {course.status} course cannot be amended", code="course_closed")
+    before = snapshot(session, course)
+    changes = data.model_dump(exclude_unset=True, exclude={"reason", "phases"})
+    for name, value in changes.items():
+        setattr(course, name, value)
+    if course.window_start is not None and course.window_end is not None and course.window_start >= course.window_end:
+        raise Unprocessable("window_start", "must be before window_end")
+    if data.phases is not None:
+        rows = repository.phases(session, course.id or 0)
+        authorized = _authorized(phase_templates(session, course), data.phases, "phases")
+        for row in rows:
+            row.authorized_sessions = authorized.get(row.name, row.authorized_sessions)
+            session.add(row)
+    return _save_change(session, who, course, before, "amend", data.reason, now)
+
+
+def _save_change(session: Session, who: Principal, course: Course, before: dict[str, Any], action: str,
+                 reason: str, now: datetime) -> Course:
+    session.flush()
+    old, new = audit.changed_fields(before, snapshot(session, course))
+    if not new:
+        raise Unprocessable("body", "the change changes nothing: every value equals the current one")
+    course.version += 1
+    course.updated_at = now
+    session.add(course)
+    session.flush()
+    audit.record(session, who.actor, at=now, action=action, entity=ENTITY, entity_id=course.id,
+                 patient_id=course.patient_id, old=old, new=new | {"version": course.version}, reason=reason)
+    return course
+
+
+def change_status(session: Session, who: Principal, course_id: int, status: CourseStatus, reason: str,
+                  now: datetime) -> Course:
+    """Move a course along its life cycle; completing or discontinuing it cancels its future bookings."""
+    course = get_or_404(session, who, course_id)
+    current = CourseStatus(course.status)
+    if status not in TRANSITIONS[current]:
+        allowed = sorted(s.value for s in TRANSITIONS[current]) or ["none"]
+        raise Conflict(f"status: a {current.value} course cannot become {status.value}; allowed: {allowed}",
+                       code="bad_transition")
+    before = snapshot(session, course)
+    course.status, course.status_reason = status.value, reason
+    if status in (CourseStatus.completed, CourseStatus.discontinued):
+        course.end_date = now.date()
+        _cancel_future(session, who, course, f"course {status.value}: {reason}", now)
+    return _save_change(session, who, course, before, "status", reason, now)
+
+
+def _cancel_future(session: Session, who: Principal, course: Course, reason: str, now: datetime) -> None:
+    for booking in bookings.of_course(session, course.id or 0, (BookingStatus.booked.value,)):
+        if as_utc(booking.start_at) < now:
+            continue  # a past booking is the missed-session sweep's to judge, not cancelled silently
+        booking.status, booking.status_reason = BookingStatus.cancelled.value, reason
+        booking.version += 1
+        booking.updated_at = now
+        session.add(booking)
+        audit.record(session, who.actor, at=now, action="cancel", entity="booking", entity_id=booking.id,
+                     patient_id=booking.patient_id, old={"status": BookingStatus.booked.value},
+                     new={"status": BookingStatus.cancelled.value}, reason=reason)
