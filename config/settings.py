@@ -40,6 +40,10 @@ class Settings(BaseSettings):
 
     clinic_timezone: str = "America/New_York"
 
+    # MDR reporting (21 CFR 803): "user_facility" or "physician_office" (config/clinical/adverse_events.json).
+    # Which one a standalone TMS centre is, is a legal question settled per customer (reference §5.3).
+    mdr_facility_type: str = "user_facility"
+
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:

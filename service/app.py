@@ -12,12 +12,16 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
+from service.adverse_events.router import router as adverse_events_router
+from service.assessments.router import router as assessments_router
 from service.auth.passwords import Passwords
 from service.auth.router import router as auth_router
 from service.authorizations.router import router as authorizations_router
+from service.blockers.router import router as blockers_router
 from service.bookings.router import router as bookings_router
 from service.calendar.router import router as calendar_router
 from service.chairs.router import router as chairs_router
+from service.clinical import support as clinical_support
 from service.clinics.router import router as clinics_router
 from service.core import handlers
 from service.core.clock import Clock
@@ -25,14 +29,22 @@ from service.core.db import make_engine
 from service.core.deps import public, route_roles
 from service.core.limits import BodyLimit
 from service.courses.router import router as courses_router
+from service.eligibility.router import router as eligibility_router
 from service.equipment.router import router as equipment_router
+from service.medications.router import router as medications_router
+from service.motor_thresholds.router import router as motor_thresholds_router
 from service.patients.router import router as patients_router
+from service.protocols.router import router as protocols_router
 from service.reviews.router import router as reviews_router
+from service.screenings.router import router as screenings_router
 from service.users.router import router as users_router
 from service.web.pages import LoginRequired
 from service.web.router import router as web_router
 
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
+           # clinical records (issue 4)
+           medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
+           protocols_router, adverse_events_router, blockers_router,
            # scheduling (issue 5)
            courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router]
 
@@ -49,6 +61,7 @@ def create_app(
     app.state.passwords = Passwords(settings)
 
     handlers.install(app)
+    clinical_support.install(app)  # rule-engine input errors → 422 naming the field
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_: Request, __: LoginRequired) -> Response:

@@ -6,6 +6,9 @@ from service.core.db import NAMING_CONVENTION
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
+# clinical records (issue 4)
+from service.adverse_events.models import AdverseEvent, ReportingTask  # noqa: E402
+from service.assessments.models import Assessment, SuicideAlert  # noqa: E402
 from service.audit.models import AuditEvent, AuditHead  # noqa: E402
 from service.auth.models import AuthSession, LoginAttempt  # noqa: E402
 from service.authorizations.models import Authorization, AuthorizationUnit  # noqa: E402
@@ -14,8 +17,13 @@ from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianShi
 from service.chairs.models import Chair, Device  # noqa: E402
 from service.clinics.models import Clinic  # noqa: E402
 from service.courses.models import Course, CoursePhase  # noqa: E402
+from service.eligibility.models import EligibilityProfile  # noqa: E402
+from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial  # noqa: E402
+from service.motor_thresholds.models import MotorThreshold  # noqa: E402
 from service.patients.models import Patient  # noqa: E402
+from service.protocols.models import ProtocolOverride  # noqa: E402
 from service.reviews.models import JobRun, ReviewFlag  # noqa: E402
+from service.screenings.models import Screening, ScreeningClearance  # noqa: E402
 from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -26,4 +34,7 @@ __all__ = [
     # scheduling (issue 5)
     "Authorization", "AuthorizationUnit", "Booking", "ClinicClosure", "ClinicSchedule", "CoursePhase", "JobRun",
     "ReviewFlag", "TechnicianShift",
+    # clinical records (issue 4)
+    "AdverseEvent", "Assessment", "EligibilityProfile", "MedicationChange", "MedicationTrial", "MotorThreshold",
+    "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningClearance", "SuicideAlert",
 ]

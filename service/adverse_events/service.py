@@ -1,0 +1,126 @@
+"""Adverse-event rules: classified on entry, parameters snapshotted, serious ones block until cleared; audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from service.adverse_events import reporting, repository
+from service.adverse_events.models import AdverseEvent
+from service.adverse_events.schemas import AdverseEventAmend, AdverseEventCreate, ClearanceCreate
+from service.audit import service as audit
+from service.auth.principal import Principal
+from service.clinical import support
+from service.core.errors import NotFound, Unprocessable
+from service.courses.models import Course
+from service.motor_thresholds import repository as mt_repository
+from service.patients import service as patients
+from service.rules import adverse_events as rules
+
+ENTITY = "adverse_event"
+
+
+def _classify(fields: dict[str, Any]) -> rules.AEClassification:
+    with support.field_errors():
+        return rules.classify(
+            fields["term"], fields["grade"], fields.get("seriousness_criteria") or (),
+            relatedness=fields.get("relatedness"), action=fields.get("action"), outcome=fields.get("outcome"),
+            description=fields.get("description"),
+        )
+
+
+def _classified(c: rules.AEClassification) -> dict[str, Any]:
+    return {"serious": c.serious, "serious_criteria": list(c.serious_criteria), "expected": c.expected,
+            "reasons": list(c.reasons)}
+
+
+def _snapshot(session: Session, course: Course, patient_id: int) -> dict[str, Any]:
+    """Parameters in force: the course's intensity and site, the MT in force and its coil."""
+    mt = mt_repository.latest(session, course.clinic_id, patient_id)
+    mt_value = (mt.adjusted_pct_mso or mt.value_pct_mso) if mt else None
+    output = round(course.intensity_pct_mt * mt_value / 100, 1) if mt_value is not None else None
+    return {"motor_threshold_id": mt.id if mt else None, "mt_pct_mso": mt_value,
+            "intensity_pct_mt": course.intensity_pct_mt, "output_pct_mso": output,
+            "coil": mt.coil if mt else None, "site": course.target}
+
+
+def create(
+    session: Session, who: Principal, patient_id: int, data: AdverseEventCreate, facility_type: str, now: datetime
+) -> AdverseEvent:
+    """Record an event; a serious one blocks the course and opens a reporting task."""
+    patients.get_or_404(session, who, patient_id)
+    course = support.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
+    today = support.clinic_today(session, who.clinic_id, now)
+    support.require_past("onset_at", data.onset_at, now, today)
+    aware_on = data.aware_on or today
+    support.require_past("aware_on", aware_on, now, today)
+    if aware_on < support.local_now(session, who.clinic_id, data.onset_at).date():
+        raise Unprocessable("aware_on", "the clinic cannot have become aware before the onset")
+    fields = data.model_dump()
+    c = _classify(fields)
+    snapshot = _snapshot(session, course, patient_id)
+    event = AdverseEvent(**(fields | {"aware_on": aware_on}), **_classified(c), **snapshot,
+                         clinic_id=who.clinic_id, patient_id=patient_id, reported_by=who.user_id,
+                         created_at=now, updated_at=now)
+    support.created(session, who, event, entity=ENTITY, patient_id=patient_id, now=now)
+    if c.opens_reporting_task:
+        reporting.open_task(session, who, event, facility_type, now)
+    return event
+
+
+def get_or_404(session: Session, who: Principal, event_id: int) -> AdverseEvent:
+    """An event of the caller's clinic (404 otherwise)."""
+    event = repository.get(session, who.clinic_id, event_id)
+    if event is None:
+        raise NotFound(f"adverse event {event_id} not found")
+    return event
+
+
+def amend(
+    session: Session, who: Principal, event_id: int, data: AdverseEventAmend, facility_type: str, now: datetime
+) -> AdverseEvent:
+    """Amend with a reason and re-classify; becoming serious blocks the course and opens a reporting task."""
+    event = get_or_404(session, who, event_id)
+    changes = data.model_dump(exclude_unset=True, exclude={"reason"})
+    c = _classify(event.model_dump() | changes)
+    was_serious = event.serious
+    support.amend_row(session, who, event, changes | _classified(c), entity=ENTITY, patient_id=event.patient_id,
+                      reason=data.reason, now=now)
+    if c.serious and not was_serious and not repository.tasks_for(session, [event.id or 0]):
+        reporting.open_task(session, who, event, facility_type, now)
+    return event
+
+
+def clear(session: Session, who: Principal, event_id: int, data: ClearanceCreate, now: datetime) -> AdverseEvent:
+    """A psychiatrist clears a serious event: further sessions of the course may go ahead."""
+    event = get_or_404(session, who, event_id)
+    if not event.serious:
+        raise Unprocessable("serious", "only a serious event blocks the course; there is nothing to clear")
+    if event.status != "open":
+        raise support.conflict("status", f"adverse event {event_id} is already cleared")
+    event.status, event.cleared_by, event.cleared_at, event.clearance_note = "cleared", who.user_id, now, data.note
+    event.updated_at = now
+    session.add(event)
+    session.flush()
+    audit.record(session, who.actor, at=now, action="clear", entity=ENTITY, entity_id=event.id,
+                 patient_id=event.patient_id, old={"status": "open"},
+                 new={"status": "cleared", "clearance_note": data.note})
+    return event
+
+
+def history(session: Session, who: Principal, patient_id: int, now: datetime) -> list[AdverseEvent]:
+    """The patient's adverse events; the read is audited."""
+    patients.get_or_404(session, who, patient_id)
+    rows = repository.for_patient(session, who.clinic_id, patient_id)
+    support.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
+                       detail={"returned": [r.id for r in rows]})
+    return rows
+
+
+def public(session: Session, rows: list[AdverseEvent]) -> list[dict[str, Any]]:
+    """Events with their reporting tasks and whether each blocks the course."""
+    tasks = repository.tasks_for(session, [r.id or 0 for r in rows])
+    return [r.model_dump() | {"blocks_course": r.serious and r.status == "open",
+                              "reporting_tasks": [t for t in tasks if t.adverse_event_id == r.id]} for r in rows]

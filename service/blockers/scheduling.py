@@ -1,0 +1,63 @@
+"""Facts the gate reads from the scheduling tables of issue 5: payer authorization and delivered sessions.
+
+Read straight from the committed models (Authorization, AuthorizationUnit, Booking) so the gate does not
+depend on the scheduling services' internals. A booking counts as delivered when it is completed or
+interrupted (pulses were given), and as a session start for the spacing rules when also in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.authorizations.models import Authorization, AuthorizationStatus, AuthorizationUnit, Cpt
+from service.bookings.models import Booking, BookingStatus
+from service.core.clock import as_utc
+from service.courses.models import Course
+from service.rules.gates import AuthorizationFacts
+
+DELIVERED = (BookingStatus.completed.value, BookingStatus.interrupted.value)
+STARTED = (*DELIVERED, BookingStatus.in_progress.value)
+SESSION_CPTS = (Cpt.initial.value, Cpt.session.value)
+
+
+@dataclass(frozen=True)
+class SchedulingFacts:
+    """What the course's bookings and authorization say (clinic-local times)."""
+
+    authorization: AuthorizationFacts | None
+    previous_session_starts: tuple[datetime, ...]
+    delivered_session_dates: tuple[date, ...]
+
+
+def _authorization(session: Session, course: Course, today: date) -> AuthorizationFacts | None:
+    """The active authorization covering today, else the nearest one (so the gate can say why it does not)."""
+    auths = list(session.exec(select(Authorization).where(
+        Authorization.course_id == course.id, Authorization.status == AuthorizationStatus.active.value,
+    ).order_by(col(Authorization.start_date))).all())
+    if not auths:
+        return None
+    auth = next((a for a in auths if a.start_date <= today <= a.end_date), None)
+    auth = auth or min(auths, key=lambda a: min(abs((a.start_date - today).days), abs((a.end_date - today).days)))
+    units = session.exec(select(func.coalesce(func.sum(AuthorizationUnit.units), 0)).where(
+        AuthorizationUnit.authorization_id == auth.id, col(AuthorizationUnit.cpt).in_(SESSION_CPTS))).one()
+    used = session.exec(select(func.count()).select_from(Booking).where(
+        Booking.authorization_id == auth.id, Booking.status == BookingStatus.completed.value)).one()
+    return AuthorizationFacts(units_authorized=int(units), units_used=int(used), start_date=auth.start_date,
+                              end_date=auth.end_date, reference=f"{auth.payer} {auth.number}")
+
+
+def read(session: Session, course: Course, today: date, tz: ZoneInfo) -> SchedulingFacts:
+    """The course's authorization and session history from the booking tables."""
+    started = session.exec(select(Booking.start_at, Booking.status).where(
+        Booking.course_id == course.id, col(Booking.status).in_(STARTED)).order_by(col(Booking.start_at))).all()
+    local = [(as_utc(at).astimezone(tz), status) for at, status in started]
+    return SchedulingFacts(
+        authorization=_authorization(session, course, today),
+        previous_session_starts=tuple(at for at, _ in local),
+        delivered_session_dates=tuple(at.date() for at, status in local if status in DELIVERED),
+    )

@@ -1,0 +1,1 @@
+"""Helpers shared by the clinical-record resources of issue 4 (medications, assessments, screenings...)."""

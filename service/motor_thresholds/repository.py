@@ -1,0 +1,27 @@
+"""Every query for motor-threshold determinations (always clinic-scoped)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from service.chairs.models import Device
+from service.motor_thresholds.models import MotorThreshold
+
+
+def for_patient(session: Session, clinic_id: int, patient_id: int) -> list[MotorThreshold]:
+    return list(session.exec(
+        select(MotorThreshold).where(MotorThreshold.clinic_id == clinic_id, MotorThreshold.patient_id == patient_id)
+        .order_by(col(MotorThreshold.determined_at), col(MotorThreshold.id))
+    ).all())
+
+
+def latest(session: Session, clinic_id: int, patient_id: int) -> MotorThreshold | None:
+    """The determination in force: the newest one."""
+    return session.exec(
+        select(MotorThreshold).where(MotorThreshold.clinic_id == clinic_id, MotorThreshold.patient_id == patient_id)
+        .order_by(col(MotorThreshold.determined_at).desc(), col(MotorThreshold.id).desc())
+    ).first()
+
+
+def device(session: Session, clinic_id: int, device_id: int) -> Device | None:
+    return session.exec(select(Device).where(Device.id == device_id, Device.clinic_id == clinic_id)).first()
