@@ -91,7 +91,7 @@ class SimDevice(ABC):
         """Bring the device up to the clock: timed faults, timers, pulses, stalled commands."""
         with self.lock:
             now = self.clock.monotonic()
-            for fault in self.faults.take_timed(now - self.started):
+            for fault in self.faults.take_timed(now - self.started) + self.faults.take(None, None, DEVICE_FAULTS):
                 self.apply_fault(fault)
             self._tick(now)
             if self._deferred and now >= self.stall_until:

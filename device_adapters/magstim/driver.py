@@ -104,7 +104,18 @@ class MagstimDriver(Stimulator):
             return CommandRejected(f"the device does not know command {command!r}", frames)
         if reply.kind == "data":
             return DataRejected(f"the device refused the data sent with {command!r}", frames)
+        if self._remote and command not in "QR" and not self._still_remote():
+            return RemoteControlLost(f"{command!r} refused: the device no longer has remote control", frames)
         return StateRejected(f"the device refused {command!r} in its current state", frames)
+
+    def _still_remote(self) -> bool:
+        """After an ``S`` reply: does the unit still report remote control? (query needs no remote)"""
+        reply = self._transact(codec.query("\\" if self.profile.rapid else "J"), check=False)
+        status = getattr(reply, "status", None)
+        remote = bool(status is not None and status.remote)
+        if not remote:
+            self._remote = self._armed = False
+        return remote
 
     def _check_status(self, status: InstrumentStatus, command: str) -> None:
         if not status.coil_present:
