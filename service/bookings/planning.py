@@ -7,7 +7,7 @@ back as bookings through ``service.insert`` (same overlap checks and audit as a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -74,7 +74,12 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
     since = now - timedelta(days=1)
     rows = repository.holding_between(session, course.clinic_id, since, since + timedelta(days=HORIZON_DAYS),
                                       exclude_course=course.id)
-    return Inputs(request, cal, resources, [_planner_booking(b) for b in rows], today)
+    existing = [_planner_booking(b) for b in rows]
+    midnight = cal.to_utc(today, time.min)
+    if now > midnight:
+        # the planner skips past days but not past hours of today: hold the patient until now
+        existing.append(PlannerBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
+    return Inputs(request, cal, resources, existing, today)
 
 
 def _planner_booking(b: Booking) -> PlannerBooking:
