@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
 from service.core.columns import json_field, utc_field
+
+
+def optional_utc_field() -> Any:
+    """A nullable UTC timestamp that defaults to None (``utc_field`` has no default)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class AdverseEvent(SQLModel, table=True):
@@ -43,7 +49,7 @@ class AdverseEvent(SQLModel, table=True):
     session_number: int | None = None
     status: str = Field(default="open", max_length=20, index=True)  # open | cleared (serious ones block while open)
     cleared_by: int | None = Field(default=None, foreign_key="app_user.id")
-    cleared_at: datetime | None = utc_field(nullable=True)
+    cleared_at: datetime | None = optional_utc_field()
     clearance_note: str | None = Field(default=None, max_length=2000)
     reported_by: int = Field(foreign_key="app_user.id")
     version: int = 1
@@ -70,6 +76,6 @@ class ReportingTask(SQLModel, table=True):
     reasons: list[Any] = json_field(nullable=False)
     status: str = Field(default="open", max_length=20, index=True)
     completed_by: int | None = Field(default=None, foreign_key="app_user.id")
-    completed_at: datetime | None = utc_field(nullable=True)
+    completed_at: datetime | None = optional_utc_field()
     note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = utc_field()

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
 from service.core.columns import json_field, utc_field
+
+
+def optional_utc_field() -> Any:
+    """A nullable UTC timestamp that defaults to None (``utc_field`` has no default)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class Assessment(SQLModel, table=True):
@@ -56,4 +62,4 @@ class SuicideAlert(SQLModel, table=True):
     status: str = Field(default="open", max_length=20, index=True)
     response_note: str | None = Field(default=None, max_length=2000)
     responded_by: int | None = Field(default=None, foreign_key="app_user.id")
-    responded_at: datetime | None = utc_field(nullable=True)
+    responded_at: datetime | None = optional_utc_field()
