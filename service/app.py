@@ -37,6 +37,8 @@ from service.patients.router import router as patients_router
 from service.protocols.router import router as protocols_router
 from service.reviews.router import router as reviews_router
 from service.screenings.router import router as screenings_router
+from service.sessions.agent_router import router as agent_router
+from service.sessions.router import router as sessions_router
 from service.users.router import router as users_router
 from service.web.pages import LoginRequired
 from service.web.router import router as web_router
@@ -46,7 +48,9 @@ ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_ro
            medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
            protocols_router, adverse_events_router, blockers_router,
            # scheduling (issue 5)
-           courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router]
+           courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router,
+           # treatment sessions and chair agents (issue 6)
+           sessions_router, agent_router]
 
 
 def create_app(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from config.settings import get_settings
+
+if TYPE_CHECKING:
+    from device_adapters.clock import Clock
 
 app = typer.Typer(help="tmsops: operations and device sessions for TMS clinics", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -126,8 +129,8 @@ def agent(
     = None,
     outbox: Annotated[str | None, typer.Option(help="Outbox file (default var/agent-chair-N.outbox.db)")] = None,
     unlock_code: Annotated[str | None, typer.Option(help="Rapid² (firmware 9+) unlock code")] = None,
-    speed: Annotated[float, typer.Option(help="Run the device clock this many times faster (simulators only)")]
-    = 1.0,
+    speed: Annotated[float, typer.Option(help="sim:// only: run the device clock this many times faster; "
+                                               "0 = virtual time, as fast as the CPU allows")] = 1.0,
 ) -> None:
     """Run a chair agent: own one stimulator, record what it delivers, report to the service."""
     import logging
@@ -136,28 +139,44 @@ def agent(
     from pathlib import Path
 
     from device_adapters.agent.runner import AgentConfig, ChairAgent
-    from device_adapters.clock import ScaledClock
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s agent[chair %(chair)s] %(message)s".replace(
         "%(chair)s", str(chair)))
     password = Path(password_file).read_text().strip() if password_file else os.environ.get("TMS_AGENT_PASSWORD", "")
     if not username or not password:
         _fail("the agent needs --username (or TMS_AGENT_USERNAME) and a password (--password-file or "
               "TMS_AGENT_PASSWORD)")
+    clock = None
     if device.startswith("sim://"):
-        import simulator  # noqa: F401  (registers the sim:// URL handler)
+        device, clock = _simulated_device(device, speed)
     outbox_path = Path(outbox or f"var/agent-chair-{chair}.outbox.db")
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
     options = {"unlock_code": unlock_code} if unlock_code else {}
     config = AgentConfig(chair_id=chair, device_url=device, model=model, service_url=service, username=username,
                          password=password, outbox_path=outbox_path, device_options=options,
-                         clock=ScaledClock(speed) if speed != 1.0 else None)
+                         clock=clock)
     runner = ChairAgent(config)
     signal.signal(signal.SIGTERM, lambda *_: runner.shutdown())
     try:
         runner.run()
     except KeyboardInterrupt:
         runner.shutdown()
+
+
+def _simulated_device(url: str, speed: float) -> tuple[str, Clock | None]:
+    """A simulator in this process; at ``speed`` != 1 it and the driver share one scaled (or virtual) clock."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    import simulator
+
+    if speed == 1.0:
+        return url, None
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    clock = simulator.VirtualClock(epoch=datetime.now(UTC)) if speed == 0 else simulator.ScaledClock(speed)
+    sim = simulator.Simulator(parts.netloc, query.pop("firmware", None), query.pop("unlock_code", None),
+                              query.pop("faults", None), clock=clock, **query)
+    return sim.url, sim.clock  # the simulator clock satisfies the driver Clock protocol
 
 
 @audit_app.command("verify")

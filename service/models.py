@@ -24,6 +24,9 @@ from service.patients.models import Patient  # noqa: E402
 from service.protocols.models import ProtocolOverride  # noqa: E402
 from service.reviews.models import JobRun, ReviewFlag  # noqa: E402
 from service.screenings.models import Screening, ScreeningClearance  # noqa: E402
+from service.sessions.models import (  # noqa: E402
+    ChairCommand, ChairStatus, DeliveryEventRow, SessionTrain, TreatmentSession,
+)
 from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -37,4 +40,6 @@ __all__ = [
     # clinical records (issue 4)
     "AdverseEvent", "Assessment", "EligibilityProfile", "MedicationChange", "MedicationTrial", "MotorThreshold",
     "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningClearance", "SuicideAlert",
+    # treatment sessions (issue 6)
+    "ChairCommand", "ChairStatus", "DeliveryEventRow", "SessionTrain", "TreatmentSession",
 ]

@@ -6,33 +6,35 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import col, select
 
 from service.auth.principal import Principal
 from service.core.db import session_scope
-from service.core.deps import AgentUser, NowDep, SessionDep, require_roles_streaming
+from service.core.deps import AgentUser, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.sessions import agent_service
 from service.sessions.ingest import ingest
-from service.sessions.schemas import CommandOut, EventBatch, HeartbeatIn, IngestResult
+from service.sessions.models import ChairStatus
+from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
 from service.users.models import Role
 
-router = APIRouter(prefix="/api/v1/agent", tags=["chair agent"])
+router = APIRouter(prefix="/api/v1", tags=["chair agent"])
 
 POLL_INTERVAL_S = 0.2
 
 
-@router.post("/heartbeat", status_code=204)
+@router.post("/agent/heartbeat", status_code=204)
 def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, now: NowDep) -> None:
     """The agent's view of its chair: device connected, model, serial, coil, temperature, state."""
     agent_service.heartbeat(session, who, body, now)
 
 
-@router.post("/events", response_model=IngestResult)
+@router.post("/agent/events", response_model=IngestResult)
 def post_events(body: EventBatch, who: AgentUser, session: SessionDep, now: NowDep) -> object:
     """Store a batch of delivery events; each (device, device_session, seq) is stored once however often sent."""
     return ingest(session, who, body.events, now)
 
 
-@router.get("/commands", response_model=list[CommandOut])
+@router.get("/agent/commands", response_model=list[CommandOut])
 def take_commands(
     request: Request,
     who: Annotated[Principal, Depends(require_roles_streaming(Role.agent))],
@@ -49,3 +51,10 @@ def take_commands(
                 return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
                         for c in agent_service.take_commands(session, who, chair_id, now)]
         time.sleep(POLL_INTERVAL_S)
+
+
+@router.get("/chair-status", response_model=list[ChairStatusPublic])
+def chair_status(who: StaffUser, session: SessionDep) -> object:
+    """The last heartbeat of every chair agent in your clinic: connected, state, coil temperature."""
+    return session.exec(select(ChairStatus).where(ChairStatus.clinic_id == who.clinic_id)
+                        .order_by(col(ChairStatus.chair_id))).all()

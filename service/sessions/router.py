@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from service.auth.principal import Principal
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.sessions import progress, service
-from service.sessions.models import ChairStatus, SessionTrain
-from service.sessions.schemas import ChairStatusPublic, ChecklistIn, SessionPublic, StopIn, TrainOut
+from service.sessions.models import SessionTrain
+from service.sessions.schemas import ChecklistIn, SessionPublic, StopIn, TrainOut
 from service.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
@@ -80,10 +80,3 @@ async def session_progress(
     """Live progress (server-sent events): pulses of planned, train n of N, time left, coil temperature."""
     events = await progress.stream(request, who.clinic_id, session_id)
     return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
-
-
-@router.get("/chair-status", response_model=list[ChairStatusPublic])
-def chair_status(who: StaffUser, session: SessionDep) -> object:
-    """The last heartbeat of every chair agent in your clinic."""
-    return session.exec(select(ChairStatus).where(ChairStatus.clinic_id == who.clinic_id)
-                        .order_by(col(ChairStatus.chair_id))).all()

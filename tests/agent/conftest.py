@@ -1,0 +1,126 @@
+"""A real HTTP server for the agent tests (the agent is a separate process speaking HTTP)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from service.app import create_app
+from service.core.db import session_scope
+from service.sessions.fixtures import DeliveryWorld, delivery_world
+from service.sessions.models import ChairCommand, TreatmentSession
+from tests.conftest import PASSWORD, Database, Tenant, make_tenant, settings_for
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    base: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
+    port = port or _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                          timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "test server did not start"
+    return LiveServer(app, f"http://127.0.0.1:{port}", server, thread)
+
+
+def stop_server(live: LiveServer) -> None:
+    live.server.should_exit = True
+    live.thread.join(timeout=20)
+
+
+@pytest.fixture
+def live(database: Database) -> Iterator[LiveServer]:
+    app = create_app(settings_for(database.url), engine=database.engine)
+    server = start_server(app)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def live_tenant(live: LiveServer) -> Tenant:
+    return make_tenant(live.app)
+
+
+AgentFactory = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def agent_process(tmp_path: Path) -> Iterator[AgentFactory]:
+    """Start `tmsops agent` processes; all are killed at the end of the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+    secret = tmp_path / "agent.secret"
+    secret.write_text(PASSWORD)
+
+    def start(base: str, tenant: Tenant, chair_id: int, model: str, *, speed: float = 0,
+              device: str | None = None, outbox: Path | None = None) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id),
+               "--device", device or f"sim://{model}", "--model", model, "--service", base,
+               "--username", tenant.usernames["agent"], "--password-file", str(secret),
+               "--outbox", str(outbox or tmp_path / f"outbox-{chair_id}.db"), "--speed", str(speed)]
+        proc = subprocess.Popen(cmd, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def world_with_command(tenant: Tenant, *, tag: str, model: str, protocol: dict, mode: str = "control") -> DeliveryWorld:
+    """A session in 'programming' with a deliver command waiting for its chair's agent."""
+    app = tenant.app
+    now = app.state.clock.now()
+    with session_scope(app.state.engine) as s:
+        world = delivery_world(s, tenant.clinic_id, tenant.users["technician"], now, tag=tag, model=model,
+                               trains=protocol["trains"], pulses_per_train=protocol["pulses_per_train"])
+        ts = s.get(TreatmentSession, world.session_id)
+        assert ts is not None
+        ts.mode = mode
+        s.add(ChairCommand(clinic_id=tenant.clinic_id, chair_id=world.chair_id, session_id=world.session_id,
+                           kind="deliver", payload={"mode": mode, "protocol": protocol}, created_at=now))
+    return world
+
+
+def wait_for_end(app: FastAPI, session_id: int, timeout_s: float = 120) -> TreatmentSession:
+    from sqlmodel import Session
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(app.state.engine) as s:
+            ts = s.get(TreatmentSession, session_id)
+            assert ts is not None
+            if ts.status in ("completed", "interrupted", "aborted"):
+                return ts
+        time.sleep(0.2)
+    raise AssertionError(f"session {session_id} did not end in {timeout_s} s (status {ts.status})")

@@ -1,0 +1,144 @@
+"""Delivery events are stored once per (device, device_session, seq), however often and wherever sent."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from service.core.db import session_scope
+from service.sessions.fixtures import DeliveryWorld, delivery_world
+from service.sessions.models import DeliveryEventRow, SessionTrain, TreatmentSession
+from tests.conftest import T0, Tenant
+
+
+def _world(tenant: Tenant, trains: int = 3, ppt: int = 4) -> DeliveryWorld:
+    with session_scope(tenant.app.state.engine) as s:
+        return delivery_world(s, tenant.clinic_id, tenant.users["technician"], T0, tag=f"{tenant.clinic_id}",
+                              trains=trains, pulses_per_train=ppt)
+
+
+def _run_events(world: DeliveryWorld, run: str, trains: int, ppt: int, *, end: str = "completed") -> list[dict]:
+    """What an agent sends for a whole run: start, programmed, each train pulse by pulse, end."""
+    at = T0
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, **payload: Any) -> None:
+        nonlocal at
+        at += timedelta(milliseconds=100)
+        out.append({"device": "SER-1", "device_session": run, "seq": len(out) + 1, "session_id": world.session_id,
+                    "kind": kind, "at": at.isoformat(), "payload": payload})
+
+    add("run_started", mode="control", device={"model": "magstim-rapid2", "serial": "SER-1"})
+    add("programmed", parameters={"intensity_a": 60})
+    for train in range(1, trains + 1):
+        add("train_started", train=train, planned_pulses=ppt)
+        for n in range(ppt):
+            add("pulses_delivered", count=1, total=(train - 1) * ppt + n + 1, train=train)
+        add("coil_temperature", celsius=25.0 + train)
+        add("train_ended", train=train, delivered_pulses=ppt, completed=True)
+    add("run_ended", status=end, reason=None)
+    return out
+
+
+def _counts(tenant: Tenant, world: DeliveryWorld) -> tuple[int, TreatmentSession]:
+    with Session(tenant.app.state.engine) as s:
+        n = s.exec(select(func.count()).select_from(DeliveryEventRow)
+                   .where(DeliveryEventRow.session_id == world.session_id)).one()
+        ts = s.get(TreatmentSession, world.session_id)
+        assert ts is not None
+        return int(n), ts
+
+
+def test_a_run_completes_the_session_with_exact_counts(tenant: Tenant) -> None:
+    world = _world(tenant)
+    events = _run_events(world, "run-a", 3, 4)
+    r = tenant.client("agent").post("/api/v1/agent/events", json={"events": events})
+    assert r.status_code == 200 and r.json() == {"accepted": len(events), "duplicates": 0}
+    stored, ts = _counts(tenant, world)
+    assert stored == len(events)
+    assert (ts.status, ts.pulses_delivered, ts.trains_delivered, ts.max_coil_temp_c) == ("completed", 12, 3, 28.0)
+    with Session(tenant.app.state.engine) as s:
+        trains = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id)).all()
+    assert sorted((t.train, t.delivered_pulses, t.completed) for t in trains) == [(1, 4, True), (2, 4, True),
+                                                                                 (3, 4, True)]
+
+
+def test_resending_changes_nothing(tenant: Tenant) -> None:
+    world = _world(tenant)
+    events = _run_events(world, "run-b", 3, 4)
+    agent = tenant.client("agent")
+    assert agent.post("/api/v1/agent/events", json={"events": events[:10]}).json()["accepted"] == 10
+    again = agent.post("/api/v1/agent/events", json={"events": events})  # overlapping resend
+    assert again.json() == {"accepted": len(events) - 10, "duplicates": 10}
+    third = agent.post("/api/v1/agent/events", json={"events": events})
+    assert third.json() == {"accepted": 0, "duplicates": len(events)}
+    stored, ts = _counts(tenant, world)
+    assert stored == len(events) and ts.pulses_delivered == 12 and ts.status == "completed"
+
+
+def test_concurrent_resends_from_many_clients_store_each_event_once(tenant: Tenant) -> None:
+    """Eight clients race to send the same batches (as two service processes would see them)."""
+    world = _world(tenant, trains=5, ppt=10)
+    events = _run_events(world, "run-c", 5, 10)
+    errors: list[str] = []
+
+    def send() -> None:
+        client: TestClient = tenant.client("agent")
+        for start in range(0, len(events), 7):
+            r = client.post("/api/v1/agent/events", json={"events": events[start:start + 7]})
+            if r.status_code != 200:
+                errors.append(r.text)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stored, ts = _counts(tenant, world)
+    assert stored == len(events)
+    assert (ts.pulses_delivered, ts.trains_delivered, ts.status) == (50, 5, "completed")
+
+
+def test_an_interrupted_run_is_recorded_truthfully(tenant: Tenant) -> None:
+    world = _world(tenant, trains=3, ppt=4)
+    events = _run_events(world, "run-d", 3, 4)
+    cut = [e for e in events if not (e["kind"] in ("train_started", "pulses_delivered", "train_ended",
+                                                     "coil_temperature") and e["payload"].get("train") == 3)]
+    cut[-1]["payload"] = {"status": "interrupted", "reason": "Disconnected: the serial port went away"}
+    tenant.client("agent").post("/api/v1/agent/events", json={"events": cut})
+    _, ts = _counts(tenant, world)
+    assert (ts.status, ts.pulses_delivered, ts.trains_delivered) == ("interrupted", 8, 2)
+    assert ts.end_reason and "serial port" in ts.end_reason
+    assert ts.interruptions and "serial port" in ts.interruptions[-1]["cause"]
+
+
+def test_events_for_another_clinics_session_are_refused(tenant: Tenant, other_tenant: Tenant) -> None:
+    world = _world(tenant)
+    events = _run_events(world, "run-e", 1, 1)
+    r = other_tenant.client("agent").post("/api/v1/agent/events", json={"events": events})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "events[0].session_id"
+    stored, _ = _counts(tenant, world)
+    assert stored == 0
+
+
+def test_only_agents_post_events(tenant: Tenant) -> None:
+    world = _world(tenant)
+    events = _run_events(world, "run-f", 1, 1)
+    assert tenant.client("technician").post("/api/v1/agent/events", json={"events": events}).status_code == 403
+
+
+def test_heartbeat_and_commands(tenant: Tenant) -> None:
+    world = _world(tenant)
+    agent = tenant.client("agent")
+    beat = {"chair_id": world.chair_id, "connected": True, "model": "magstim-rapid2", "serial": "SER-1",
+            "coil_temp_c": 24.5, "state": "disarmed"}
+    assert agent.post("/api/v1/agent/heartbeat", json=beat).status_code == 204
+    status = tenant.client("technician").get("/api/v1/chair-status").json()
+    assert [(s["chair_id"], s["connected"], s["coil_temp_c"]) for s in status] == [(world.chair_id, True, 24.5)]
+    assert agent.get("/api/v1/agent/commands", params={"chair_id": world.chair_id}).json() == []
+    assert agent.get("/api/v1/agent/commands", params={"chair_id": 2_000_000}).status_code == 404
