@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
+from schedules.scheduler import lifespan as scheduler_lifespan
 from service.adverse_events.router import router as adverse_events_router
 from service.assessments.router import router as assessments_router
 from service.auth.passwords import Passwords
@@ -39,6 +40,7 @@ from service.reviews.router import router as reviews_router
 from service.screenings.router import router as screenings_router
 from service.sessions.agent_router import router as agent_router
 from service.sessions.router import router as sessions_router
+from service.signatures.router import router as signatures_router
 from service.users.router import router as users_router
 from service.web.pages import LoginRequired
 from service.web.router import router as web_router
@@ -50,7 +52,9 @@ ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_ro
            # scheduling (issue 5)
            courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router,
            # treatment sessions and chair agents (issue 6)
-           sessions_router, agent_router]
+           sessions_router, agent_router,
+           # pages, signatures, documents (issue 7)
+           signatures_router]
 
 
 def create_app(
@@ -58,7 +62,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Nothing starts at import time; background work starts in the lifespan."""
     settings = settings or get_settings()
-    app = FastAPI(title="tmsops", version="0.1.0", description="Operations and device sessions for TMS clinics")
+    app = FastAPI(title="tmsops", version="0.1.0", description="Operations and device sessions for TMS clinics",
+                  lifespan=scheduler_lifespan)  # background jobs start here when enabled, never at import
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.clock = clock or Clock()

@@ -27,6 +27,7 @@ from service.screenings.models import Screening, ScreeningClearance  # noqa: E40
 from service.sessions.models import (  # noqa: E402
     ChairCommand, ChairStatus, DeliveryEventRow, SessionTrain, TreatmentSession,
 )
+from service.signatures.models import CourseReview, Signature  # noqa: E402
 from service.users.models import User  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -42,4 +43,6 @@ __all__ = [
     "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningClearance", "SuicideAlert",
     # treatment sessions (issue 6)
     "ChairCommand", "ChairStatus", "DeliveryEventRow", "SessionTrain", "TreatmentSession",
+    # signatures (issue 7)
+    "CourseReview", "Signature",
 ]
