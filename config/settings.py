@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     # Which one a standalone TMS centre is, is a legal question settled per customer (reference §5.3).
     mdr_facility_type: str = "user_facility"
 
+    # Background jobs (issue 5). None = on for `serve` (development, production), off under environment=test.
+    scheduler_enabled: bool | None = None
+    scheduler_sync_seconds: int = Field(default=300, ge=1)  # how often jobs are re-derived from rows
+    scheduler_leader_retry_seconds: int = Field(default=30, ge=1)  # a follower's retry for the leader lock
+    scheduler_end_of_day: str = Field(default="19:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # clinic-local
+    scheduler_morning: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # clinic-local
+    authorization_warn_units: int = Field(default=3, ge=0)  # warn when this few session units are left
+    authorization_warn_days: int = Field(default=7, ge=0)  # warn this many days before the window ends
+    mt_redetermine_every_sessions: int = Field(default=5, ge=1)  # clinical.md §3.3: weekly / every 5 sessions
+
+    @property
+    def scheduler_on(self) -> bool:
+        """Whether the app's lifespan starts the job scheduler."""
+        return self.scheduler_enabled if self.scheduler_enabled is not None else self.environment != "test"
+
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:

@@ -212,27 +212,30 @@ def after_missed(session: Session, booking: Booking, now: datetime, actor: Actor
 
 
 def check_gaps(session: Session, course: Course, cal: ClinicCalendar, now: datetime, actor: Actor) -> list[str]:
-    """Flag the course when sessions (done or booked) leave a gap longer than the clinic allows."""
-    rows = [b for b in repository.of_course(session, course.id or 0) if b.status not in RELEASED]
-    days = [cal.local_date(as_utc(b.start_at)) for b in rows]
-    if not days:
-        return []
-    phases = courses.phase_templates(session, course)
-    allowance = max((nominal_gap_business_days(p) for p in phases), default=0)
+    """Flag the course when its sessions (done, then the next booked one, or today if none is booked) leave a
+    gap longer than the clinic allows, beyond what the phase's own rhythm leaves (a taper week is no gap)."""
     today = cal.local_date(now)
-    done = [d for d in days if d <= today]
-    ahead = [d for d in days if d > today]
-    # the ongoing gap runs from the last day delivered to the next booked day (or today, if none is booked)
-    session_days = done + ahead[:1] if ahead else done
-    gaps = find_gaps(session_days, cal, calendar.gap_policy(session, course.clinic_id),
-                     today=None if ahead else today + timedelta(days=1), allowance_business_days=allowance)
+    rows = sorted((b for b in repository.of_course(session, course.id or 0) if b.status not in RELEASED),
+                  key=lambda b: b.start_at)
+    entries = [(cal.local_date(as_utc(b.start_at)), b.phase_name) for b in rows]
+    done = [e for e in entries if e[0] <= today]
+    ahead = [e for e in entries if e[0] > today]
+    if not done:
+        return []
+    series = done + ahead[:1] if ahead else [*done, (today + timedelta(days=1), done[-1][1])]
+    allowance = {p.name: nominal_gap_business_days(p) for p in courses.phase_templates(session, course)}
+    policy = calendar.gap_policy(session, course.clinic_id)
     out = []
-    for gap in (g for g in gaps if g.needs_review):
-        text = (f"gap of {gap.business_days} business days between {gap.after} and {gap.until}"
-                + ("; motor threshold is stale: re-determine before the next session" if gap.mt_stale else ""))
-        flag = raise_flag(session, clinic_id=course.clinic_id, key=f"gap:{course.id}:{gap.after}", kind=FlagKind.gap,
-                          course_id=course.id, patient_id=course.patient_id, message=text, now=now, actor=actor)
-        out += [flag.message] if flag else []
+    for (before, _), (after, phase) in zip(series, series[1:], strict=False):
+        for gap in find_gaps([before, after], cal, policy, allowance_business_days=allowance.get(phase, 0)):
+            if not gap.needs_review:
+                continue
+            text = (f"gap of {gap.business_days} business days between {gap.after} and {gap.until}"
+                    + ("; motor threshold is stale: re-determine before the next session" if gap.mt_stale else ""))
+            flag = raise_flag(session, clinic_id=course.clinic_id, key=f"gap:{course.id}:{gap.after}",
+                              kind=FlagKind.gap, course_id=course.id, patient_id=course.patient_id, message=text,
+                              now=now, actor=actor)
+            out += [flag.message] if flag else []
     return out
 
 
