@@ -1,4 +1,4 @@
-"""``blockers_for`` and GET .../blockers: every blocker reachable end to end, and cleared the way the clinic clears it."""
+"""``blockers_for`` and GET .../blockers: every blocker reachable end to end, and cleared as the clinic clears it."""
 
 from __future__ import annotations
 
