@@ -88,12 +88,11 @@ def update(session: Session, who: Principal, data: ScheduleUpdate, now: datetime
 
 
 def _check_region(country: str, subdivision: str | None) -> None:
-    try:
-        holidays.country_holidays(country, subdiv=subdivision, years=2000)
-    except NotImplementedError:
-        raise Unprocessable("country", f"no public-holiday calendar for country {country!r}") from None
-    except Exception as exc:  # noqa: BLE001 - the holidays package raises several types for a bad subdivision
-        raise Unprocessable("subdivision", f"unknown subdivision {subdivision!r} of {country}: {exc}") from None
+    if country not in holidays.list_supported_countries():
+        raise Unprocessable("country", f"no public-holiday calendar for country {country!r}")
+    known = holidays.list_supported_countries()[country]
+    if subdivision is not None and subdivision not in known:
+        raise Unprocessable("subdivision", f"unknown subdivision {subdivision!r} of {country}; known: {known}")
 
 
 def add_closure(session: Session, who: Principal, data: ClosureCreate, now: datetime) -> ClinicClosure:
