@@ -25,7 +25,7 @@ class AdverseEvent(SQLModel, table=True):
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     course_id: int = Field(foreign_key="course.id", index=True)
-    booking_id: int | None = Field(default=None, index=True)  # the session's booking (issue 5), when known
+    booking_id: int | None = Field(default=None, foreign_key="booking.id", index=True)  # the session's booking
     term: str = Field(max_length=40)
     description: str | None = Field(default=None, max_length=2000)
     grade: int

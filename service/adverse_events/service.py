@@ -12,6 +12,8 @@ from service.adverse_events.models import AdverseEvent
 from service.adverse_events.schemas import AdverseEventAmend, AdverseEventCreate, ClearanceCreate
 from service.audit import service as audit
 from service.auth.principal import Principal
+from service.bookings.models import Booking
+from service.chairs.models import Device
 from service.clinical import support
 from service.core.errors import NotFound, Unprocessable
 from service.courses.models import Course
@@ -36,14 +38,25 @@ def _classified(c: rules.AEClassification) -> dict[str, Any]:
             "reasons": list(c.reasons)}
 
 
-def _snapshot(session: Session, course: Course, patient_id: int) -> dict[str, Any]:
-    """Parameters in force: the course's intensity and site, the MT in force and its coil."""
+def _booking(session: Session, course: Course, booking_id: int | None) -> Booking | None:
+    if booking_id is None:
+        return None
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.course_id != course.id:
+        raise Unprocessable("booking_id", f"booking {booking_id} is not a session of this course")
+    return booking
+
+
+def _snapshot(session: Session, course: Course, patient_id: int, booking: Booking | None) -> dict[str, Any]:
+    """Parameters in force: the course's intensity and site, the MT in force, the session's number and coil."""
     mt = mt_repository.latest(session, course.clinic_id, patient_id)
     mt_value = (mt.adjusted_pct_mso or mt.value_pct_mso) if mt else None
     output = round(course.intensity_pct_mt * mt_value / 100, 1) if mt_value is not None else None
+    device = session.get(Device, booking.device_id) if booking else None
     return {"motor_threshold_id": mt.id if mt else None, "mt_pct_mso": mt_value,
             "intensity_pct_mt": course.intensity_pct_mt, "output_pct_mso": output,
-            "coil": mt.coil if mt else None, "site": course.target}
+            "coil": device.coil_model if device else (mt.coil if mt else None), "site": course.target,
+            "session_number": booking.sequence if booking else None}
 
 
 def create(
@@ -60,7 +73,7 @@ def create(
         raise Unprocessable("aware_on", "the clinic cannot have become aware before the onset")
     fields = data.model_dump()
     c = _classify(fields)
-    snapshot = _snapshot(session, course, patient_id)
+    snapshot = _snapshot(session, course, patient_id, _booking(session, course, data.booking_id))
     event = AdverseEvent(**(fields | {"aware_on": aware_on}), **_classified(c), **snapshot,
                          clinic_id=who.clinic_id, patient_id=patient_id, reported_by=who.user_id,
                          created_at=now, updated_at=now)

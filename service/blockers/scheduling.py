@@ -1,8 +1,8 @@
 """Facts the gate reads from the scheduling tables of issue 5: payer authorization and delivered sessions.
 
 Read straight from the committed models (Authorization, AuthorizationUnit, Booking) so the gate does not
-depend on the scheduling services' internals. A booking counts as delivered when it is completed or
-interrupted (pulses were given), and as a session start for the spacing rules when also in progress.
+depend on the scheduling services' internals. A completed, interrupted or in-progress booking is a session
+start for the spacing rules; completed bookings use up authorized units.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ class SchedulingFacts:
 
     authorization: AuthorizationFacts | None
     previous_session_starts: tuple[datetime, ...]
-    delivered_session_dates: tuple[date, ...]
 
 
 def _authorization(session: Session, course: Course, today: date) -> AuthorizationFacts | None:
@@ -53,11 +52,9 @@ def _authorization(session: Session, course: Course, today: date) -> Authorizati
 
 def read(session: Session, course: Course, today: date, tz: ZoneInfo) -> SchedulingFacts:
     """The course's authorization and session history from the booking tables."""
-    started = session.exec(select(Booking.start_at, Booking.status).where(
+    started = session.exec(select(Booking.start_at).where(
         Booking.course_id == course.id, col(Booking.status).in_(STARTED)).order_by(col(Booking.start_at))).all()
-    local = [(as_utc(at).astimezone(tz), status) for at, status in started]
     return SchedulingFacts(
         authorization=_authorization(session, course, today),
-        previous_session_starts=tuple(at for at, _ in local),
-        delivered_session_dates=tuple(at.date() for at, status in local if status in DELIVERED),
+        previous_session_starts=tuple(as_utc(at).astimezone(tz) for at in started),
     )

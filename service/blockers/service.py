@@ -71,7 +71,7 @@ def blockers_for(
     tz = ZoneInfo(support.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
     sched = scheduling_facts or scheduling.read(session, course, today, tz)
-    mt = motor_thresholds.facts(session, clinic_id, patient_id, session_dates=sched.delivered_session_dates)
+    mt = motor_thresholds.facts(session, clinic_id, patient_id)
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
         motor_threshold=mt, protocol_id=course.protocol_id,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
+from service.bookings.models import Booking, BookingStatus
 from service.chairs.models import Device
 from service.motor_thresholds.models import MotorThreshold
 
@@ -25,3 +28,11 @@ def latest(session: Session, clinic_id: int, patient_id: int) -> MotorThreshold 
 
 def device(session: Session, clinic_id: int, device_id: int) -> Device | None:
     return session.exec(select(Device).where(Device.id == device_id, Device.clinic_id == clinic_id)).first()
+
+
+def delivered_session_starts(session: Session, clinic_id: int, patient_id: int) -> list[datetime]:
+    """Start times of the patient's delivered sessions (completed or interrupted bookings: pulses were given)."""
+    delivered = (BookingStatus.completed.value, BookingStatus.interrupted.value)
+    return list(session.exec(select(Booking.start_at).where(
+        Booking.clinic_id == clinic_id, Booking.patient_id == patient_id, col(Booking.status).in_(delivered),
+    ).order_by(col(Booking.start_at))).all())

@@ -62,13 +62,16 @@ def history(session: Session, who: Principal, patient_id: int, now: datetime) ->
 
 
 def facts(
-    session: Session, clinic_id: int, patient_id: int, *, session_dates: Sequence[date] = (),
+    session: Session, clinic_id: int, patient_id: int, *, session_dates: Sequence[date] | None = None,
 ) -> rules.MTFacts:
-    """The MT rule's facts from the database; ``session_dates`` (sessions delivered) come from the session records."""
+    """The MT rule's facts from the database; sessions delivered default to the patient's delivered bookings."""
     latest = repository.latest(session, clinic_id, patient_id)
     determined = None
     if latest is not None:
         determined = support.local_now(session, clinic_id, as_utc(latest.determined_at)).date()
+    if session_dates is None:
+        session_dates = [support.local_now(session, clinic_id, as_utc(at)).date()
+                         for at in repository.delivered_session_starts(session, clinic_id, patient_id)]
     changes = [c for c in medications.changes_for_rules(session, clinic_id, patient_id) if c.cns_active]
     return rules.MTFacts(determined_on=determined, session_dates=tuple(session_dates),
                          medication_changes=tuple(medications.rule_change(c) for c in changes))

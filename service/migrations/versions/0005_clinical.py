@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '0005'
@@ -275,6 +275,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['cleared_by'], ['app_user.id'], name=op.f('fk_adverse_event_cleared_by_app_user')),
+    sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_adverse_event_booking_id_booking')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinic.id'], name=op.f('fk_adverse_event_clinic_id_clinic')),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_adverse_event_course_id_course')),
     sa.ForeignKeyConstraint(['motor_threshold_id'], ['motor_threshold.id'], name=op.f('fk_adverse_event_motor_threshold_id_motor_threshold')),
