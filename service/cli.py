@@ -18,6 +18,17 @@ audit_app = typer.Typer(help="The audit trail", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
+def _register_simulate() -> None:
+    """`tmsops simulate`: the simulator's own command (it lives in simulator/, which owns its CLI)."""
+    from simulator.cli import simulate
+
+    app.command("simulate", help="Run a simulated stimulator on a pty (--pty) or TCP port (--tcp) until killed.")(
+        simulate)
+
+
+_register_simulate()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",

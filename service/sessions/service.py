@@ -17,7 +17,7 @@ from service.auth.principal import Principal
 from service.bookings.models import Booking, BookingStatus
 from service.chairs.models import Chair, Device
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.courses.models import Course, CourseStatus
+from service.courses.models import Course
 from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
@@ -114,10 +114,6 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
     _snapshot(ts, course, device, protocol, plan, check, who, now)
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
     _set_booking(session, ts, BookingStatus.in_progress, now)
-    if course.status == CourseStatus.planned.value:
-        course.status = CourseStatus.active.value
-        course.start_date = course.start_date or now.date()
-        session.add(course)
     audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
                                                 "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code})

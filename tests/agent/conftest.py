@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from service.app import create_app
+from service.core.clock import FrozenClock
 from service.core.db import session_scope
 from service.sessions.fixtures import DeliveryWorld, delivery_world
 from service.sessions.models import ChairCommand, TreatmentSession
@@ -56,8 +57,9 @@ def stop_server(live: LiveServer) -> None:
 
 
 @pytest.fixture
-def live(database: Database) -> Iterator[LiveServer]:
-    app = create_app(settings_for(database.url), engine=database.engine)
+def live(database: Database, clock: FrozenClock) -> Iterator[LiveServer]:
+    """The app on a real port; the service's clock is frozen at T0 (a Monday morning), the agent's is its own."""
+    app = create_app(settings_for(database.url), engine=database.engine, clock=clock)
     server = start_server(app)
     yield server
     stop_server(server)
