@@ -29,13 +29,15 @@ def simulate(
     tcp: int | None = typer.Option(None, "--tcp", help="serve on 127.0.0.1:PORT"),
     realtime: bool = typer.Option(False, "--realtime", help="move bytes at the baud rate (10 bits per byte)"),
     speed: float = typer.Option(1.0, "--speed", help="run the device clock this many times faster (tests)"),
+    option: list[str] | None = typer.Option(None, "--option", help="device option KEY=VALUE, e.g. arm_delay_s=0.8"),
 ) -> None:
     """Run a simulated stimulator until SIGTERM/SIGINT."""
     if not pty and tcp is None:
         raise typer.BadParameter("give --pty, --tcp PORT, or both")
     clock: SimClock = RealClock() if speed == 1.0 else ScaledClock(speed)
     try:
-        sim = Simulator(model, firmware, unlock_code, faults, clock=clock)
+        options = dict(item.split("=", 1) for item in option or [])
+        sim = Simulator(model, firmware, unlock_code, faults, clock=clock, **options)
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     bridges: list[Bridge] = []

@@ -44,6 +44,9 @@ class MagstimDevice(SimDevice):
         self.arm_delay_s = float(options.get("arm_delay_s", 0.6))
         self.supply = str(options.get("supply", "240"))
         self.system = str(options.get("system", "rapid"))
+        keep = profile.keepalive
+        self.armed_timeout_s = float(options.get("armed_timeout_s", keep.armed_timeout_s if keep else math.inf))
+        self.standby_timeout_s = float(options.get("standby_timeout_s", keep.standby_timeout_s if keep else math.inf))
         self.splitter = mc.CommandSplitter(self.major)
         now = clock.monotonic()
         self.remote = False
@@ -135,10 +138,9 @@ class MagstimDevice(SimDevice):
         self._run_panel(now)
 
     def _keepalive_deadline(self) -> float:
-        keep = self.profile.keepalive
-        if not self.remote or keep is None:
+        if not self.remote:
             return math.inf
-        limit = keep.standby_timeout_s if self.state == "standby" else keep.armed_timeout_s
+        limit = self.standby_timeout_s if self.state == "standby" else self.armed_timeout_s
         return self.last_command + limit
 
     def _cool(self, now: float) -> None:

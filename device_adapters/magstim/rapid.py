@@ -207,11 +207,13 @@ class Rapid2Driver(MagstimDriver):
         self._wait_ready(
             max(self.profile.rapid.min_wait_s if self.profile.rapid else 0.5, 1.0) + 1.0, "of the last train"
         )
+        # Timed from before the trigger is sent: the unit cannot start earlier, so a train that ran its
+        # full course always measures at least its duration, however slow the replies.
+        start = last_running = self._clock.monotonic()
         self._transact(codec.set_mode("fire"))
         self._train_number += 1
         record = TrainRecord(self._train_number, protocol.pulses_per_train, started_at=self._clock.now())
         self._last_record = record
-        start = last_running = self._clock.monotonic()
         self.events.emit(TrainStarted, train=record.train, planned_pulses=record.planned_pulses)
         try:
             while True:
@@ -225,7 +227,7 @@ class Rapid2Driver(MagstimDriver):
             self._end_train(record, protocol, start, last_running, str(exc))
             raise
         elapsed = self._clock.monotonic() - start
-        done = elapsed >= protocol.train_duration_s - self.train_poll_s / 2
+        done = elapsed >= protocol.train_duration_s - 1e-6
         self._end_train(record, protocol, start, last_running, None if done else "train ended early")
         return record
 
