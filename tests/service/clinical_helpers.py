@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -70,3 +71,27 @@ def at(days: float = 0, hours: float = 0) -> str:
     """An ISO timestamp relative to T0."""
     moment: datetime = T0 + timedelta(days=days, hours=hours)
     return moment.isoformat()
+
+
+def new_booking(tenant: Tenant, patient_id: int, course_id: int, start: datetime, *, status: str = "completed",
+                sequence: int = 1, authorization_id: int | None = None) -> int:
+    """A booking on a fresh chair and device of the clinic (rows straight in the database)."""
+    from service.bookings.models import Booking
+    from service.chairs.models import Chair, Device
+
+    with session_scope(tenant.app.state.engine) as session:
+        device = Device(clinic_id=tenant.clinic_id, model="magstim-rapid2", serial=f"S-{uuid4().hex[:8]}",
+                        coil_model="D70", created_at=T0)
+        session.add(device)
+        session.flush()
+        chair = Chair(clinic_id=tenant.clinic_id, name=f"Chair {uuid4().hex[:8]}", device_id=device.id, created_at=T0)
+        session.add(chair)
+        session.flush()
+        booking = Booking(clinic_id=tenant.clinic_id, course_id=course_id, patient_id=patient_id,
+                          chair_id=chair.id or 0, device_id=device.id or 0, technician_id=tenant.users["technician"],
+                          authorization_id=authorization_id, start_at=start, end_at=start + timedelta(minutes=40),
+                          status=status, phase_name="acute", phase_kind="acute", sequence=sequence,
+                          created_at=T0, updated_at=T0)
+        session.add(booking)
+        session.flush()
+        return booking.id or 0

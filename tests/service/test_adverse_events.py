@@ -8,11 +8,17 @@ from typing import Any
 import pytest
 
 from service.adverse_events.models import AdverseEvent, ReportingTask
-from service.bookings.models import Booking
-from service.chairs.models import Chair, Device
-from service.core.db import session_scope
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import WRITE, at, audit_rows, count, field_of, new_course, new_patient
+from tests.service.clinical_helpers import (
+    WRITE,
+    at,
+    audit_rows,
+    count,
+    field_of,
+    new_booking,
+    new_course,
+    new_patient,
+)
 
 
 def report(tenant: Tenant, pid: int, cid: int, role: str = "technician", **fields: Any) -> Any:
@@ -113,21 +119,7 @@ def test_other_clinics_and_admins(tenant: Tenant, other_tenant: Tenant) -> None:
 def test_a_booking_fills_the_session_number_and_coil(tenant: Tenant) -> None:
     pid = new_patient(tenant)
     cid = new_course(tenant, pid)
-    with session_scope(tenant.app.state.engine) as session:
-        device = Device(clinic_id=tenant.clinic_id, model="magstim-rapid2", serial=f"S-{pid}", coil_model="D70",
-                        created_at=T0)
-        session.add(device)
-        session.flush()
-        chair = Chair(clinic_id=tenant.clinic_id, name=f"Chair {pid}", device_id=device.id, created_at=T0)
-        session.add(chair)
-        session.flush()
-        booking = Booking(clinic_id=tenant.clinic_id, course_id=cid, patient_id=pid, chair_id=chair.id or 0,
-                          device_id=device.id or 0, technician_id=tenant.users["technician"],
-                          start_at=T0 - timedelta(hours=2), end_at=T0 - timedelta(hours=1), status="completed",
-                          phase_name="acute", phase_kind="acute", sequence=7, created_at=T0, updated_at=T0)
-        session.add(booking)
-        session.flush()
-        booking_id = booking.id
+    booking_id = new_booking(tenant, pid, cid, T0 - timedelta(hours=2), sequence=7)
     body = report(tenant, pid, cid, booking_id=booking_id).json()
     assert (body["session_number"], body["coil"], body["booking_id"]) == (7, "D70", booking_id)
     other_course = new_course(tenant, pid)

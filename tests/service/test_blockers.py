@@ -5,10 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, update
+
+from service.authorizations.models import Authorization, AuthorizationUnit
 from service.blockers.service import blockers_for
 from service.core.db import session_scope
+from service.patients.models import Patient
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK, TODAY, WRITE, at, audit_rows, new_course, new_patient
+from tests.service.clinical_helpers import (
+    ALL_NO,
+    CHECKLIST_OK,
+    TODAY,
+    WRITE,
+    at,
+    audit_rows,
+    new_booking,
+    new_course,
+    new_patient,
+)
 
 PHQ9_ITEM9 = [2, 2, 2, 2, 1, 1, 1, 1, 1, None]
 
@@ -149,3 +163,20 @@ def test_default_course_and_cross_clinic(tenant: Tenant, other_tenant: Tenant) -
     none_open = tenant.client("psychiatrist").get(f"/api/v1/patients/{other_pid}/blockers")
     assert none_open.status_code == 422 and none_open.json()["error"]["details"][0]["field"] == "course_id"
     assert tenant.client("admin").get(f"/api/v1/patients/{pid}/blockers").status_code == 403
+
+
+def test_authorization_exhausted_and_daily_limit_from_the_booking_tables(tenant: Tenant) -> None:
+    pid, cid = ready(tenant)
+    with session_scope(tenant.app.state.engine) as session:
+        session.exec(update(Patient).where(col(Patient.id) == pid).values(payer="Aetna"))
+        auth = Authorization(clinic_id=tenant.clinic_id, patient_id=pid, course_id=cid, payer="Aetna",
+                             number=f"PA-{pid}", start_date=TODAY - timedelta(days=5),
+                             end_date=TODAY + timedelta(days=60), created_at=T0, updated_at=T0)
+        session.add(auth)
+        session.flush()
+        session.add(AuthorizationUnit(authorization_id=auth.id or 0, cpt="90867", units=1))
+        auth_id = auth.id or 0
+    assert "authorization_exhausted" not in codes(tenant, pid, cid)
+    new_booking(tenant, pid, cid, T0 - timedelta(hours=3), authorization_id=auth_id)
+    found = codes(tenant, pid, cid)
+    assert {"authorization_exhausted", "protocol_daily_limit"} <= found
