@@ -74,8 +74,11 @@ def _round_trip(port: serial.Serial, probe: Probe) -> float:
 def bench_model(model: str, runs: int) -> list[tuple[str, float, float, float, float]]:
     """Rows of (command, wire ms, median ms, p95 ms, ratio) for one model."""
     baud = load_profile(model).serial.baudrate
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--model", model, "--pty", "--realtime"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--model", model, "--pty", "--realtime"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         path = proc.stdout.readline().strip()

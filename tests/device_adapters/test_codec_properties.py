@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,10 +22,8 @@ def test_magstim_stream_decodes_or_raises_codec_error(parts: list[bytes], fw: tu
     splitter = magstim.FrameSplitter(fw)
     for part in parts:
         for frame in splitter.feed(part):
-            try:
+            with contextlib.suppress(magstim.MagstimCodecError):
                 magstim.decode(frame)
-            except magstim.MagstimCodecError:
-                pass
 
 
 @SETTINGS
@@ -32,28 +32,22 @@ def test_magventure_stream_decodes_or_raises_codec_error(parts: list[bytes]) -> 
     splitter = magventure.FrameSplitter()
     for part in parts:
         for frame in splitter.feed(part):
-            try:
+            with contextlib.suppress(magventure.MagVentureCodecError):
                 magventure.decode(frame)
-            except magventure.MagVentureCodecError:
-                pass
 
 
 @SETTINGS
 @given(st.binary(max_size=64))
 def test_magstim_single_frames_decode_or_raise_codec_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(magstim.MagstimCodecError):
         magstim.decode(data)
-    except magstim.MagstimCodecError:
-        pass
 
 
 @SETTINGS
 @given(st.binary(max_size=64))
 def test_magventure_single_frames_decode_or_raise_codec_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(magventure.MagVentureCodecError):
         magventure.decode(data)
-    except magventure.MagVentureCodecError:
-        pass
 
 
 @SETTINGS

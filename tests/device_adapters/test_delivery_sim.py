@@ -45,7 +45,9 @@ def test_full_10hz_3000_pulse_protocol(
     assert report.completed and report.delivered_pulses == 3000 == sim.device.pulses
     assert len(report.trains) == 60 and all(t.delivered_pulses == 50 and t.completed for t in report.trains)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert [e.seq for e in seen] == [e.seq for e in events][len(events) - len(seen):]  # subscribed after connect
+    assert [e.seq for e in seen] == [e.seq for e in events][
+        len(events) - len(seen) :
+    ]  # subscribed after connect
     ended = [e for e in events if isinstance(e, da.TrainEnded)]
     assert sum(e.delivered_pulses for e in ended) == 3000 and not any(e.estimated for e in ended)
     assert sum(e.count for e in events if isinstance(e, da.PulsesDelivered)) == 3000
@@ -62,7 +64,9 @@ def test_600_pulse_itbs_on_x100(make_sim: Callable[..., Simulator], vclock: Virt
     _assert_disarmed(sim)
 
 
-def test_itbs_refused_where_the_device_has_no_burst(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_itbs_refused_where_the_device_has_no_burst(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     for model in ("magventure-r30", "magstim-rapid2"):
         sim = make_sim(model)
         with _open(sim, vclock) as stim, pytest.raises(da.LimitError, match="burst"):
@@ -70,7 +74,9 @@ def test_itbs_refused_where_the_device_has_no_burst(make_sim: Callable[..., Simu
         assert sim.device.pulses == 0
 
 
-def test_control_mode_stops_at_the_prescribed_count(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_control_mode_stops_at_the_prescribed_count(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magventure-x100")
     with _open(sim, vclock) as stim:
         stim.program(da.TrainProtocol(50, 10, 20, 3, 2))
@@ -107,7 +113,9 @@ def test_record_mode_observes_front_panel_protocol(
         stim.disarm()
         vclock.advance(0.1)
         started: list[da.DeliveryEvent] = []
-        stim.subscribe(lambda e: started.append(e) if isinstance(e, da.TrainStarted) and e.train == 1 else None)
+        stim.subscribe(
+            lambda e: started.append(e) if isinstance(e, da.TrainStarted) and e.train == 1 else None
+        )
 
         _start_panel_soon(stim, sim, trains=4, iti=6)
         report = stim.record(expected_pulses=160, idle_timeout_s=20, timeout_s=600)
@@ -145,6 +153,7 @@ def test_stop_pressed_at_the_unit_interrupts_control_mode(
             original()
             if device.pulses == stop_at:
                 device.disarm()  # the technician's stop button
+
         device.pulse_delivered = pulse  # type: ignore[method-assign]
         report = stim.run_protocol()
     assert not report.completed and report.reason and "stopped" in report.reason
@@ -152,7 +161,9 @@ def test_stop_pressed_at_the_unit_interrupts_control_mode(
     _assert_disarmed(sim)
 
 
-def test_callbacks_and_iterator_see_the_same_events(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_callbacks_and_iterator_see_the_same_events(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magventure-x100")
     got: list[int] = []
     with _open(sim, vclock, on_event=lambda e: got.append(e.seq)) as stim:
@@ -161,7 +172,9 @@ def test_callbacks_and_iterator_see_the_same_events(make_sim: Callable[..., Simu
     assert seqs == got and seqs == sorted(set(seqs))
 
 
-def test_events_serialise_to_the_wire_schema(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_events_serialise_to_the_wire_schema(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magventure-x100")
     with _open(sim, vclock) as stim:
         stim.run_protocol(da.TrainProtocol(40, 10, 10, 1, 1))

@@ -70,22 +70,48 @@ CASES = [
     Case("magstim fatal error", "magstim-rapid2", "fatal_error@pulse=75", "protocol", da.DeviceFault),
     Case("magstim coil lifted", "magstim-rapid2", "lift_coil@pulse=20", "protocol", da.InterlockError),
     Case("magstim hot coil refuses arm", "magstim-rapid2", "coil_overtemp", "arm", da.CoilFault),
-    Case("magstim unplugged", "magstim-rapid2", "unplug@pulse=600", "protocol", da.Disconnected, reachable=False),
-    Case("magstim V9 loses remote", "magstim-rapid2", "lose_remote@pulse=10", "protocol", da.RemoteControlLost,
-         sim={"firmware": 9}, options={"unlock_code": UNLOCK}),
+    Case(
+        "magstim unplugged",
+        "magstim-rapid2",
+        "unplug@pulse=600",
+        "protocol",
+        da.Disconnected,
+        reachable=False,
+    ),
+    Case(
+        "magstim V9 loses remote",
+        "magstim-rapid2",
+        "lose_remote@pulse=10",
+        "protocol",
+        da.RemoteControlLost,
+        sim={"firmware": 9},
+        options={"unlock_code": UNLOCK},
+    ),
     Case("magstim 200 drop reply", "magstim-200", "drop_reply@cmd=J", "status", da.DeviceTimeout),
     Case("magventure drop reply", "magventure-x100", "drop_reply@cmd=0", "status", da.DeviceTimeout),
     Case("magventure bad crc", "magventure-x100", "bad_checksum@cmd=1", "intensity", da.ChecksumError),
     Case("magventure bad crc mid-train", "magventure-x100", "bad_checksum@pulse=5", "protocol", None),
     Case("magventure stray NULs", "magventure-x100", "nul=3@cmd=0", "status", None),
     Case("magventure long delay", "magventure-x100", "delay=3s@cmd=0", "status", da.DeviceTimeout),
-    Case("magventure stops answering", "magventure-x100", "hang@pulse=300", "protocol", da.DeviceTimeout,
-         reachable=False),
+    Case(
+        "magventure stops answering",
+        "magventure-x100",
+        "hang@pulse=300",
+        "protocol",
+        da.DeviceTimeout,
+        reachable=False,
+    ),
     Case("magventure coil overtemp", "magventure-x100", "coil_overtemp@pulse=1200", "protocol", da.CoilFault),
     Case("magventure coil absent", "magventure-r30", "coil_absent@pulse=40", "protocol", da.CoilFault),
     Case("magventure coil lifted", "magventure-x100", "lift_coil@pulse=100", "protocol", da.InterlockError),
-    Case("magventure unplugged", "magventure-x100", "unplug@pulse=600", "protocol", da.Disconnected,
-         reachable=False),
+    Case(
+        "magventure unplugged",
+        "magventure-x100",
+        "unplug@pulse=600",
+        "protocol",
+        da.Disconnected,
+        reachable=False,
+    ),
 ]
 
 
@@ -127,7 +153,9 @@ def test_a_fault_matching_bad_checksum_on_a_pulse_message_is_reported(
     assert not sim.device.enabled  # type: ignore[attr-defined]
 
 
-def test_rapid_v9_refuses_remote_without_the_unlock_code(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_rapid_v9_refuses_remote_without_the_unlock_code(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-rapid2", firmware=9)
     with pytest.raises(da.DataRejected, match="unlock_code"):
         da.open_stimulator(sim.url, sim.model, clock=vclock)
@@ -136,7 +164,9 @@ def test_rapid_v9_refuses_remote_without_the_unlock_code(make_sim: Callable[...,
     assert not sim.device.remote  # type: ignore[attr-defined]
 
 
-def test_idle_without_keepalive_loses_remote(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_idle_without_keepalive_loses_remote(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-rapid2")
     with da.open_stimulator(sim.url, sim.model, clock=vclock, keepalive_thread=False) as stim:
         vclock.advance(11)  # standby: the unit drops remote control after 10 s without a command
@@ -154,7 +184,9 @@ def test_keepalive_keeps_remote_while_idle(make_sim: Callable[..., Simulator], v
     assert sim.device.state == "standby"  # type: ignore[attr-defined]
 
 
-def test_auto_disarm_after_a_minute_armed_is_seen(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_auto_disarm_after_a_minute_armed_is_seen(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-200")
     with da.open_stimulator(sim.url, sim.model, clock=vclock) as stim:
         stim.arm()

@@ -15,8 +15,9 @@ RAPID = load_profile("magstim-rapid2")
 X100 = load_profile("magventure-x100")
 
 
-def test_intensity_above_maximum_is_refused_with_the_limit(make_sim: Callable[..., Simulator],
-                                                          vclock: VirtualClock) -> None:
+def test_intensity_above_maximum_is_refused_with_the_limit(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-rapid2")
     with da.open_stimulator(sim.url, sim.model, clock=vclock) as stim:
         sent = len(sim.transcript.commands())
@@ -58,7 +59,10 @@ def test_rapid_official_wait_example_is_the_boundary() -> None:
     ("protocol", "message"),
     [
         (da.TrainProtocol(50, 101, 10, 1, 1), r"rate 101 pps exceeds the maximum of 100 pps"),
-        (da.TrainProtocol(50, 25, 30, 1, 1, burst_pulses=3, burst_ipi_ms=20), r"exceeds the maximum of 20 pps"),
+        (
+            da.TrainProtocol(50, 25, 30, 1, 1, burst_pulses=3, burst_ipi_ms=20),
+            r"exceeds the maximum of 20 pps",
+        ),
         (da.TrainProtocol(50, 5, 30, 1, 1, burst_pulses=3, burst_ipi_ms=20.3), r"not a MagPro setting"),
         (da.TrainProtocol(50, 5, 150, 1, 1), r"150 stimuli per train is not a MagPro setting"),
         (da.TrainProtocol(50, 5, 10, 501, 1), r"501 trains exceeds the maximum of 500"),
@@ -75,8 +79,9 @@ def test_r30_cannot_burst() -> None:
         check_magventure_train(load_profile("magventure-r30"), da.TrainProtocol(50, 5, 30, 1, 1, 3, 20))
 
 
-def test_raising_power_past_the_configured_frequency_is_refused(make_sim: Callable[..., Simulator],
-                                                               vclock: VirtualClock) -> None:
+def test_raising_power_past_the_configured_frequency_is_refused(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-rapid2")
     with da.open_stimulator(sim.url, sim.model, clock=vclock) as stim:
         stim.set_intensity(40)

@@ -62,8 +62,10 @@ def test_worked_example_is_at_050_star() -> None:
     assert codec.set_power(50) == b"@050*"
 
 
-@pytest.mark.parametrize("bad", [lambda: codec.set_power(1000), lambda: codec.set_frequency(10.05),
-                                 lambda: codec.enable_remote("short")])
+@pytest.mark.parametrize(
+    "bad",
+    [lambda: codec.set_power(1000), lambda: codec.set_frequency(10.05), lambda: codec.enable_remote("short")],
+)
 def test_unencodable_values_raise_the_codec_error(bad: object) -> None:
     with pytest.raises(codec.MagstimCodecError):
         bad()  # type: ignore[operator]
@@ -75,7 +77,9 @@ def test_decode_200_parameters_example() -> None:
     assert reply.status.remote and reply.status.coil_present and reply.status.standby
 
 
-@pytest.mark.parametrize(("byte", "armed", "ready"), [(0x89, False, False), (0x8A, True, False), (0x8C, True, True)])
+@pytest.mark.parametrize(
+    ("byte", "armed", "ready"), [(0x89, False, False), (0x8A, True, False), (0x8C, True, True)]
+)
 def test_armed_means_armed_or_ready(byte: int, armed: bool, ready: bool) -> None:
     reply = codec.decode(codec.frame("E", chr(byte))[:2] + bytes([~(ord("E") + byte) & 0xFF]))
     assert isinstance(reply, Ack)
@@ -85,7 +89,9 @@ def test_armed_means_armed_or_ready(byte: int, armed: bool, ready: bool) -> None
 def test_decode_system_status_example() -> None:
     reply = codec.decode(bytes.fromhex("78 89 38 00 00 C6"))
     assert isinstance(reply, SystemStatus)
-    assert reply.rapid.single_pulse and reply.rapid.hv_psu and reply.rapid.coil_ready and not reply.rapid.train
+    assert (
+        reply.rapid.single_pulse and reply.rapid.hv_psu and reply.rapid.coil_ready and not reply.rapid.train
+    )
 
 
 def test_decode_version_example() -> None:
@@ -115,7 +121,13 @@ def test_rapid_parameter_reply_layouts(firmware: tuple[int, int], size: int) -> 
     assert splitter.feed(frame) == [frame]
     reply = codec.decode(frame)
     assert isinstance(reply, RapidParameters)
-    assert (reply.power, reply.frequency_hz, reply.pulses, reply.duration_s, reply.wait_s) == (60, 10.0, 50, 5.0, 0.5)
+    assert (reply.power, reply.frequency_hz, reply.pulses, reply.duration_s, reply.wait_s) == (
+        60,
+        10.0,
+        50,
+        5.0,
+        0.5,
+    )
 
 
 def test_splitter_strips_stray_nuls_and_splits_back_to_back_replies() -> None:

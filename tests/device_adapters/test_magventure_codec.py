@@ -57,7 +57,11 @@ def test_decode_status_example() -> None:
     assert message.mode_status.model == "X100" and message.mode_status.enabled
     assert message.mode_status.waveform == "biphasic" and message.mode_status.mode == "standard"
     assert (message.serial_number, message.coil_temperature_c, message.coil_type, message.amplitude_a) == (
-        0x012345, 27, 60, 50)
+        0x012345,
+        27,
+        60,
+        50,
+    )
 
 
 def test_decode_didt_example() -> None:
@@ -72,7 +76,9 @@ def test_waveform_ipi_index_is_little_endian() -> None:
     assert codec.burst_ipi_ms(message.ipi_index) == 20.0
 
 
-@pytest.mark.parametrize(("index", "ms"), [(0, 100.0), (80, 20.0), (81, 19.5), (100, 10.0), (101, 9.9), (195, 0.5)])
+@pytest.mark.parametrize(
+    ("index", "ms"), [(0, 100.0), (80, 20.0), (81, 19.5), (100, 10.0), (101, 9.9), (195, 0.5)]
+)
 def test_burst_ipi_table(index: int, ms: float) -> None:
     assert codec.burst_ipi_ms(index) == ms
 

@@ -22,8 +22,13 @@ def spawn() -> Iterator[Spawn]:
     procs: list[subprocess.Popen[str]] = []
 
     def start(*args: str) -> tuple[subprocess.Popen[str], str]:
-        proc = subprocess.Popen([sys.executable, "-m", "simulator", *args], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "simulator", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(proc)
         assert proc.stdout is not None
         return proc, proc.stdout.readline().strip()
@@ -39,13 +44,29 @@ def test_rapid2_full_10hz_3000_pulses_through_a_real_pty(spawn: Spawn) -> None:
     speed = 25.0  # both ends run the same scaled clock; 1 s pauses keep the run short
     # At 25× the unit's 1 s armed keep-alive would be 40 ms of real time, which a loaded CI machine
     # can miss; keep-alive behaviour is tested on the virtual clock, so relax it here.
-    proc, path = spawn("--model", "magstim-rapid2", "--firmware", "9", "--unlock-code", "test-unlock-0000",
-                       "--pty", "--speed", str(speed), "--option", "armed_timeout_s=20")
+    proc, path = spawn(
+        "--model",
+        "magstim-rapid2",
+        "--firmware",
+        "9",
+        "--unlock-code",
+        "test-unlock-0000",
+        "--pty",
+        "--speed",
+        str(speed),
+        "--option",
+        "armed_timeout_s=20",
+    )
     assert path.startswith("/dev/")
     protocol = da.TrainProtocol(60, 10, 50, 60, 1)
     # A generous reply timeout for the same reason.
-    with da.open_stimulator(path, "magstim-rapid2", clock=da.ScaledClock(speed),
-                            unlock_code="test-unlock-0000", reply_timeout_s=5.0) as stim:
+    with da.open_stimulator(
+        path,
+        "magstim-rapid2",
+        clock=da.ScaledClock(speed),
+        unlock_code="test-unlock-0000",
+        reply_timeout_s=5.0,
+    ) as stim:
         assert stim.identify().firmware == "9.0.0"
         report = stim.run_protocol(protocol)
     assert report.completed and report.delivered_pulses == 3000
@@ -54,16 +75,24 @@ def test_rapid2_full_10hz_3000_pulses_through_a_real_pty(spawn: Spawn) -> None:
 
 @pytest.mark.parametrize(
     ("protocol", "speed", "total"),
-    [(da.TrainProtocol(60, 10, 50, 60, 25), 400.0, 3000),
-     (da.TrainProtocol(60, 5, 30, 20, 8, burst_pulses=3, burst_ipi_ms=20), 100.0, 600)],
+    [
+        (da.TrainProtocol(60, 10, 50, 60, 25), 400.0, 3000),
+        (da.TrainProtocol(60, 5, 30, 20, 8, burst_pulses=3, burst_ipi_ms=20), 100.0, 600),
+    ],
     ids=["10hz-3000", "itbs-600"],
 )
-def test_x100_protocols_through_a_real_pty(spawn: Spawn, protocol: da.TrainProtocol, speed: float, total: int) -> None:
+def test_x100_protocols_through_a_real_pty(
+    spawn: Spawn, protocol: da.TrainProtocol, speed: float, total: int
+) -> None:
     _, path = spawn("--model", "magventure-x100", "--pty", "--speed", str(speed))
     pulses: list[int] = []
-    with da.open_stimulator(path, "magventure-x100", clock=da.ScaledClock(speed), reply_timeout_s=0.5 * speed,
-                            on_event=lambda e: pulses.append(e.count) if isinstance(e, da.PulsesDelivered) else None
-                            ) as stim:
+    with da.open_stimulator(
+        path,
+        "magventure-x100",
+        clock=da.ScaledClock(speed),
+        reply_timeout_s=0.5 * speed,
+        on_event=lambda e: pulses.append(e.count) if isinstance(e, da.PulsesDelivered) else None,
+    ) as stim:
         report = stim.run_protocol(protocol)
     assert report.completed and report.delivered_pulses == total == sum(pulses)
 
@@ -110,7 +139,9 @@ def test_faults_from_the_command_line_and_stdin(spawn: Spawn) -> None:
 def test_record_mode_with_the_panel_scripted_over_stdin(spawn: Spawn) -> None:
     speed = 50.0
     proc, path = spawn("--model", "magventure-x100", "--pty", "--speed", str(speed))
-    with da.open_stimulator(path, "magventure-x100", clock=da.ScaledClock(speed), reply_timeout_s=0.5 * speed) as stim:
+    with da.open_stimulator(
+        path, "magventure-x100", clock=da.ScaledClock(speed), reply_timeout_s=0.5 * speed
+    ) as stim:
         stim.program(da.TrainProtocol(50, 10, 20, 3, 2))
         assert proc.stdin is not None
         proc.stdin.write("panel start\n")
@@ -121,8 +152,10 @@ def test_record_mode_with_the_panel_scripted_over_stdin(spawn: Spawn) -> None:
 
 def test_unplug_is_a_disconnect(spawn: Spawn) -> None:
     _, path = spawn("--model", "magventure-x100", "--pty", "--speed", "50", "--faults", "unplug@pulse=100")
-    with da.open_stimulator(path, "magventure-x100", clock=da.ScaledClock(50), reply_timeout_s=25) as stim, \
-            pytest.raises(da.Disconnected):
+    with (
+        da.open_stimulator(path, "magventure-x100", clock=da.ScaledClock(50), reply_timeout_s=25) as stim,
+        pytest.raises(da.Disconnected),
+    ):
         stim.run_protocol(da.TrainProtocol(50, 10, 50, 10, 1))
 
 

@@ -45,7 +45,9 @@ def test_v9_requires_the_unlock_code_it_was_started_with(make_sim: Callable[...,
     assert _talk(sim, _cmd("x@"))[0:1] == b"x"
 
 
-def test_set_commands_need_remote_control_and_enter_gets_a_question_mark(make_sim: Callable[..., Simulator]) -> None:
+def test_set_commands_need_remote_control_and_enter_gets_a_question_mark(
+    make_sim: Callable[..., Simulator],
+) -> None:
     sim = make_sim("magstim-200")
     assert _talk(sim, b"\r") == b"?"
     assert _talk(sim, _cmd("@050")) == mc.error("@", "state")
@@ -54,7 +56,9 @@ def test_set_commands_need_remote_control_and_enter_gets_a_question_mark(make_si
     assert _talk(sim, _cmd("J@"))[2:5] == b"050"
 
 
-def test_reply_shows_the_state_before_the_command(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_reply_shows_the_state_before_the_command(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-200")
     _talk(sim, _cmd("Q@"))
     assert _talk(sim, _cmd("EB"))[1] & mc.STANDBY  # arming: the echo still says standby
@@ -72,9 +76,15 @@ def test_keepalive_timeouts(make_sim: Callable[..., Simulator], vclock: VirtualC
 
 
 def test_fault_specs_parse_and_reject_nonsense() -> None:
-    faults = parse_faults("drop_reply@cmd=E,bad_checksum@reply=3;coil_overtemp@pulse=1200,unplug@pulse=600,stall=2.5s@arm")
+    faults = parse_faults(
+        "drop_reply@cmd=E,bad_checksum@reply=3;coil_overtemp@pulse=1200,unplug@pulse=600,stall=2.5s@arm"
+    )
     assert [str(f) for f in faults] == [
-        "drop_reply@cmd=E", "bad_checksum@reply=3", "coil_overtemp@pulse=1200", "unplug@pulse=600", "stall=2.5s@arm",
+        "drop_reply@cmd=E",
+        "bad_checksum@reply=3",
+        "coil_overtemp@pulse=1200",
+        "unplug@pulse=600",
+        "stall=2.5s@arm",
     ]
     for bad in ("explode", "drop_reply@when=3", "stall=soon", "bad_checksum@reply=x"):
         with pytest.raises(FaultSpecError):
@@ -104,7 +114,9 @@ def test_magventure_hang_until_restart(make_sim: Callable[..., Simulator]) -> No
 
 def test_plain_sim_urls_work_through_serial_for_url() -> None:
     assert "simulator" in serial.protocol_handler_packages
-    port = serial.serial_for_url(f"sim://magstim-rapid2?firmware=9&unlock_code={UNLOCK}&faults=nul=2", timeout=0.5)
+    port = serial.serial_for_url(
+        f"sim://magstim-rapid2?firmware=9&unlock_code={UNLOCK}&faults=nul=2", timeout=0.5
+    )
     try:
         port.write(_cmd("Q" + UNLOCK))
         assert port.read(5)[:3] == b"\x00\x00Q"
@@ -116,7 +128,9 @@ def test_plain_sim_urls_work_through_serial_for_url() -> None:
         serial.serial_for_url("sim://magstim-rapid2?device=nobody")
 
 
-def test_virtual_clock_blocking_read_jumps_to_due_output(make_sim: Callable[..., Simulator], vclock: VirtualClock) -> None:
+def test_virtual_clock_blocking_read_jumps_to_due_output(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock
+) -> None:
     sim = make_sim("magstim-200", faults="delay=3s@cmd=Q")
     port = serial.serial_for_url(sim.url, timeout=5)
     start = vclock.monotonic()
