@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -15,6 +17,17 @@ from service.core.errors import Forbidden, ServiceError, Unauthorized
 from service.users.models import Role
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def local_time(moment: datetime | None, tz_name: str = "UTC") -> datetime | None:
+    """A stored UTC time in the clinic's zone (SQLite hands back naive UTC datetimes)."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(tz_name))
+
+
+templates.env.filters["local"] = local_time
 
 
 class LoginRequired(ServiceError):

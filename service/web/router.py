@@ -11,6 +11,7 @@ from service.auth import service as auth_service
 from service.clinics import repository as clinics
 from service.core.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
 from service.core.errors import TooManyRequests
+from service.web import chair_pages
 from service.web.pages import StaffPage, render
 
 router = APIRouter(include_in_schema=False)
@@ -64,3 +65,9 @@ def logout_submit(me: StaffPage, session: SessionDep, now: NowDep) -> Response:
 def home(request: Request, me: StaffPage, session: SessionDep, settings: SettingsDep) -> Response:
     """Landing page after sign-in."""
     return render(request, "home.html", me, settings, clinic=clinics.get(session, me.clinic_id))
+
+
+
+# The pages of issue 7 are routers of their own, mounted here so app.py lists one web router.
+for _pages in (chair_pages,):
+    router.include_router(_pages.router)
