@@ -25,7 +25,11 @@ from service.protocols.models import ProtocolOverride  # noqa: E402
 from service.reviews.models import JobRun, ReviewFlag  # noqa: E402
 from service.screenings.models import Screening, ScreeningClearance  # noqa: E402
 from service.sessions.models import (  # noqa: E402
-    ChairCommand, ChairStatus, DeliveryEventRow, SessionTrain, TreatmentSession,
+    ChairCommand,
+    ChairStatus,
+    DeliveryEventRow,
+    SessionTrain,
+    TreatmentSession,
 )
 from service.signatures.models import CourseReview, Signature  # noqa: E402
 from service.users.models import User  # noqa: E402
