@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 GENESIS = "0" * 64  # the chain's first prev_hash (service.audit.chain.GENESIS_HASH)
