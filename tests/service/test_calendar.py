@@ -13,8 +13,8 @@ from tests.service.scheduling import WRITE, add_technician, error_field, ok, rea
 
 def _actions(tenant: Tenant, entity: str) -> list[str]:
     with session_scope(tenant.app.state.engine) as s:
-        return [a.action for a in s.exec(select(AuditEvent).where(AuditEvent.entity == entity,
-                                                                  AuditEvent.clinic_id == tenant.clinic_id)).all()]
+        query = select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.clinic_id == tenant.clinic_id)
+        return [a.action for a in s.exec(query.order_by(AuditEvent.id)).all()]
 
 
 def test_defaults_then_update(tenant: Tenant) -> None:

@@ -15,8 +15,8 @@ from tests.service.scheduling import error_field, ok, ready_clinic
 
 def _audits(tenant: Tenant, entity: str, entity_id: int) -> list[AuditEvent]:
     with session_scope(tenant.app.state.engine) as s:
-        return list(s.exec(select(AuditEvent).where(AuditEvent.entity == entity,
-                                                    AuditEvent.entity_id == str(entity_id))).all())
+        query = select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        return list(s.exec(query.order_by(AuditEvent.id)).all())
 
 
 def test_order_a_standard_course_with_phases(tenant: Tenant) -> None:
