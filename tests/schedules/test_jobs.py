@@ -10,10 +10,11 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from schedules import jobs
 from schedules.scheduler import JobRunner
@@ -44,7 +45,7 @@ def _flags(clinic: Clinic, kind: str) -> list[ReviewFlag]:
                                                     ReviewFlag.kind == kind)).all())
 
 
-def _planned_course(clinic: Clinic, sessions: int = 36, end: str = "2027-03-31") -> dict[str, object]:
+def _planned_course(clinic: Clinic, sessions: int = 36, end: str = "2027-03-31") -> dict[str, Any]:
     course = clinic.course()
     clinic.authorization(int(course["id"]), sessions=sessions, end=end)
     ok(clinic.tech.post(f"/api/v1/courses/{course['id']}/plan", json={}))
@@ -54,7 +55,7 @@ def _planned_course(clinic: Clinic, sessions: int = 36, end: str = "2027-03-31")
 
 def _complete(clinic: Clinic, course_id: int, count: int) -> None:
     with session_scope(clinic.tenant.app.state.engine) as s:
-        rows = s.exec(select(Booking).where(Booking.course_id == course_id).order_by(Booking.start_at)).all()
+        rows = s.exec(select(Booking).where(Booking.course_id == course_id).order_by(col(Booking.start_at))).all()
         for row in [r for r in rows[:count] if r.status == BookingStatus.booked.value]:
             bookings.transition(s, SYSTEM, row, BookingStatus.in_progress, None, as_utc(row.start_at))
             bookings.transition(s, SYSTEM, row, BookingStatus.completed, None, as_utc(row.end_at))

@@ -3,7 +3,7 @@ reason, refusals naming the field, cross-clinic 404, audit rows."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from service.audit.models import AuditEvent
 from service.audit.service import SYSTEM
@@ -90,7 +90,7 @@ def test_amend_with_reason_never_below_usage(tenant: Tenant) -> None:
     with session_scope(tenant.app.state.engine) as s:
         rows = s.exec(select(AuditEvent).where(AuditEvent.entity == "authorization",
                                                AuditEvent.entity_id == str(auth["id"]),
-                                               AuditEvent.action == "amend").order_by(AuditEvent.id)).all()
+                                               AuditEvent.action == "amend").order_by(col(AuditEvent.id))).all()
         assert [r.reason for r in rows] == ["payer extended", "entered in error"]
 
 

@@ -3,7 +3,7 @@ devices with their protocol capabilities; admins only for writes, audit rows, cr
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from service.audit.models import AuditEvent
 from service.core.db import session_scope
@@ -14,7 +14,7 @@ from tests.service.scheduling import WRITE, add_technician, error_field, ok, rea
 def _actions(tenant: Tenant, entity: str) -> list[str]:
     with session_scope(tenant.app.state.engine) as s:
         query = select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.clinic_id == tenant.clinic_id)
-        return [a.action for a in s.exec(query.order_by(AuditEvent.id)).all()]
+        return [a.action for a in s.exec(query.order_by(col(AuditEvent.id))).all()]
 
 
 def test_defaults_then_update(tenant: Tenant) -> None:

@@ -4,7 +4,7 @@ life cycle with reasons, retreatment gate, field-named refusals, cross-clinic 40
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from service.audit.models import AuditEvent
 from service.core.db import session_scope
@@ -16,7 +16,7 @@ from tests.service.scheduling import error_field, ok, ready_clinic
 def _audits(tenant: Tenant, entity: str, entity_id: int) -> list[AuditEvent]:
     with session_scope(tenant.app.state.engine) as s:
         query = select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
-        return list(s.exec(query.order_by(AuditEvent.id)).all())
+        return list(s.exec(query.order_by(col(AuditEvent.id))).all())
 
 
 def test_order_a_standard_course_with_phases(tenant: Tenant) -> None:
