@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from markupsafe import Markup, escape
 
 W, H = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 48, 30, 16, 36
 COLORS = ("#1f5fa8", "#b0531b", "#2e7d32", "#6a3d9a")
 
 
@@ -46,6 +46,11 @@ class Chart:
     markers: list[Marker] = field(default_factory=list)
     x_ticks: list[tuple[float, str]] = field(default_factory=list)
     y_label: str = ""
+    height: int = H
+
+    @property
+    def bottom(self) -> float:
+        return self.height - BOTTOM
 
     def sx(self, x: float) -> float:
         span = (self.x_max - self.x_min) or 1
@@ -53,7 +58,7 @@ class Chart:
 
     def sy(self, y: float) -> float:
         span = (self.y_max - self.y_min) or 1
-        return H - BOTTOM - (y - self.y_min) / span * (H - TOP - BOTTOM)
+        return self.bottom - (y - self.y_min) / span * (self.bottom - TOP)
 
 
 def day_ticks(start: date, end: date) -> list[tuple[float, str]]:
@@ -64,13 +69,13 @@ def day_ticks(start: date, end: date) -> list[tuple[float, str]]:
 
 
 def _axes(c: Chart) -> list[str]:
-    out = [f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" class="axis"/>',
-           f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" class="axis"/>']
-    for y in _nice(c.y_min, c.y_max):
+    out = [f'<line x1="{LEFT}" y1="{c.bottom}" x2="{W - RIGHT}" y2="{c.bottom}" class="axis"/>',
+           f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{c.bottom}" class="axis"/>']
+    for y in _nice(c.y_min, c.y_max) if c.y_label else []:
         out.append(f'<text x="{LEFT - 6}" y="{c.sy(y) + 4:.1f}" text-anchor="end" class="tick">{y:g}</text>')
         out.append(f'<line x1="{LEFT}" y1="{c.sy(y):.1f}" x2="{W - RIGHT}" y2="{c.sy(y):.1f}" class="grid"/>')
     for x, label in c.x_ticks:
-        out.append(f'<text x="{c.sx(x):.1f}" y="{H - BOTTOM + 16}" text-anchor="middle" class="tick">'
+        out.append(f'<text x="{c.sx(x):.1f}" y="{c.bottom + 16}" text-anchor="middle" class="tick">'
                    f'{escape(label)}</text>')
     if c.y_label:
         out.append(f'<text x="12" y="{TOP + 4}" class="tick">{escape(c.y_label)}</text>')
@@ -111,7 +116,7 @@ def _overlays(c: Chart) -> list[str]:
                    f'fill="{h.color}">{escape(h.label)}</text>')
     for m in c.markers:
         x, color = c.sx(m.x), "#a61b1b" if m.serious else "#c77700"
-        out.append(f'<g class="ae-marker"><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}" '
+        out.append(f'<g class="ae-marker"><line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{c.bottom}" '
                    f'stroke="{color}" stroke-width="1"/><path d="M{x - 6:.1f},{TOP} L{x + 6:.1f},{TOP} '
                    f'L{x:.1f},{TOP + 10}Z" fill="{color}"><title>{escape(m.label)}</title></path></g>')
     return out
@@ -120,15 +125,15 @@ def _overlays(c: Chart) -> list[str]:
 def _legend(c: Chart) -> list[str]:
     out, x = [], LEFT
     for s in c.series:
-        out.append(f'<rect x="{x}" y="{H - 12}" width="10" height="10" fill="{s.color}"/>'
-                   f'<text x="{x + 14}" y="{H - 3}" class="tick">{escape(s.label)}</text>')
+        out.append(f'<rect x="{x}" y="{c.height - 12}" width="10" height="10" fill="{s.color}"/>'
+                   f'<text x="{x + 14}" y="{c.height - 3}" class="tick">{escape(s.label)}</text>')
         x += 24 + 7 * len(s.label)
     return out
 
 
 def render(c: Chart) -> Markup:
     """The chart as an accessible inline SVG element."""
-    parts = [f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(c.title)}" '
+    parts = [f'<svg class="chart" viewBox="0 0 {W} {c.height}" role="img" aria-label="{escape(c.title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(c.title)}</title>']
     parts += _axes(c) + _overlays(c)
     for s in c.series:

@@ -90,5 +90,6 @@ def ae_timeline(record: CourseRecord, today: date) -> Markup | None:
         return None
     start, end = time_axis(record, today)
     chart = charts.Chart(title="Adverse events over the course", x_min=0, x_max=max((end - start).days, 1),
-                         y_min=0, y_max=1, markers=_markers(record, start), x_ticks=charts.day_ticks(start, end))
+                         y_min=0, y_max=1, markers=_markers(record, start), x_ticks=charts.day_ticks(start, end),
+                         height=90)
     return charts.render(chart)

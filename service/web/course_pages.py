@@ -1,0 +1,58 @@
+"""The psychiatrist's course dashboard: trajectory charts, MT and intensity, sessions against the prescription,
+adverse events on the same time axis, authorization units, and the signed reviews."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from service.auth.principal import Principal
+from service.clinical import support
+from service.core.deps import Id, NowDep, SessionDep, SettingsDep
+from service.documents import record as records
+from service.documents import sessions_table
+from service.signatures import repository as signatures
+from service.signatures import service as signing
+from service.signatures import subjects
+from service.signatures.schemas import SignaturePublic
+from service.users.models import Role
+from service.web import course_view
+from service.web.pages import page_roles, render
+
+router = APIRouter(include_in_schema=False)
+ClinicalPage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist))]
+
+
+def signatures_on(session: Session, clinic_id: int, subject: str, rows: list[Any]) -> dict[int, list[SignaturePublic]]:
+    """Signatures per record id, each verified against the record as shown."""
+    by_id = {r.id: r for r in rows}
+    out: dict[int, list[SignaturePublic]] = {}
+    for sig in signatures.for_subjects(session, clinic_id, subject, by_id):
+        out.setdefault(sig.subject_id, []).append(signing.public(sig, by_id.get(sig.subject_id)))
+    return out
+
+
+def clearance_signatures(session: Session, clinic_id: int, screenings: list[dict[str, Any]]) -> dict[int, Any]:
+    rows = [c for s in screenings for c in s["clearances"]]
+    return signatures_on(session, clinic_id, "screening_clearance", rows)
+
+
+@router.get("/courses/{course_id}")
+def course_page(request: Request, course_id: Id, me: ClinicalPage, session: SessionDep, settings: SettingsDep,
+                now: NowDep) -> Response:
+    """One course at a glance, with its reviews to write and sign."""
+    record = records.read(session, me, course_id, now, purpose="read")
+    today = support.clinic_today(session, me.clinic_id, now)
+    context = {
+        "r": record, "today": today, "page": "patients",
+        "trajectories": course_view.trajectories(record, today),
+        "intensity": course_view.intensity_chart(record), "ae_chart": course_view.ae_timeline(record, today),
+        "rows": sessions_table.rows(record), "counts": sessions_table.counts(record),
+        "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
+        "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
+        "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+    }
+    return render(request, "course.html", me, settings, **context)

@@ -1,0 +1,116 @@
+"""Browser fixtures: the app on a real port (SQLite, clock frozen at T0) and Debian's Chromium via Playwright.
+
+Without Chromium or Playwright the browser tests skip with one line saying how to install them
+(`make browser`); under CI=true they fail instead, so CI can never pass without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from service.app import create_app
+from service.core.clock import FrozenClock
+from tests.conftest import IN_CI, PASSWORD, T0, Tenant, fresh_database, make_tenant, settings_for
+
+CHROMIUM = os.environ.get("TMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+TABLET = {"width": 1024, "height": 768}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _missing_browser() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python package 'playwright' is not installed (pip install -e '.[test]')"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"{CHROMIUM} is missing: run `make browser` as root (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    problem = _missing_browser()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true and the browser tests cannot run: {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Live:
+    app: FastAPI
+    base: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Live]:
+    """The app served by uvicorn in a thread on 127.0.0.1, on its own SQLite database."""
+    url, engine = fresh_database("sqlite", tmp_path)
+    app = create_app(settings_for(url), engine=engine, clock=FrozenClock(T0))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                          timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "test server did not start"
+    yield Live(app, f"http://127.0.0.1:{port}", server, thread)
+    server.should_exit = True
+    thread.join(timeout=20)
+    engine.dispose()
+
+
+@pytest.fixture
+def live_tenant(live: Live) -> Tenant:
+    return make_tenant(live.app)
+
+
+def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    """A fresh browser context signed in through the login form; returns its page."""
+    context = browser.new_context(viewport=viewport, base_url=live.base)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", tenant.usernames[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact under var/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

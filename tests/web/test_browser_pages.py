@@ -1,0 +1,65 @@
+"""In Chromium: each role signs in and sees its pages; the psychiatrist signs a review beside the chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Tenant
+from tests.web.conftest import TABLET, Live, login, shot
+from tests.web.world import treatable, with_history
+
+
+def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: Live, live_tenant: Tenant) -> None:
+    page = browser.new_page(base_url=live.base)
+    page.goto("/login")
+    shot(page, "login")
+    page.close()
+    expected = {"technician": ["Chairs", "Patients"], "psychiatrist": ["Chairs", "Patients", "Review queue"],
+                "admin": ["Chairs"]}
+    for role, links in expected.items():
+        page = login(browser, live, live_tenant, role)
+        assert page.url.endswith("/"), page.url
+        nav = page.locator("header nav").inner_text()
+        assert all(link in nav for link in links), nav
+        assert ("Review queue" in nav) == (role == "psychiatrist")
+        shot(page, f"home-{role}")
+        page.context.close()
+
+
+def test_psychiatrist_reads_the_chart_writes_and_signs_a_review(browser: Any, live: Live,
+                                                                live_tenant: Tenant) -> None:
+    world = with_history(treatable(live_tenant))
+    page = login(browser, live, live_tenant, "psychiatrist")
+    page.goto(f"/courses/{world.course_id}")
+    chart = page.locator('.trajectory[data-instrument="PHQ-9"] svg.chart')
+    assert chart.count() == 1
+    assert "remission < 5" in (chart.text_content() or "") and "response" in (chart.text_content() or "")
+    assert page.locator("#sessions tr.deviation").count() == 1  # the session short of pulses
+    page.fill("#write-review input[name=week]", "3")
+    page.fill("#write-review textarea[name=note]", "Week 3: PHQ-9 down from 18 to 3; tolerating well.")
+    page.click("#write-review button[type=submit]")
+    page.wait_for_selector(".review form.sign-form")
+    page.fill(".review form.sign-form input[name=password]", "not my password")
+    page.click(".review form.sign-form button[type=submit]")
+    page.wait_for_selector(".review form.sign-form .result.error")
+    assert "password" in page.locator(".review form.sign-form .result").inner_text()
+    page.fill(".review form.sign-form input[name=password]", "correct horse battery")
+    page.click(".review form.sign-form button[type=submit]")
+    page.wait_for_selector(".review .sig.valid")
+    sig = page.locator(".review .sig.valid").inner_text()
+    assert "reviewed" in sig and live_tenant.name.split()[-1] in sig and "UTC" in sig
+    shot(page, "course-dashboard")
+    for url, name in ((f"/patients/{world.patient_id}", "patient"), ("/patients", "patient-list"),
+                      ("/review", "review-queue"), ("/outcomes", "outcomes")):
+        page.goto(url)
+        shot(page, name)
+    page.context.close()
+
+
+def test_chair_day_on_a_tablet(browser: Any, live: Live, live_tenant: Tenant) -> None:
+    world = treatable(live_tenant)
+    page = login(browser, live, live_tenant, "technician", TABLET)
+    page.goto("/chairs")
+    assert page.locator(f'a[href="/chair/bookings/{world.booking_id}"]').count() == 1
+    shot(page, "chair-day")
+    page.context.close()
