@@ -140,8 +140,8 @@ def agent(
     = None,
     outbox: Annotated[str | None, typer.Option(help="Outbox file (default var/agent-chair-N.outbox.db)")] = None,
     unlock_code: Annotated[str | None, typer.Option(help="Rapid² (firmware 9+) unlock code")] = None,
-    speed: Annotated[float, typer.Option(help="sim:// only: run the device clock this many times faster; "
-                                               "0 = virtual time, as fast as the CPU allows")] = 1.0,
+    speed: Annotated[float, typer.Option(help="Simulators only: the device clock runs this many times faster "
+                                               "(0 with sim://: virtual time, as fast as the CPU allows)")] = 1.0,
 ) -> None:
     """Run a chair agent: own one stimulator, record what it delivers, report to the service."""
     import logging
@@ -156,12 +156,17 @@ def agent(
     if not username or not password:
         _fail("the agent needs --username (or TMS_AGENT_USERNAME) and a password (--password-file or "
               "TMS_AGENT_PASSWORD)")
-    clock = None
+    clock: Clock | None = None
+    options: dict[str, object] = {"unlock_code": unlock_code} if unlock_code else {}
     if device.startswith("sim://"):
         device, clock = _simulated_device(device, speed)
+    elif speed != 1.0:  # a simulator process running at --speed: the driver's clock and timeouts follow it
+        from device_adapters.clock import ScaledClock
+
+        clock = ScaledClock(speed)
+        options["reply_timeout_s"] = 0.5 * speed
     outbox_path = Path(outbox or f"var/agent-chair-{chair}.outbox.db")
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"unlock_code": unlock_code} if unlock_code else {}
     config = AgentConfig(chair_id=chair, device_url=device, model=model, service_url=service, username=username,
                          password=password, outbox_path=outbox_path, device_options=options,
                          clock=clock)

@@ -200,7 +200,8 @@ class ChairAgent:
             finally:
                 unsubscribe()
             status = "completed" if report.completed else "interrupted"
-            reason = report.reason or (self._stop_reason if self._run_stop.is_set() else None)
+            # A stop asked for from the page carries the technician's reason; the device's own otherwise.
+            reason = (self._stop_reason if self._run_stop.is_set() else None) or report.reason
         except DeviceError as exc:
             reason = f"{type(exc).__name__}: {exc}"
             status = "aborted" if isinstance(exc, ParameterMismatch) else "interrupted"
@@ -211,14 +212,15 @@ class ChairAgent:
             self._active_session = None
 
     def _execute(self, stim: Stimulator, mode: str, protocol: TrainProtocol, run: str) -> DeliveryReport:
-        if mode == "control":
-            params = stim.program(protocol)
-            self._emit(run, "programmed", {"parameters": params.as_dict()})
-            return stim.run_protocol(protocol, stop=self._run_stop)
-        params = stim.read_parameters()  # record mode: the technician programmed the device's console
-        if diffs := params.differences(protocol):
-            raise ParameterMismatch("device parameters differ from the prescription: " + "; ".join(diffs))
+        """Program from the prescription and read it back (never re-typed); then deliver or observe.
+
+        Control mode: the agent starts the trains and stops at the prescribed count. Record mode: the
+        technician starts the protocol at the device's console; the agent records what the device reports.
+        """
+        params = stim.program(protocol)  # raises ParameterMismatch before anything is delivered
         self._emit(run, "programmed", {"parameters": params.as_dict()})
+        if mode == "control":
+            return stim.run_protocol(protocol, stop=self._run_stop)
         return stim.record(expected_pulses=protocol.total_pulses, stop=self._run_stop)
 
     def _after_device_error(self, exc: DeviceError) -> None:

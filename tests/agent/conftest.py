@@ -126,3 +126,53 @@ def wait_for_end(app: FastAPI, session_id: int, timeout_s: float = 120) -> Treat
                 return ts
         time.sleep(0.2)
     raise AssertionError(f"session {session_id} did not end in {timeout_s} s (status {ts.status})")
+
+
+@dataclass
+class SimProcess:
+    proc: subprocess.Popen[str]
+    path: str
+
+    def script(self, line: str) -> None:
+        """Act at the simulated unit (front panel, faults) through its stdin."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+
+@pytest.fixture
+def sim_process() -> Iterator[Callable[..., SimProcess]]:
+    """`tmsops simulate --pty` processes: a stimulator on a real pseudo-terminal, scriptable at its panel."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(model: str, speed: float) -> SimProcess:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "simulate", "--model", model, "--pty", "--speed", str(speed)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(proc)
+        assert proc.stdout is not None
+        path = proc.stdout.readline().strip()
+        assert path.startswith("/dev/"), path
+        return SimProcess(proc, path)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for_status(app: FastAPI, session_id: int, wanted: set[str], timeout_s: float = 60) -> TreatmentSession:
+    from sqlmodel import Session
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(app.state.engine) as s:
+            ts = s.get(TreatmentSession, session_id)
+            assert ts is not None
+            if ts.status in wanted:
+                return ts
+        time.sleep(0.1)
+    raise AssertionError(f"session {session_id} never reached {wanted}")
