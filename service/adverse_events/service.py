@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.adverse_events import reporting, repository
 from service.adverse_events.models import AdverseEvent
@@ -20,6 +20,7 @@ from service.courses.models import Course
 from service.motor_thresholds import repository as mt_repository
 from service.patients import service as patients
 from service.rules import adverse_events as rules
+from service.sessions.models import TreatmentSession
 
 ENTITY = "adverse_event"
 
@@ -48,7 +49,14 @@ def _booking(session: Session, course: Course, booking_id: int | None) -> Bookin
 
 
 def _snapshot(session: Session, course: Course, patient_id: int, booking: Booking | None) -> dict[str, Any]:
-    """Parameters in force: the course's intensity and site, the MT in force, the session's number and coil."""
+    """Parameters in force: the delivered session's own record when there is one, else the course's intensity
+    and site with the MT in force, the session's number and coil."""
+    ts = session.exec(select(TreatmentSession).where(TreatmentSession.booking_id == booking.id)).first() \
+        if booking else None
+    if ts is not None and ts.output_pct_mso is not None:
+        return {"motor_threshold_id": ts.mt_determination_id, "mt_pct_mso": ts.mt_pct_mso,
+                "intensity_pct_mt": ts.intensity_pct_mt, "output_pct_mso": float(ts.output_pct_mso),
+                "coil": ts.coil_model, "site": course.target, "session_number": ts.session_number}
     mt = mt_repository.latest(session, course.clinic_id, patient_id)
     mt_value = (mt.adjusted_pct_mso or mt.value_pct_mso) if mt else None
     output = round(course.intensity_pct_mt * mt_value / 100, 1) if mt_value is not None else None

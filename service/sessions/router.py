@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
 
+from service.adverse_events import service as adverse_events
+from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
 from service.auth.principal import Principal
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.sessions import progress, service
 from service.sessions.models import SessionTrain
-from service.sessions.schemas import ChecklistIn, SessionPublic, StopIn, TrainOut
+from service.sessions.schemas import ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
 from service.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
@@ -80,3 +82,16 @@ async def session_progress(
     """Live progress (server-sent events): pulses of planned, train n of N, time left, coil temperature."""
     events = await progress.stream(request, who.clinic_id, session_id)
     return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sessions/{session_id}/adverse-events", status_code=201, response_model=AdverseEventPublic)
+def session_adverse_event(
+    session_id: Id, body: SessionAdverseEventIn, who: ClinicalUser, session: SessionDep, now: NowDep, request: Request,
+) -> object:
+    """One-tap adverse event at the chair: recorded against this session with its parameters snapshotted."""
+    ts = service.get_or_404(session, who, session_id)
+    data = AdverseEventCreate.model_validate(
+        body.model_dump(exclude={"onset_at"}) | {"course_id": ts.course_id, "booking_id": ts.booking_id,
+                                                 "onset_at": body.onset_at or now})
+    event = adverse_events.create(session, who, ts.patient_id, data, request.app.state.settings.mdr_facility_type, now)
+    return adverse_events.public(session, [event])[0]

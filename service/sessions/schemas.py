@@ -147,3 +147,18 @@ class ChairStatusPublic(BaseModel):
     active_session_id: int | None
     outbox_unsent: int
     detail: str | None
+
+
+class SessionAdverseEventIn(BaseModel):
+    """An adverse event during this session: the course, booking and parameter snapshot come from the session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    term: str = Field(min_length=1, max_length=40, description="GET /api/v1/adverse-event-vocabulary")
+    grade: int = Field(description="CTCAE grade 1–5")
+    seriousness_criteria: list[str] = Field(default_factory=list, max_length=10)
+    relatedness: str | None = Field(default=None, max_length=40)
+    action: str | None = Field(default=None, max_length=40)
+    outcome: str | None = Field(default=None, max_length=40)
+    description: str | None = Field(default=None, max_length=2000)
+    onset_at: datetime | None = Field(default=None, description="Defaults to now")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from tests.service.scheduling import WRITE, book, ok, ready_clinic
 
 @dataclass
 class Treatable:
+    tenant: Tenant
     tech: TestClient
     patient_id: int
     course_id: int
@@ -22,7 +24,8 @@ class Treatable:
 
 
 def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol_id: str = "hf10_3000_iti26",
-                      intensity_pct_mt: float = 120, mt_pct_mso: float = 50, mode: str = "control") -> Treatable:
+                      intensity_pct_mt: float = 120, mt_pct_mso: float = 50, mode: str = "control",
+                      mt_at: datetime | None = None) -> Treatable:
     """A self-pay patient with an active course, a clear screen, a fresh MT and a booking now on a chair."""
     clinic = ready_clinic(tenant)
     chair_id, _ = clinic.add_chair(f"Chair {model}", model=model)
@@ -35,10 +38,10 @@ def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol
     ok(clinic.tech.post(f"/api/v1/patients/{pid}/screenings", json={"course_id": course["id"], "answers": ALL_NO}),
        201)
     ok(clinic.tech.post(f"/api/v1/patients/{pid}/motor-thresholds", json={
-        "determined_at": T0.replace(hour=13).isoformat(), "method": "emg_relative_frequency", "muscle": "APB",
-        "value_pct_mso": mt_pct_mso}), 201)
+        "determined_at": (mt_at or T0.replace(hour=13)).isoformat(), "method": "emg_relative_frequency",
+        "muscle": "APB", "value_pct_mso": mt_pct_mso}), 201)
     booking = ok(book(clinic, course["id"], T0.isoformat(), chair_id=chair_id), 201)
-    return Treatable(clinic.tech, pid, course["id"], booking["id"], chair_id)
+    return Treatable(tenant, clinic.tech, pid, course["id"], booking["id"], chair_id)
 
 
 def check_in_and_ready(t: Treatable, answers: dict[str, str] | None = None) -> dict[str, Any]:
