@@ -47,3 +47,28 @@ def test_a_blocked_start_sends_nothing_to_the_chair(live: LiveServer, live_tenan
     with Session(live.app.state.engine) as s:
         assert s.exec(select(ChairCommand).where(ChairCommand.session_id == session["id"])).first() is None
     assert ok(t.tech.get(f"/api/v1/sessions/{session['id']}"))["status"] == "ready_to_start"
+
+
+def test_live_progress_streams_until_the_session_ends(
+    live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory,
+) -> None:
+    import json
+
+    import httpx
+
+    t = treatable_booking(live_tenant, model="magventure-x100", protocol_id="itbs_600")
+    session = check_in_and_ready(t)
+    ok(t.tech.post(f"/api/v1/sessions/{session['id']}/start", headers=WRITE))
+    agent_process(live.base, live_tenant, t.chair_id, "magventure-x100", speed=10)
+    token = live_tenant.tokens["technician"]
+    updates = []
+    with httpx.stream("GET", f"{live.base}/api/v1/sessions/{session['id']}/progress",
+                      headers={"Authorization": f"Bearer {token}"}, timeout=120) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                updates.append(json.loads(line[6:]))
+    assert updates[-1]["status"] == "completed" and updates[-1]["pulses_delivered"] == 600
+    pulses = [u["pulses_delivered"] for u in updates]
+    assert pulses == sorted(pulses) and len(set(pulses)) > 3  # the bar moved, forwards only
+    assert any(u["status"] == "delivering" and 1 <= u["train"] <= 20 and u["seconds_left"] > 0 for u in updates)
