@@ -30,6 +30,7 @@ from service.core.db import make_engine
 from service.core.deps import public, route_roles
 from service.core.limits import BodyLimit
 from service.courses.router import router as courses_router
+from service.documents.router import router as documents_router
 from service.eligibility.router import router as eligibility_router
 from service.equipment.router import router as equipment_router
 from service.medications.router import router as medications_router
@@ -54,7 +55,7 @@ ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_ro
            # treatment sessions and chair agents (issue 6)
            sessions_router, agent_router,
            # pages, signatures, documents (issue 7)
-           signatures_router]
+           signatures_router, documents_router]
 
 
 def create_app(

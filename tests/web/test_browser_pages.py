@@ -50,7 +50,9 @@ def test_psychiatrist_reads_the_chart_writes_and_signs_a_review(browser: Any, li
     assert "reviewed" in sig and live_tenant.name.split()[-1] in sig and "UTC" in sig
     shot(page, "course-dashboard")
     for url, name in ((f"/patients/{world.patient_id}", "patient"), ("/patients", "patient-list"),
-                      ("/review", "review-queue"), ("/outcomes", "outcomes")):
+                      ("/review", "review-queue"), ("/outcomes", "outcomes"),
+                      (f"/courses/{world.course_id}/packet", "prior-auth-packet"),
+                      (f"/courses/{world.course_id}/summary", "end-of-course-summary")):
         page.goto(url)
         shot(page, name)
     page.context.close()
