@@ -8,6 +8,7 @@ A course without any authorization on file books freely (self-pay).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -130,21 +131,32 @@ def amend(session: Session, who: Principal, authorization_id: int, data: Authori
 
 def for_booking(session: Session, course: Course, day: date) -> Authorization | None:
     """The authorization a new session on this local date draws on; Conflict naming why none can."""
+    return allocator(session, course)(day)
+
+
+def allocator(session: Session, course: Course) -> Callable[[date], Authorization | None]:
+    """``for_booking`` for many new sessions of one transaction: usage is read once, then counted down."""
     auths = repository.of_course(session, course.id or 0, active_only=True)
-    if not auths:
-        if repository.of_course(session, course.id or 0):
-            raise Conflict("authorization: every authorization of this course is withdrawn", code="authorization")
-        return None
-    covering = [a for a in auths if a.start_date <= day <= a.end_date]
-    if not covering:
-        windows = ", ".join(f"{a.number} {a.start_date}..{a.end_date}" for a in auths)
-        raise Conflict(f"authorization: {day} is outside every authorization window ({windows})",
-                       code="authorization_dates")
-    for auth in covering:
-        if usage(session, auth)["sessions"]["unbooked"] > 0:
-            return auth
-    used = "; ".join(f"{a.number}: {usage(session, a)['sessions']}" for a in covering)
-    raise Conflict(f"authorization: no session units left ({used})", code="authorization_units")
+    if not auths and repository.of_course(session, course.id or 0):
+        raise Conflict("authorization: every authorization of this course is withdrawn", code="authorization")
+    left = {a.id: usage(session, a)["sessions"]["unbooked"] for a in auths}
+
+    def pick(day: date) -> Authorization | None:
+        if not auths:
+            return None  # no authorization on file: self-pay
+        covering = [a for a in auths if a.start_date <= day <= a.end_date]
+        if not covering:
+            windows = ", ".join(f"{a.number} {a.start_date}..{a.end_date}" for a in auths)
+            raise Conflict(f"authorization: {day} is outside every authorization window ({windows})",
+                           code="authorization_dates")
+        for auth in covering:
+            if left[auth.id] > 0:
+                left[auth.id] -= 1
+                return auth
+        used = "; ".join(f"{a.number}: {usage(session, a)['sessions']}" for a in covering)
+        raise Conflict(f"authorization: no session units left ({used})", code="authorization_units")
+
+    return pick
 
 
 def current(session: Session, course: Course, today: date) -> Authorization | None:

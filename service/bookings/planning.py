@@ -6,12 +6,14 @@ back as bookings through ``service.insert`` (same overlap checks and audit as a 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from config.course_templates import PhaseTemplate, WeeklyRhythm
 from schedules.calendar import ClinicCalendar
 from schedules.gaps import find_gaps, nominal_gap_business_days
 from schedules.plan import PlannedSession, PlanRequest, PlanResult, TimeWindow, Unplaced
@@ -34,7 +36,7 @@ from service.equipment import service as equipment
 from service.reviews.models import FlagKind
 from service.reviews.service import raise_flag
 
-HORIZON_DAYS = 400  # how far ahead existing bookings are loaded for planning (a course fits in a year)
+HORIZON_DAYS = 400  # the most existing bookings ever loaded for planning (a course fits in a year)
 
 
 @dataclass
@@ -55,9 +57,28 @@ class Inputs:
     resources: Resources
     existing: list[PlannerBooking]
     today: date
+    horizon: datetime  # existing bookings were loaded up to here
+
+    def sees(self, placed: tuple[PlannedSession, ...]) -> bool:
+        """True when every placed session lies inside the loaded horizon."""
+        return all(s.end <= self.horizon for s in placed)
 
 
-def _inputs(session: Session, course: Course, now: datetime, start_date: date | None) -> Inputs:
+def span_days(phases: tuple[PhaseTemplate, ...]) -> int:
+    """Generous calendar days a course's phases need (1.5x the rhythm's weeks, plus two months of slack for
+    holidays and make-ups): how far ahead planning must see existing bookings."""
+    weeks = 0.0
+    for phase in phases:
+        rhythm = phase.rhythm
+        if isinstance(rhythm, WeeklyRhythm):
+            weeks += len(rhythm.week_counts())
+        else:
+            weeks += math.ceil(phase.sessions / rhythm.per_day / max(len(rhythm.weekdays), 1))
+    return min(int(weeks * 7 * 1.5) + 60, HORIZON_DAYS)
+
+
+def _inputs(session: Session, course: Course, now: datetime, start_date: date | None,
+            horizon_days: int | None = None) -> Inputs:
     cal = calendar.clinic_calendar(session, course.clinic_id)
     today = cal.local_date(now)
     settings = calendar.settings_of(session, course.clinic_id)
@@ -72,19 +93,15 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
     resources = Resources(equipment.planner_chairs(session, course.clinic_id),
                           calendar.planner_technicians(session, course.clinic_id))
     since = now - timedelta(days=1)
-    rows = repository.holding_between(session, course.clinic_id, since, since + timedelta(days=HORIZON_DAYS),
-                                      exclude_course=course.id)
-    existing = [_planner_booking(b) for b in rows]
+    first = max(request.start_date, today)
+    horizon = datetime.combine(first, time.min, tzinfo=UTC) + timedelta(days=horizon_days or span_days(request.phases))
+    rows = repository.holding_between(session, course.clinic_id, since, horizon, exclude_course=course.id)
+    existing = [PlannerBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
     midnight = cal.to_utc(today, time.min)
     if now > midnight:
         # the planner skips past days but not past hours of today: hold the patient until now
         existing.append(PlannerBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
-    return Inputs(request, cal, resources, existing, today)
-
-
-def _planner_booking(b: Booking) -> PlannerBooking:
-    return PlannerBooking(as_utc(b.start_at), as_utc(b.end_at), str(b.chair_id), str(b.device_id),
-                          str(b.technician_id), str(b.patient_id), str(b.id))
+    return Inputs(request, cal, resources, existing, today, horizon)
 
 
 def _row(course: Course, s: PlannedSession, who: Actor, now: datetime, auth_id: int | None) -> Booking:
@@ -96,12 +113,14 @@ def _row(course: Course, s: PlannedSession, who: Actor, now: datetime, auth_id: 
 
 def _book_all(session: Session, who: Actor, course: Course, placed: list[PlannedSession], cal: ClinicCalendar,
               now: datetime, dry_run: bool, out: Outcome) -> None:
+    pick = authorizations.allocator(session, course)
     for s in sorted(placed, key=lambda p: p.start):
         if dry_run:
             out.proposed.append(_row(course, s, who, now, None))
             continue
-        auth = authorizations.for_booking(session, course, cal.local_date(s.start))
-        out.booked.append(bookings.insert(session, who, _row(course, s, who, now, auth.id if auth else None), now))
+        auth = pick(cal.local_date(s.start))
+        row = _row(course, s, who, now, auth.id if auth else None)
+        out.booked.append(bookings.insert(session, who, row, now, precheck=False))
 
 
 def plan_and_book(session: Session, who: Principal, course_id: int, start_date: date | None, dry_run: bool,
@@ -114,6 +133,9 @@ def plan_and_book(session: Session, who: Principal, course_id: int, start_date: 
                        " single sessions instead", code="already_planned")
     inputs = _inputs(session, course, now, start_date)
     result = plan_course(inputs.request, inputs.calendar, inputs.resources, inputs.existing, inputs.today)
+    if not inputs.sees(result.placed):  # the estimate was short: plan again seeing the whole year
+        inputs = _inputs(session, course, now, start_date, HORIZON_DAYS)
+        result = plan_course(inputs.request, inputs.calendar, inputs.resources, inputs.existing, inputs.today)
     out = Outcome(unplaced=list(result.unplaced), warnings=list(result.warnings))
     _book_all(session, who.actor, course, list(result.placed), inputs.calendar, now, dry_run, out)
     if not dry_run and result.placed and course.start_date is None:
@@ -146,7 +168,7 @@ def replan(session: Session, who: Principal, course_id: int, dry_run: bool, now:
     """Move each missed session to the end of its phase (later phases after it), booking the new times and
     releasing the old; warns when the plan now crosses the authorization's end date or units."""
     course = bookings.open_course(session, who, course_id)
-    inputs = _inputs(session, course, now, None)
+    inputs = _inputs(session, course, now, None, HORIZON_DAYS)  # a re-plan reaches past the course's own span
     plan, missed = _current_plan(session, course, inputs.calendar)
     if not missed:
         raise Conflict(f"course_id: course {course_id} has no missed sessions to re-plan", code="nothing_missed")

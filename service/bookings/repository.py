@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from service.bookings.models import PENDING, RELEASED, Booking, BookingStatus
@@ -35,13 +36,16 @@ def overlapping(session: Session, resource: str, resource_id: int, start: dateti
 
 
 def holding_between(session: Session, clinic_id: int, start: datetime, end: datetime,
-                    *, exclude_course: int | None = None) -> list[Booking]:
-    """Every booking of the clinic that holds its resources at some point of [start, end)."""
-    query = select(Booking).where(Booking.clinic_id == clinic_id, col(Booking.status).not_in(RELEASED),
-                                  col(Booking.start_at) < end, col(Booking.end_at) > start)
+                    *, exclude_course: int | None = None) -> list[tuple[datetime, datetime, int, int, int, int, int]]:
+    """(start, end, chair, device, technician, patient, id) of every booking of the clinic holding its resources
+    at some point of [start, end): plain tuples, since planning reads a year of them at once."""
+    query = sa_select(Booking.start_at, Booking.end_at, Booking.chair_id, Booking.device_id,  # type: ignore[call-overload]
+                      Booking.technician_id, Booking.patient_id, Booking.id).where(
+        Booking.clinic_id == clinic_id, col(Booking.status).not_in(RELEASED), col(Booking.start_at) < end,
+        col(Booking.end_at) > start)
     if exclude_course is not None:
         query = query.where(Booking.course_id != exclude_course)
-    return list(session.exec(query).all())
+    return [(s, e, c, d, t, p, i or 0) for s, e, c, d, t, p, i in session.connection().execute(query).all()]
 
 
 def status_counts(session: Session, course_id: int) -> dict[str, int]:
