@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
+from service.bookings.demo import seed_schedule
 from service.chairs import repository as chairs
 from service.chairs.models import Chair, Device
 from service.clinics import service as clinics
@@ -57,4 +58,5 @@ def seed_demo(session: Session, passwords: Passwords, now: datetime) -> SeedResu
             session.flush()
             session.add(Chair(clinic_id=clinic_id, name=chair_name, device_id=device.id, created_at=now))
     session.flush()
+    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course (issue 5)
     return SeedResult(clinic_id, created)
