@@ -56,8 +56,9 @@ def deviations(record: CourseRecord, ts: TreatmentSession) -> list[str]:
         out.append(f"intensity {ts.intensity_pct_mt:g}% MT, prescribed {record.course.intensity_pct_mt:g}%")
     proto = record.protocol
     freq = ts.frequency_hz
-    if proto is not None and freq is not None and abs(freq - proto.frequency_hz) > FREQ_TOLERANCE_HZ:
-        out.append(f"{ts.frequency_hz:g} Hz, prescribed {proto.frequency_hz:g} Hz")
+    want = getattr(proto, "frequency_hz", None)  # burst protocols state their rate per burst, not per train
+    if want is not None and freq is not None and abs(freq - want) > FREQ_TOLERANCE_HZ:
+        out.append(f"{freq:g} Hz, prescribed {want:g} Hz")
     out += _readback(ts)
     if ts.interruptions:
         out.append(f"interrupted {len(ts.interruptions)}×")

@@ -125,3 +125,19 @@ def test_end_of_course_summary_shows_scores_and_signature_state(tenant: Tenant) 
     page = psych.get(f"/courses/{world.course_id}/summary")
     assert "Remission on PHQ-9" in page.text and "is not signed" in page.text
     assert "18 (2026-11-02)" in page.text and "3 (2026-11-23)" in page.text
+
+
+def test_burst_protocol_sessions_show_without_a_train_frequency(tenant: Tenant) -> None:
+    from sqlmodel import select
+
+    from service.core.db import session_scope
+    from service.sessions.models import TreatmentSession
+
+    world = with_history(treatable(tenant, protocol_id="itbs_600", model="magventure-x100"))
+    with session_scope(tenant.app.state.engine) as s:  # iTBS sessions record the burst rate, not a train rate
+        for ts in s.exec(select(TreatmentSession).where(TreatmentSession.course_id == world.course_id)).all():
+            ts.protocol_id, ts.frequency_hz = "itbs_600", 5.0
+            s.add(ts)
+    page = signed_in(tenant, "psychiatrist").get(f"/courses/{world.course_id}")
+    assert page.status_code == 200 and "Hz, prescribed" not in page.text
+    assert tenant.client("psychiatrist").get(f"/api/v1/courses/{world.course_id}/sessions.csv").status_code == 200

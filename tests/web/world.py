@@ -29,11 +29,15 @@ class World:
         return self.clinic.psych
 
 
-def treatable(tenant: Tenant, *, mt_pct_mso: float = 50, start: Any = T0) -> World:
-    """An active course with a clear screen, a fresh MT, an authorization and a booking at ``start``."""
+def treatable(tenant: Tenant, *, mt_pct_mso: float = 50, start: Any = T0, model: str | None = None,
+              protocol_id: str = "hf10_3000_iti26") -> World:
+    """An active course with a clear screen, a fresh MT, an authorization and a booking at ``start``
+    (on a chair of its own with a ``model`` stimulator when given)."""
     clinic = ready_clinic(tenant)
+    if model is not None:
+        clinic.chair_id, clinic.device_id = clinic.add_chair(f"Chair {model}", model=model)
     pid = clinic.patient()
-    course = clinic.course(pid)
+    course = clinic.course(pid, protocol_id=protocol_id)
     ok(clinic.psych.post(f"/api/v1/courses/{course['id']}/status",
                          json={"status": "active", "reason": "screened and consented"}))
     clinic.authorization(course["id"])
