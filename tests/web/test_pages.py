@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD, Tenant
+from tests.conftest import PASSWORD, T0, Tenant
 from tests.web.world import check_in, treatable
 
 
@@ -62,3 +65,52 @@ def test_pages_need_a_session_and_the_right_role(tenant: Tenant) -> None:
     admin = signed_in(tenant, "admin")
     assert admin.get("/chairs").status_code == 200
     assert admin.get(f"/chair/bookings/{world.booking_id}").status_code == 403
+
+
+def _phq9(world: Any, items: list[int], days: int) -> None:
+    from tests.service.scheduling import ok
+
+    ok(world.tech.post(f"/api/v1/patients/{world.patient_id}/assessments", json={
+        "instrument": "PHQ-9", "course_id": world.course_id, "items": items,
+        "administered_at": (T0 + timedelta(days=days)).isoformat()}), 201)
+
+
+def test_review_queue_puts_suicide_alerts_first_and_lists_reviews_due(tenant: Tenant) -> None:
+    world = treatable(tenant)
+    _phq9(world, [2, 2, 2, 2, 2, 2, 2, 2, 1], -1)  # item 9 above 0: a same-day suicide-risk alert
+    page = signed_in(tenant, "psychiatrist").get("/review")
+    assert page.status_code == 200
+    text = page.text
+    order = [text.index(f'id="q-{s}"') for s in ("alerts", "serious", "clearances", "overrides", "gaps", "auth",
+                                                   "reviews")]
+    assert order == sorted(order)
+    alerts = text.split('id="q-alerts"')[1].split("</section>")[0]
+    assert "Jane Doe" in alerts and "/api/v1/alerts/" in alerts
+    reviews = text.split('id="q-reviews"')[1].split("</section>")[0]
+    assert "weekly review" in reviews and f"/courses/{world.course_id}" in reviews
+    assert signed_in(tenant, "technician").get("/review").status_code == 403
+
+
+def test_a_signed_weekly_review_takes_the_course_off_the_queue(tenant: Tenant) -> None:
+    world = treatable(tenant)
+    review = world.psych.post(f"/api/v1/courses/{world.course_id}/reviews",
+                              json={"kind": "weekly", "week": 1, "note": "Week 1 fine."}).json()
+    assert world.psych.post("/api/v1/signatures", headers={"X-Requested-With": "t"}, json={
+        "subject": "course_review", "subject_id": review["id"], "meaning": "reviewed",
+        "password": PASSWORD}).status_code == 201
+    reviews = signed_in(tenant, "psychiatrist").get("/review").text.split('id="q-reviews"')[1].split("</section>")[0]
+    assert f"/courses/{world.course_id}" not in reviews
+
+
+def test_outcomes_count_completers_and_intent_to_treat(tenant: Tenant, other_tenant: Tenant) -> None:
+    world = treatable(tenant)
+    _phq9(world, [3, 3, 2, 2, 2, 2, 2, 2, 0], -20)
+    _phq9(world, [0, 1, 1, 0, 0, 1, 0, 0, 0], -1)
+    r = world.psych.post(f"/api/v1/courses/{world.course_id}/status",
+                         json={"status": "completed", "reason": "course delivered"})
+    assert r.status_code == 200, r.text
+    page = signed_in(tenant, "admin").get("/outcomes")
+    row = page.text.split('id="outcomes"')[1].split("</table>")[0]
+    assert "PHQ-9" in row and "100.0%" in row and "Completers:" in page.text and "58.0%" in page.text
+    other = signed_in(other_tenant, "admin").get("/outcomes").text
+    assert "No ended course with a baseline score yet." in other
