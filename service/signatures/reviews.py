@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from service.assessments.models import Assessment
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.bookings.models import Booking
@@ -29,10 +30,15 @@ def course_or_404(session: Session, clinic_id: int, course_id: int) -> Course:
 
 
 def facts(session: Session, course: Course) -> dict[str, Any]:
-    """What the reviewer sees at writing time (sessions by status), frozen into the signed record."""
+    """What the reviewer sees at writing time (sessions by status, latest scores), frozen into the signed record."""
     rows = session.exec(select(Booking.status, func.count()).where(Booking.course_id == course.id)
                         .group_by(Booking.status)).all()
-    return {"course_status": course.status, "sessions_by_status": {status: int(n) for status, n in rows}}
+    scores = session.exec(select(Assessment).where(Assessment.course_id == course.id)
+                          .order_by(col(Assessment.administered_at), col(Assessment.id))).all()
+    latest = {a.instrument: {"assessment_id": a.id, "total": a.total, "baseline_total": a.baseline_total,
+                             "response": a.response, "remission": a.remission} for a in scores}
+    return {"course_status": course.status, "sessions_by_status": {status: int(n) for status, n in rows},
+            "latest_scores": latest}
 
 
 def create(session: Session, who: Principal, course_id: int, body: ReviewCreate, now: datetime) -> CourseReview:

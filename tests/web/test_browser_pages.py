@@ -49,12 +49,18 @@ def test_psychiatrist_reads_the_chart_writes_and_signs_a_review(browser: Any, li
     sig = page.locator(".review .sig.valid").inner_text()
     assert "reviewed" in sig and live_tenant.name.split()[-1] in sig and "UTC" in sig
     shot(page, "course-dashboard")
+    # a same-day PHQ-9 with item 9 above 0 raises a suicide-risk alert at the top of the queue
+    world.tech.post(f"/api/v1/patients/{world.patient_id}/assessments", json={
+        "instrument": "PHQ-9", "course_id": world.course_id, "items": [1, 1, 1, 1, 1, 1, 1, 1, 1],
+        "administered_at": "2026-11-23T13:30:00+00:00"})
     for url, name in ((f"/patients/{world.patient_id}", "patient"), ("/patients", "patient-list"),
                       ("/review", "review-queue"), ("/outcomes", "outcomes"),
                       (f"/courses/{world.course_id}/packet", "prior-auth-packet"),
                       (f"/courses/{world.course_id}/summary", "end-of-course-summary")):
         page.goto(url)
         shot(page, name)
+        if name == "review-queue":
+            assert "Jane Doe" in page.locator("#q-alerts").inner_text()
     page.context.close()
 
 
