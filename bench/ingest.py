@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+import service.models  # noqa: F401  (every table, so foreign keys resolve)
 from bench.harness import Result, print_table, served
 from service.clinics.models import Clinic
 from service.core.db import make_engine, session_scope
@@ -44,7 +45,8 @@ def _worlds(db_url: str, chairs: int) -> tuple[int, list[int]]:
     with session_scope(engine) as s:
         clinic = s.exec(select(Clinic).where(Clinic.name == "Ingest Bench")).one()
         tech = s.exec(select(User).where(User.username == "bench-tech")).one()
-        ids = [delivery_world(s, clinic.id or 0, tech.id or 0, now, tag=f"b{i}").session_id for i in range(chairs)]
+        ids = [delivery_world(s, clinic.id or 0, tech.id or 0, now, tag=f"b{i}", slot=i).session_id
+               for i in range(chairs)]
     return clinic.id or 0, ids
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 # Stable constraint names so Alembic migrations are the same on both databases.
@@ -53,9 +52,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            # One connection per checkout: SQLite connections are cheap and this avoids sharing
-            # a connection (and its transaction) across threads.
-            poolclass=NullPool,
+            # Pooled: opening a connection (and its PRAGMAs) costs more than a small transaction. A pooled
+            # connection is used by one checkout at a time, so no transaction is shared between threads.
+            pool_size=8, max_overflow=16,
             **kwargs,
         )
         _install_sqlite_pragmas(engine)

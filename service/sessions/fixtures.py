@@ -29,8 +29,11 @@ class DeliveryWorld:
 
 def delivery_world(session: Session, clinic_id: int, user_id: int, now: datetime, *, tag: str,
                    model: str = "magstim-rapid2", trains: int = 75, pulses_per_train: int = 40,
-                   status: str = SessionStatus.programming.value) -> DeliveryWorld:
-    """One chair with a device and one session on it, ready for the agent's events."""
+                   status: str = SessionStatus.programming.value, slot: int = 0) -> DeliveryWorld:
+    """One chair with a device and one session on it, ready for the agent's events.
+
+    ``slot`` moves the booking by that many hours, so many worlds can share one technician without overlap.
+    """
     patient = Patient(clinic_id=clinic_id, mrn=f"W-{tag}", family_name="World", given_name=tag,
                       date_of_birth=date(1975, 1, 1), sex="female", primary_diagnosis="F33.2",
                       created_at=now, updated_at=now)
@@ -45,7 +48,8 @@ def delivery_world(session: Session, clinic_id: int, user_id: int, now: datetime
     session.flush()
     booking = Booking(clinic_id=clinic_id, course_id=course.id or 0, patient_id=patient.id or 0,
                       chair_id=chair.id or 0, device_id=device.id or 0, technician_id=user_id,
-                      start_at=now, end_at=now + timedelta(minutes=45), status="in_progress",
+                      start_at=now + timedelta(hours=slot), end_at=now + timedelta(hours=slot, minutes=45),
+                      status="in_progress",
                       phase_name="acute", phase_kind="acute", sequence=1, created_at=now, updated_at=now)
     session.add(booking)
     session.flush()
