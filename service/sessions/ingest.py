@@ -16,11 +16,12 @@ from sqlmodel import Session, col, select
 
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import Booking
+from service.bookings.models import BookingStatus
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.sessions.models import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
 from service.sessions.schemas import EventIn, IngestResult
+from service.sessions.service import move_booking
 
 ENDED = {SessionStatus.completed.value, SessionStatus.interrupted.value, SessionStatus.aborted.value}
 
@@ -173,10 +174,6 @@ class _Fold:
         ts.end_reason = None if status == SessionStatus.completed.value else str(reason or "ended early")[:500]
         ts.ended_at = as_utc(e.at)
         ts.current_train = None
-        booking = self.session.get(Booking, ts.booking_id)
-        if booking is not None:
-            booking.status = status
-            booking.updated_at = self.now
-            self.session.add(booking)
+        move_booking(self.session, self.who.actor, ts.booking_id, BookingStatus(status), ts.end_reason, self.now)
         self._audit(ts, "session_ended", old=old,
                     new={"status": status, "pulses_delivered": ts.pulses_delivered, "reason": ts.end_reason})

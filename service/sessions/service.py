@@ -6,6 +6,7 @@ reason, and no command reaches the chair. The chair agent's events (ingest.py) m
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.audit import service as audit
+from service.audit.service import Actor
 from service.auth.principal import Principal
+from service.bookings import service as bookings
 from service.bookings.models import Booking, BookingStatus
 from service.chairs.models import Chair, Device
 from service.core.errors import Conflict, NotFound, Unprocessable
@@ -26,6 +29,7 @@ from service.sessions.models import ENDED, LIVE, ChairCommand, SessionStatus, Tr
 from service.sessions.schemas import ChecklistIn
 
 ENTITY = "treatment_session"
+log = logging.getLogger("tmsops.sessions")
 
 
 def get_or_404(session: Session, who: Principal, session_id: int) -> TreatmentSession:
@@ -54,10 +58,8 @@ def check_in(session: Session, who: Principal, booking_id: int, now: datetime) -
         mode=_chair(session, booking.chair_id).mode,
     )
     session.add(ts)
-    booking.status = BookingStatus.checked_in.value
-    booking.updated_at = now
-    session.add(booking)
     session.flush()
+    bookings.transition(session, who.actor, booking, BookingStatus.checked_in, "checked in at the chair", now)
     audit.record(session, who.actor, at=now, action="check_in", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"booking_id": booking_id, "chair_id": ts.chair_id})
     return ts
@@ -113,7 +115,7 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
                      check["mt"].get("depth_adjusted"))
     _snapshot(ts, course, device, protocol, plan, check, who, now)
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
-    _set_booking(session, ts, BookingStatus.in_progress, now)
+    move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment started", now)
     audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
                                                 "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code})
@@ -169,7 +171,7 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
     ts.status = SessionStatus.programming.value
     ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)
-    _set_booking(session, ts, BookingStatus.in_progress, now)
+    move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment resumed", now)
     audit.record(session, who.actor, at=now, action="resume", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"remaining_trains": remaining,
                                                 "remaining_pulses": math.prod((remaining, train.pulses_per_train))})
@@ -183,12 +185,18 @@ def _send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, 
                              payload=payload, created_at=now))
 
 
-def _set_booking(session: Session, ts: TreatmentSession, status: BookingStatus, now: datetime) -> None:
-    booking = session.get(Booking, ts.booking_id)
-    if booking is not None:
-        booking.status = status.value
-        booking.updated_at = now
-        session.add(booking)
+def move_booking(session: Session, actor: Actor, booking_id: int, status: BookingStatus, reason: str | None,
+                 now: datetime) -> None:
+    """Follow the session's state on its booking (audited); a booking already there is left alone."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.status == status.value:
+        return
+    try:
+        bookings.transition(session, actor, booking, status, reason, now)
+    except Conflict:
+        # The delivery record is the truth; a booking moved elsewhere meanwhile (e.g. cancelled) must not
+        # make the device's report unstorable. The mismatch stays visible on both records.
+        log.warning("booking %s is %s; not moved to %s", booking_id, booking.status, status.value)
 
 
 def _chair(session: Session, chair_id: int) -> Chair:
