@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from config.clinical_data import Protocol
 from config.course_templates import CourseTemplate, IntensiveRhythm, PhaseTemplate, WeeklyRhythm, get_course_template
@@ -22,7 +22,9 @@ from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository
 from service.courses.models import Course, CourseKind, CoursePhase, CourseStatus
 from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
+from service.eligibility.facts import prior_courses
 from service.patients import service as patients
+from service.patients.models import Patient
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 
@@ -39,11 +41,14 @@ TRANSITIONS = {
 
 
 def prior_response_percent(session: Session, patient_id: int) -> float | None:
-    """The patient's best response (% improvement on a standardised scale) in an earlier course, if known.
-
-    None until rating-scale assessments are stored; the retreatment gate then refuses.
+    """The patient's best response (% improvement from the course baseline, by the last stored assessment)
+    in an earlier, ended course; None when no ended course has a scored assessment (retreatment is refused).
     """
-    return None
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        return None
+    earlier = list(session.exec(select(Course).where(Course.patient_id == patient_id)).all())
+    return max((p.improvement_pct for p in prior_courses(session, patient, earlier, None)), default=None)
 
 
 def protocol_of(protocol_id: str) -> Protocol:

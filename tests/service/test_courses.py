@@ -3,13 +3,16 @@ life cycle with reasons, retreatment gate, field-named refusals, cross-clinic 40
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from sqlmodel import col, select
 
 from service.audit.models import AuditEvent
 from service.core.db import session_scope
-from service.courses import service
-from tests.conftest import Tenant
+from tests.conftest import T0, Tenant
+from tests.service.clinical_helpers import TODAY, new_course
 from tests.service.scheduling import error_field, ok, ready_clinic
 
 
@@ -113,13 +116,27 @@ def test_reads_and_lists_are_scoped_and_audited(tenant: Tenant, other_tenant: Te
     assert r.status_code == 404
 
 
-def test_retreatment_needs_a_prior_response(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+def _ended_course_with_improvement(clinic: Any, tenant: Tenant, pid: int, later_items: list[int]) -> None:
+    """A completed earlier course whose PHQ-9 went from 20 to the sum of ``later_items``."""
+    cid = new_course(tenant, pid, status="completed", start_date=TODAY - timedelta(days=200),
+                     end_date=TODAY - timedelta(days=150))
+    for days, items in ((200, [3, 3, 3, 3, 3, 2, 2, 1, 0]), (151, later_items)):
+        ok(clinic.tech.post(f"/api/v1/patients/{pid}/assessments", json={
+            "instrument": "PHQ-9", "course_id": cid, "items": [*items, None],
+            "administered_at": (T0 - timedelta(days=days)).isoformat()}), 201)
+
+
+@pytest.mark.parametrize(("later", "allowed"), [([2, 2, 2, 2, 1, 1, 1, 1, 0], False),  # 20 → 12: 40%
+                                                ([1, 1, 1, 1, 1, 1, 1, 1, 0], True)])  # 20 → 8: 60%
+def test_retreatment_needs_a_prior_response_above_half(tenant: Tenant, later: list[int], allowed: bool) -> None:
     clinic = ready_clinic(tenant)
     pid = clinic.patient()
     body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 120,
             "template_id": "retreatment-36", "kind": "retreatment"}
-    monkeypatch.setattr(service, "prior_response_percent", lambda session, patient_id: 40.0)
+    assert clinic.psych.post("/api/v1/courses", json=body).status_code == 409  # no earlier course on record
+    _ended_course_with_improvement(clinic, tenant, pid, later)
     r = clinic.psych.post("/api/v1/courses", json=body)
-    assert r.status_code == 409 and "40%" in r.json()["error"]["message"]
-    monkeypatch.setattr(service, "prior_response_percent", lambda session, patient_id: 62.5)
-    assert ok(clinic.psych.post("/api/v1/courses", json=body), 201)["phases"][0]["kind"] == "retreatment"
+    if allowed:
+        assert ok(r, 201)["phases"][0]["kind"] == "retreatment"
+    else:
+        assert r.status_code == 409 and "40%" in r.json()["error"]["message"]
