@@ -150,8 +150,8 @@ def agent(
     from pathlib import Path
 
     from device_adapters.agent.runner import AgentConfig, ChairAgent
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s agent[chair %(chair)s] %(message)s".replace(
-        "%(chair)s", str(chair)))
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s agent[chair {chair}] %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per heartbeat drowns what matters
     password = Path(password_file).read_text().strip() if password_file else os.environ.get("TMS_AGENT_PASSWORD", "")
     if not username or not password:
         _fail("the agent needs --username (or TMS_AGENT_USERNAME) and a password (--password-file or "
