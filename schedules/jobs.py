@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from config.settings import Settings
+from service.adverse_events.models import ReportingTask
+from service.assessments.models import Assessment
 from service.audit.service import SYSTEM
 from service.authorizations import repository as authorization_repo
 from service.authorizations import service as authorizations
@@ -34,6 +36,7 @@ from service.core.clock import Clock, as_utc
 from service.core.db import session_scope
 from service.courses import repository as course_repo
 from service.courses.models import Course, CourseStatus
+from service.motor_thresholds.models import MotorThreshold
 from service.reviews.models import FlagKind, JobRun
 from service.reviews.service import raise_flag
 
@@ -117,8 +120,10 @@ def _sweep(session: Session, clinic_id: int, now: datetime) -> int:
 
 
 def last_phq9_at(session: Session, course: Course) -> datetime | None:
-    """When the patient's last PHQ-9 was recorded; None until assessments are wired here."""
-    return None
+    """When the patient's last PHQ-9 was administered (any course: the scale is the patient's)."""
+    found = session.exec(select(func.max(Assessment.administered_at)).where(
+        Assessment.patient_id == course.patient_id, Assessment.instrument == "PHQ-9")).one()
+    return as_utc(found) if found else None
 
 
 def phq9_due(course_id: int) -> int | None:
@@ -144,8 +149,10 @@ def _phq9(session: Session, course_id: int, now: datetime) -> int:
 
 
 def last_mt_at(session: Session, course: Course) -> datetime | None:
-    """When the motor threshold was last determined; None until MT records are wired here."""
-    return None
+    """When the patient's motor threshold was last determined."""
+    found = session.exec(select(func.max(MotorThreshold.determined_at)).where(
+        MotorThreshold.patient_id == course.patient_id)).one()
+    return as_utc(found) if found else None
 
 
 def mt_due(course_id: int) -> int | None:
@@ -212,8 +219,11 @@ def _delivered(session: Session, course_id: int) -> int:
 
 
 def sae_deadlines(session: Session) -> list[tuple[int, int, int | None, datetime]]:
-    """Open serious-AE reporting deadlines as (ae_id, clinic_id, patient_id, due_at); [] until AEs are wired."""
-    return []
+    """Open serious-AE reporting deadlines as (ae_id, clinic_id, patient_id, due_at): the start of the due day, UTC."""
+    rows = session.exec(select(ReportingTask).where(ReportingTask.status == "open",
+                                                    col(ReportingTask.due_on).is_not(None))).all()
+    return [(t.adverse_event_id, t.clinic_id, t.patient_id, datetime.combine(t.due_on, time.min, tzinfo=UTC))
+            for t in rows if t.due_on is not None]
 
 
 def sae_reporting_deadline(ae_id: int, clinic_id: int, patient_id: int | None, due_iso: str) -> int | None:

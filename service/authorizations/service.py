@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from schedules.plan import Authorization as PlannerAuthorization
 from service.audit import service as audit
@@ -21,16 +21,21 @@ from service.authorizations import repository
 from service.authorizations.models import Authorization, AuthorizationUnit, Cpt
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, UnitGrant
 from service.bookings import repository as bookings
+from service.bookings.models import Booking
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import service as courses
 from service.courses.models import Course
+from service.sessions.models import TreatmentSession
 
 ENTITY = "authorization"
 
 
 def mt_redeterminations(session: Session, authorization: Authorization) -> int:
-    """MT re-determinations (CPT 90869) delivered under this authorization: 0 until MT records are stored."""
-    return 0
+    """MT re-determinations (CPT 90869) delivered under this authorization: sessions billed 90869."""
+    return int(session.exec(select(func.count()).select_from(TreatmentSession).join(
+        Booking, col(Booking.id) == TreatmentSession.booking_id).where(
+        Booking.authorization_id == authorization.id, TreatmentSession.cpt_code == "90869",
+        col(TreatmentSession.status).in_(("completed", "interrupted")))).one())
 
 
 def usage(session: Session, auth: Authorization) -> dict[str, Any]:

@@ -167,3 +167,35 @@ def test_two_processes_run_each_job_once(db_kind: str, tmp_path: Path) -> None:
     assert {pid for pid, _ in runs} == set(leaders)
     assert max(Counter(tick for _, tick in runs).values()) == 1  # one run per 1-second tick, never two
     assert {runner.split(":")[-1] for (runner,) in claims} <= {str(leaders[0])}
+
+
+def test_a_phq9_recorded_this_week_means_none_is_due(bound: Clinic, clock: FrozenClock) -> None:
+    course = _planned_course(bound)
+    ok(bound.tech.post(f"/api/v1/patients/{course['patient_id']}/assessments", json={
+        "instrument": "PHQ-9", "course_id": course["id"], "items": [2, 2, 2, 2, 2, 2, 2, 2, 0, None],
+        "administered_at": (clock.now() - timedelta(days=2)).isoformat()}), 201)
+    assert jobs.phq9_due(int(course["id"])) == 0
+    assert _flags(bound, "phq9_due") == []
+
+
+def test_a_fresh_mt_determination_restarts_the_count(bound: Clinic, clock: FrozenClock) -> None:
+    course = _planned_course(bound)
+    _complete(bound, int(course["id"]), 6)
+    clock.advance(timedelta(days=5))
+    tech = bound.tenant.fresh_client("technician")  # the earlier sign-in expired while the clock moved
+    ok(tech.post(f"/api/v1/patients/{course['patient_id']}/motor-thresholds", json={
+        "determined_at": (clock.now() - timedelta(hours=1)).isoformat(), "method": "visual", "muscle": "APB",
+        "value_pct_mso": 52}), 201)
+    assert jobs.mt_due(int(course["id"])) == 0
+
+
+def test_serious_adverse_event_deadlines_come_from_open_reporting_tasks(bound: Clinic, clock: FrozenClock) -> None:
+    course = _planned_course(bound)
+    ok(bound.tech.post(f"/api/v1/patients/{course['patient_id']}/adverse-events", json={
+        "course_id": course["id"], "term": "seizure", "grade": 3,
+        "onset_at": (clock.now() - timedelta(hours=3)).isoformat()}), 201)
+    with session_scope(bound.tenant.app.state.engine) as s:
+        deadlines = jobs.sae_deadlines(s)
+    mine = [d for d in deadlines if d[1] == bound.tenant.clinic_id]
+    assert len(mine) == 1 and mine[0][2] == course["patient_id"]
+    assert mine[0][3].date().isoformat() == "2026-12-08"  # 10 work days after Mon 23 Nov, skipping Thanksgiving
