@@ -18,6 +18,8 @@ from service.clinics.models import Clinic
 from service.core.errors import Conflict, NotFound, Unprocessable, error_body
 from service.courses.models import Course
 from service.rules.errors import RuleInputError
+from service.signatures import service as signatures
+from service.signatures.subjects import SUBJECTS as SIGNABLE
 
 
 @contextmanager
@@ -101,6 +103,8 @@ def amend_row(
     session.flush()
     audit.record(session, who.actor, at=now, action="amend", entity=entity, entity_id=row.id,
                  patient_id=patient_id, old=old, new=new | {"version": row.version}, reason=reason)
+    if entity in SIGNABLE:  # a signature stands for the version it signed, not for the amendment
+        signatures.supersede(session, who, entity, row.id, row.version, reason, now)
 
 
 def created(session: Session, who: Principal, row: Any, *, entity: str, patient_id: int | None, now: datetime) -> None:

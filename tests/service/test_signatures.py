@@ -152,3 +152,22 @@ def test_cookie_signing_needs_the_csrf_header(tenant: Tenant) -> None:
     body = {"subject": "course_review", "subject_id": review["id"], "meaning": "reviewed", "password": PASSWORD}
     assert client.post("/api/v1/signatures", json=body).status_code == 403
     assert client.post("/api/v1/signatures", json=body, headers=WRITE).status_code == 201
+
+
+def test_amending_a_signed_adverse_event_supersedes_its_signature(tenant: Tenant) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import T0
+
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    psych = tenant.client("psychiatrist")
+    event = psych.post(f"/api/v1/patients/{pid}/adverse-events", json={
+        "course_id": cid, "term": "headache", "grade": 1, "onset_at": (T0 - timedelta(hours=1)).isoformat()}).json()
+    signed = psych.post("/api/v1/signatures", json={"subject": "adverse_event", "subject_id": event["id"],
+                                                    "meaning": "reviewed", "password": PASSWORD})
+    assert signed.status_code == 201, signed.text
+    amended = psych.patch(f"/api/v1/adverse-events/{event['id']}", json={"grade": 2, "reason": "worse by evening"})
+    assert amended.status_code == 200, amended.text
+    sigs = psych.get("/api/v1/signatures", params={"subject": "adverse_event", "subject_id": event["id"]}).json()
+    assert [s["status"] for s in sigs] == ["superseded"]
