@@ -75,5 +75,5 @@ class CuttableProxy:
                         if not data:
                             return
                         (upstream if sock is client else client).sendall(data)
-                except OSError:
+                except (OSError, ValueError):  # ValueError: restore() closed the socket under select()
                     return
