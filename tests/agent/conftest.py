@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from service.app import create_app
@@ -22,38 +19,7 @@ from service.core.db import session_scope
 from service.sessions.fixtures import DeliveryWorld, delivery_world
 from service.sessions.models import ChairCommand, TreatmentSession
 from tests.conftest import PASSWORD, Database, Tenant, make_tenant, settings_for
-
-
-@dataclass
-class LiveServer:
-    app: FastAPI
-    base: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
-    port = port or _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                          timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "test server did not start"
-    return LiveServer(app, f"http://127.0.0.1:{port}", server, thread)
-
-
-def stop_server(live: LiveServer) -> None:
-    live.server.should_exit = True
-    live.thread.join(timeout=20)
+from tests.live import LiveServer, start_server, stop_server
 
 
 @pytest.fixture

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from service.app import create_app
 from service.core.clock import FrozenClock
 from tests.conftest import IN_CI, PASSWORD, T0, Tenant, fresh_database, make_tenant, settings_for
+from tests.live import LiveServer as Live
+from tests.live import start_server, stop_server
 
 CHROMIUM = os.environ.get("TMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,37 +53,14 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@dataclass
-class Live:
-    app: FastAPI
-    base: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
     """The app served by uvicorn in a thread on 127.0.0.1, on its own SQLite database."""
     url, engine = fresh_database("sqlite", tmp_path)
     app = create_app(settings_for(url), engine=engine, clock=FrozenClock(T0))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                          timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "test server did not start"
-    yield Live(app, f"http://127.0.0.1:{port}", server, thread)
-    server.should_exit = True
-    thread.join(timeout=20)
+    server = start_server(app)
+    yield server
+    stop_server(server)
     engine.dispose()
 
 

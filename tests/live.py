@@ -1,0 +1,44 @@
+"""The app on a real port (uvicorn in a thread), for tests whose other end is a process or a browser."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    base: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
+    """Serve ``app`` on 127.0.0.1 (a free port unless given) and wait until it accepts requests."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                          timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "test server did not start"
+    return LiveServer(app, f"http://127.0.0.1:{port}", server, thread)
+
+
+def stop_server(live: LiveServer) -> None:
+    live.server.should_exit = True
+    live.thread.join(timeout=20)
