@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from device_adapters.errors import ChecksumError, CodecError
+from device_adapters.framing import BufferedSplitter
 from device_adapters.magstim.replies import (
     Ack,
     ChargeDelay,
@@ -165,33 +166,15 @@ def reply_length(command: str, firmware: Firmware | None) -> int | None:
     raise MagstimCodecError(f"no reply starts with {command!r}")
 
 
-class FrameSplitter:
+class FrameSplitter(BufferedSplitter):
     """Cuts the device's byte stream into reply frames; bytes that cannot start one come out alone.
 
     Leading NUL bytes are dropped: units send stray NULs (magneto changelog, devices.md §1.3).
     """
 
     def __init__(self, firmware: Firmware | None = None) -> None:
+        super().__init__()
         self.firmware = firmware
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add bytes; return every complete frame."""
-        self._buffer.extend(data)
-        frames: list[bytes] = []
-        while (size := self._next_size()) is not None:
-            frames.append(bytes(self._buffer[:size]))
-            del self._buffer[:size]
-        return frames
-
-    def clear(self) -> None:
-        """Forget a partial frame (after a timeout)."""
-        self._buffer.clear()
-
-    @property
-    def pending(self) -> bytes:
-        """Bytes of an incomplete frame."""
-        return bytes(self._buffer)
 
     def _next_size(self) -> int | None:
         buf = self._buffer

@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 
 from device_adapters.errors import ChecksumError, CodecError
+from device_adapters.framing import BufferedSplitter
 from device_adapters.magventure.messages import (
     Amplitude,
     CoilInfo,
@@ -202,29 +203,8 @@ def burst_ipi_ms(index: int) -> float:
     raise MagVentureCodecError(f"burst IPI index {index} outside 0–195")
 
 
-class FrameSplitter:
+class FrameSplitter(BufferedSplitter):
     """Cuts the byte stream into frames; bytes outside any frame come out as one junk chunk."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add bytes; return every complete frame (or junk chunk)."""
-        self._buffer.extend(data)
-        frames: list[bytes] = []
-        while (size := self._next_size()) is not None:
-            frames.append(bytes(self._buffer[:size]))
-            del self._buffer[:size]
-        return frames
-
-    def clear(self) -> None:
-        """Forget a partial frame."""
-        self._buffer.clear()
-
-    @property
-    def pending(self) -> bytes:
-        """Bytes of an incomplete frame."""
-        return bytes(self._buffer)
 
     def _next_size(self) -> int | None:
         buf = self._buffer
