@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from service.adverse_events import service as adverse_events
 from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
+from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.sessions import progress, service
@@ -37,8 +38,6 @@ def check_in(booking_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep
 def get_session(session_id: Id, who: StaffUser, session: SessionDep, now: NowDep) -> object:
     """The session record: prescription, dose, delivered trains and pulses, interruptions."""
     ts = service.get_or_404(session, who, session_id)
-    from service.audit import service as audit
-
     audit.record(session, who.actor, at=now, action="read", entity="treatment_session", entity_id=ts.id,
                  patient_id=ts.patient_id)
     return _public(session, ts)

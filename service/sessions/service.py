@@ -7,11 +7,10 @@ reason, and no command reaches the chair. The chair agent's events (ingest.py) m
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from service.audit import service as audit
 from service.audit.service import Actor
@@ -25,7 +24,7 @@ from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 from service.sessions import dose, facts
-from service.sessions.models import ENDED, LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.sessions.models import LIVE, ChairCommand, SessionStatus, TreatmentSession
 from service.sessions.schemas import ChecklistIn
 
 ENTITY = "treatment_session"
@@ -174,7 +173,7 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment resumed", now)
     audit.record(session, who.actor, at=now, action="resume", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"remaining_trains": remaining,
-                                                "remaining_pulses": math.prod((remaining, train.pulses_per_train))})
+                                                "remaining_pulses": remaining * train.pulses_per_train})
     return ts
 
 
@@ -203,13 +202,3 @@ def _chair(session: Session, chair_id: int) -> Chair:
     chair = session.get(Chair, chair_id)
     assert chair is not None
     return chair
-
-
-def ended_statuses() -> set[str]:
-    return {s.value for s in ENDED}
-
-
-def for_chair_today(session: Session, clinic_id: int, chair_id: int) -> list[TreatmentSession]:
-    return list(session.exec(select(TreatmentSession).where(
-        TreatmentSession.clinic_id == clinic_id, TreatmentSession.chair_id == chair_id)
-        .order_by(col(TreatmentSession.id))).all())
