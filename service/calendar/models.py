@@ -51,3 +51,18 @@ class TechnicianShift(SQLModel, table=True):
     weekday: int
     start: time
     end: time
+
+
+class TechnicianDayOff(SQLModel, table=True):
+    """A local date a technician does not work (leave, sickness, training); withdrawn, never deleted."""
+
+    __tablename__ = "technician_day_off"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    day: date
+    reason: str = Field(max_length=200)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = utc_field()
+    withdrawn_at: datetime | None = utc_field(nullable=True)

@@ -75,3 +75,6 @@ class CoursePhase(SQLModel, table=True):
     planned_sessions: int
     authorized_sessions: int | None = None
     rhythm: dict[str, Any] | None = json_field(nullable=False)
+    # A phase the Medicare-style extension replaced (the taper it moves to the end) stays, marked, never deleted.
+    replaced_at: datetime | None = utc_field(nullable=True)
+    replaced_reason: str | None = Field(default=None, max_length=1000)
