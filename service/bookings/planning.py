@@ -91,7 +91,7 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
         slot_step_minutes=settings.slot_step_minutes,
     )
     resources = Resources(equipment.planner_chairs(session, course.clinic_id),
-                          calendar.planner_technicians(session, course.clinic_id))
+                          calendar.planner_technicians(session, course.clinic_id, since=today))
     since = now - timedelta(days=1)
     first = max(request.start_date, today)
     horizon = datetime.combine(first, time.min, tzinfo=UTC) + timedelta(days=horizon_days or span_days(request.phases))

@@ -96,3 +96,14 @@ def pending_before(session: Session, clinic_id: int | None, before: datetime) ->
     if clinic_id is not None:
         query = query.where(Booking.clinic_id == clinic_id)
     return list(session.exec(query.order_by(col(Booking.start_at))).all())
+
+
+def of_technician(session: Session, clinic_id: int, technician_id: int, start: datetime, end: datetime,
+                  statuses: Sequence[str]) -> list[Booking]:
+    """A technician's bookings starting in [start, end) with one of these statuses, in time order."""
+    return list(session.exec(
+        select(Booking).where(Booking.clinic_id == clinic_id, Booking.technician_id == technician_id,
+                              col(Booking.status).in_(statuses), col(Booking.start_at) >= start,
+                              col(Booking.start_at) < end)
+        .order_by(col(Booking.start_at), col(Booking.id))
+    ).all())

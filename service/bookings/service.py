@@ -176,8 +176,11 @@ def _check_technician(session: Session, clinic_id: int, technician_id: int, cal:
                       start: datetime, end: datetime) -> None:
     if calendar_repo.technician(session, clinic_id, technician_id) is None:
         raise NotFound(f"technician {technician_id} not found")
-    technician = next((t for t in calendar.planner_technicians(session, clinic_id) if t.id == str(technician_id)),
-                      None)
+    day = cal.local_date(start)
+    technician = next((t for t in calendar.planner_technicians(session, clinic_id, since=day)
+                       if t.id == str(technician_id)), None)
+    if technician is not None and day in technician.days_off:
+        raise Conflict(f"technician_id: technician {technician_id} is off on {day}", code="technician_day_off")
     local_end = cal.local_time(end)
     if technician is None or not technician.covers(cal.local_date(start), cal.local_time(start), local_end):
         raise Conflict(f"technician_id: technician {technician_id} has no shift covering"

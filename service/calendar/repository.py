@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianShift
+from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
 from service.users.models import Role, User
 
 
@@ -51,4 +51,24 @@ def technicians(session: Session, clinic_id: int) -> list[User]:
 def technician(session: Session, clinic_id: int, user_id: int) -> User | None:
     return session.exec(
         select(User).where(User.id == user_id, User.clinic_id == clinic_id, User.role == Role.technician.value)
+    ).first()
+
+
+def days_off(session: Session, clinic_id: int, *, user_id: int | None = None, start: date | None = None,
+             end: date | None = None, active_only: bool = True) -> list[TechnicianDayOff]:
+    query = select(TechnicianDayOff).where(TechnicianDayOff.clinic_id == clinic_id)
+    if active_only:
+        query = query.where(col(TechnicianDayOff.withdrawn_at).is_(None))
+    if user_id is not None:
+        query = query.where(TechnicianDayOff.user_id == user_id)
+    if start is not None:
+        query = query.where(TechnicianDayOff.day >= start)
+    if end is not None:
+        query = query.where(TechnicianDayOff.day <= end)
+    return list(session.exec(query.order_by(col(TechnicianDayOff.day), col(TechnicianDayOff.id))).all())
+
+
+def day_off(session: Session, clinic_id: int, day_off_id: int) -> TechnicianDayOff | None:
+    return session.exec(
+        select(TechnicianDayOff).where(TechnicianDayOff.id == day_off_id, TechnicianDayOff.clinic_id == clinic_id)
     ).first()

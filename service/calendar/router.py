@@ -7,11 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.bookings import staffing
 from service.calendar import repository, service
 from service.calendar.schemas import (
     ClosureCreate,
     ClosurePublic,
     ClosureWithdraw,
+    DayOffCreate,
+    DayOffOutcome,
+    DayOffPublic,
+    DayOffWithdraw,
     DayPublic,
     SchedulePublic,
     ScheduleUpdate,
@@ -74,3 +79,30 @@ def list_shifts(who: StaffUser, session: SessionDep) -> object:
 def replace_shifts(user_id: Id, body: ShiftsReplace, who: AdminUser, session: SessionDep, now: NowDep) -> None:
     """Replace one technician's weekly shifts, with a reason."""
     service.replace_shifts(session, who, user_id, body, now)
+
+
+@router.get("/days-off", response_model=list[DayOffPublic])
+def list_days_off(
+    who: StaffUser, session: SessionDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    include_withdrawn: bool = False,
+) -> object:
+    """Technicians' days off (optionally one technician's, or a date range)."""
+    return repository.days_off(session, who.clinic_id, user_id=user_id, start=start, end=end,
+                               active_only=not include_withdrawn)
+
+
+@router.post("/days-off", status_code=201, response_model=DayOffOutcome)
+def add_day_off(body: DayOffCreate, who: AdminUser, session: SessionDep, now: NowDep) -> object:
+    """Record a technician's day off; their bookings that day go to a colleague on shift, or are flagged."""
+    off = service.add_day_off(session, who, body, now)
+    return {"day_off": off} | staffing.cover_day_off(session, who, off, now)
+
+
+@router.post("/days-off/{day_off_id}/withdraw", response_model=DayOffPublic)
+def withdraw_day_off(day_off_id: Id, body: DayOffWithdraw, who: AdminUser, session: SessionDep,
+                     now: NowDep) -> object:
+    """The technician works that day after all (bookings already handed over stay with the colleague)."""
+    return service.withdraw_day_off(session, who, day_off_id, body.reason, now)

@@ -109,3 +109,44 @@ class TechnicianShifts(BaseModel):
     user_id: int
     display_name: str
     shifts: list[ShiftPiece]
+
+
+class DayOffCreate(_Strict):
+    """A technician's day off (leave, sickness, training): their bookings that day move to a colleague on shift."""
+
+    user_id: int = Field(ge=1, le=2_147_483_647)
+    day: date
+    reason: str = Field(min_length=3, max_length=200)
+
+
+class DayOffPublic(BaseModel):
+    id: int
+    user_id: int
+    day: date
+    reason: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class DayOffWithdraw(_Strict):
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class MovedBooking(BaseModel):
+    booking_id: int
+    start_at: datetime
+    technician_id: int
+
+
+class StrandedBooking(BaseModel):
+    booking_id: int
+    start_at: datetime
+    reason: str
+
+
+class DayOffOutcome(BaseModel):
+    """The day off, the bookings handed to a colleague, and those left for the front desk (each flagged)."""
+
+    day_off: DayOffPublic
+    reassigned: list[MovedBooking]
+    unresolved: list[StrandedBooking]

@@ -19,8 +19,8 @@ from schedules.resources import Technician
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.calendar import repository
-from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianShift
-from service.calendar.schemas import ClosureCreate, DayHours, ScheduleUpdate, ShiftsReplace
+from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
+from service.calendar.schemas import ClosureCreate, DayHours, DayOffCreate, ScheduleUpdate, ShiftsReplace
 from service.clinics import repository as clinics
 from service.clinics.models import Clinic
 from service.core.errors import Conflict, NotFound, Unprocessable
@@ -183,10 +183,45 @@ def replace_shifts(session: Session, who: Principal, user_id: int, data: ShiftsR
                  old={"shifts": before}, new={"shifts": [s.model_dump() for s in by_day]}, reason=data.reason)
 
 
-def planner_technicians(session: Session, clinic_id: int) -> tuple[Technician, ...]:
-    """The clinic's active technicians and shifts as the pure planner's resources (ids as strings)."""
+def planner_technicians(session: Session, clinic_id: int, *, since: date | None = None) -> tuple[Technician, ...]:
+    """The clinic's active technicians, shifts and days off (from ``since`` on, if given) as the pure planner's
+    resources (ids as strings)."""
     pieces: defaultdict[int, defaultdict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
     for s in repository.shifts(session, clinic_id):
         pieces[s.user_id][s.weekday].append((s.start, s.end))
-    return tuple(Technician(str(t.id), {d: tuple(p) for d, p in pieces[t.id or 0].items()})
+    off: defaultdict[int, set[date]] = defaultdict(set)
+    for d in repository.days_off(session, clinic_id, start=since):
+        off[d.user_id].add(d.day)
+    return tuple(Technician(str(t.id), {d: tuple(p) for d, p in pieces[t.id or 0].items()},
+                            frozenset(off[t.id or 0]))
                  for t in repository.technicians(session, clinic_id))
+
+
+def add_day_off(session: Session, who: Principal, data: DayOffCreate, now: datetime) -> TechnicianDayOff:
+    """Record a technician's day off (the planner and single bookings then skip them that day)."""
+    if repository.technician(session, who.clinic_id, data.user_id) is None:
+        raise NotFound(f"technician {data.user_id} not found")
+    if repository.days_off(session, who.clinic_id, user_id=data.user_id, start=data.day, end=data.day):
+        raise Conflict(f"day: technician {data.user_id} is already off on {data.day}", code="duplicate_day_off")
+    row = TechnicianDayOff(clinic_id=who.clinic_id, user_id=data.user_id, day=data.day, reason=data.reason,
+                           created_by=who.user_id, created_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, who.actor, at=now, action="create", entity="technician_day_off", entity_id=row.id,
+                 new={"user_id": data.user_id, "day": data.day, "reason": data.reason})
+    return row
+
+
+def withdraw_day_off(session: Session, who: Principal, day_off_id: int, reason: str, now: datetime) -> TechnicianDayOff:
+    """The technician works that day after all; the row stays, marked withdrawn (moved bookings stay moved)."""
+    row = repository.day_off(session, who.clinic_id, day_off_id)
+    if row is None:
+        raise NotFound(f"day off {day_off_id} not found")
+    if row.withdrawn_at is not None:
+        raise Conflict(f"day off {day_off_id} was already withdrawn", code="already_withdrawn")
+    row.withdrawn_at = now
+    session.add(row)
+    session.flush()
+    audit.record(session, who.actor, at=now, action="withdraw", entity="technician_day_off", entity_id=row.id,
+                 old={"withdrawn_at": None}, new={"withdrawn_at": now}, reason=reason)
+    return row

@@ -19,6 +19,7 @@ class FlagKind(enum.StrEnum):
     authorization_low = "authorization_low"
     authorization_crossed = "authorization_crossed"
     sae_report_due = "sae_report_due"
+    technician_off = "technician_off"  # a booking whose technician is off and no colleague could take it
 
 
 class ReviewFlag(SQLModel, table=True):
