@@ -145,10 +145,27 @@ def plan_and_book(session: Session, who: Principal, course_id: int, start_date: 
     return out
 
 
+def plan_phases(session: Session, who: Principal, course: Course, phases: tuple[PhaseTemplate, ...],
+                first_index: int, start_date: date, dry_run: bool, now: datetime, *, releasing: int = 0) -> Outcome:
+    """Plan and book some new phases of a course (an extension) from ``start_date``, numbering sessions from
+    ``first_index``; ``releasing`` bookings that a dry run would cancel no longer count against the units."""
+    inputs = _inputs(session, course, now, start_date, HORIZON_DAYS)
+    request = replace(inputs.request, phases=phases, first_index=first_index, start_date=start_date)
+    if request.authorization is not None and releasing:
+        auth = request.authorization
+        request = replace(request, authorization=replace(auth, units_used=max(auth.units_used - releasing, 0)))
+    result = plan_course(request, inputs.calendar, inputs.resources, inputs.existing, inputs.today)
+    out = Outcome(unplaced=list(result.unplaced), warnings=list(result.warnings))
+    _book_all(session, who.actor, course, list(result.placed), inputs.calendar, now, dry_run, out)
+    _flag_authorization(session, course, result, now)
+    return out
+
+
 def _current_plan(session: Session, course: Course, cal: ClinicCalendar) -> tuple[PlanResult, list[Booking]]:
     """The course's held sessions, plus each missed one at its latest released time, as a planner result."""
-    positions = {p.name: p.position for p in course_repo.phases(session, course.id or 0)}
-    rows = repository.of_course(session, course.id or 0)
+    # the planner indexes the phases it is given (an extension's replaced phases are not among them)
+    positions = {p.name: n for n, p in enumerate(course_repo.phases(session, course.id or 0))}
+    rows = [b for b in repository.of_course(session, course.id or 0) if b.phase_name in positions]
     held = {b.sequence: b for b in rows if b.status not in RELEASED}
     missed: dict[int, Booking] = {}
     for b in rows:

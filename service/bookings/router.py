@@ -8,19 +8,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.bookings import planning, service
+from service.bookings import extension, planning, service
 from service.bookings.models import BookingStatus
 from service.bookings.schemas import (
     BookingCreate,
     BookingPublic,
     ChairDay,
+    ExtensionBody,
+    ExtensionEvaluation,
+    ExtensionOutcome,
     PlanBody,
     PlanOutcome,
     ReplanBody,
     StatusResult,
     StatusUpdate,
 )
-from service.core.deps import Id, NowDep, SessionDep, StaffUser
+from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 
@@ -68,6 +71,21 @@ def replan_course(course_id: Id, body: ReplanBody, who: StaffUser, session: Sess
     """Re-plan missed sessions at the end of their phase; warns when the authorization would be crossed."""
     out = planning.replan(session, who, course_id, body.dry_run, now)
     return planning.outcome_public(session, service.open_course(session, who, course_id), body.dry_run, out, now)
+
+
+@router.get("/courses/{course_id}/extension", response_model=ExtensionEvaluation)
+def evaluate_extension(course_id: Id, who: StaffUser, session: SessionDep) -> object:
+    """Whether the course's extension rule (e.g. >=25% PHQ-9 improvement at about session 20) applies now."""
+    return extension.evaluate(session, who, course_id).public()
+
+
+@router.post("/courses/{course_id}/extension", response_model=ExtensionOutcome)
+def extend_course(course_id: Id, body: ExtensionBody, who: PsychiatristUser, session: SessionDep,
+                  now: NowDep) -> object:
+    """Extend the course: its taper is replaced by the extension's phases, which are planned and booked."""
+    ev, out = extension.extend(session, who, course_id, body, now)
+    return {"evaluation": ev.public(),
+            "plan": planning.outcome_public(session, ev.course, body.dry_run, out, now)}
 
 
 @router.get("/chairs/{chair_id}/schedule", response_model=ChairDay)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from service.authorizations.schemas import AuthorizationBrief
+from service.courses.schemas import PhaseAuthorization
 
 
 class _Strict(BaseModel):
@@ -64,6 +65,33 @@ class ReplanBody(_Strict):
     dry_run: bool = Field(default=False, description="Show the new plan and its warnings; change nothing")
 
 
+class ExtensionBody(_Strict):
+    """Extend a course under its template's rule (e.g. Medicare: >=25% PHQ-9 improvement at about session 20)."""
+
+    reason: str = Field(min_length=5, max_length=1000)
+    dry_run: bool = Field(default=False, description="Show the extension's plan; change nothing")
+    phases: list[PhaseAuthorization] = Field(default_factory=list, max_length=10,
+                                             description="Authorized sessions of the extension's phases")
+
+
+class ExtensionEvaluation(BaseModel):
+    """Whether the course's extension rule applies now, and every reason it does not."""
+
+    course_id: int
+    template_id: str
+    min_improvement_pct: float
+    evaluate_at_session: int
+    tolerance_sessions: int
+    assessment_id: int | None = Field(description="The PHQ-9 the rule reads: the course's latest scored one")
+    administered_at: datetime | None
+    at_session: int | None = Field(description="Sessions delivered when that PHQ-9 was taken")
+    improvement_pct: float | None = Field(description="Improvement from the course baseline (positive = better)")
+    replaces: list[str] = Field(description="Phases the extension replaces")
+    adds: list[str] = Field(description="Phases the extension adds")
+    applies: bool
+    reasons: list[str] = Field(description="Why it does not apply (empty when it does)")
+
+
 class UnplacedPublic(BaseModel):
     sequence: int
     phase: str
@@ -109,3 +137,8 @@ class ChairDay(BaseModel):
     date: date
     timezone: str
     entries: list[ScheduleEntry]
+
+
+class ExtensionOutcome(BaseModel):
+    evaluation: ExtensionEvaluation
+    plan: PlanOutcome

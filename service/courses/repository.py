@@ -13,10 +13,12 @@ def get(session: Session, clinic_id: int, course_id: int) -> Course | None:
     return session.exec(select(Course).where(Course.id == course_id, Course.clinic_id == clinic_id)).first()
 
 
-def phases(session: Session, course_id: int) -> list[CoursePhase]:
-    return list(session.exec(
-        select(CoursePhase).where(CoursePhase.course_id == course_id).order_by(col(CoursePhase.position))
-    ).all())
+def phases(session: Session, course_id: int, *, include_replaced: bool = False) -> list[CoursePhase]:
+    """The course's phases in order; those an extension replaced only when asked (they are history)."""
+    query = select(CoursePhase).where(CoursePhase.course_id == course_id)
+    if not include_replaced:
+        query = query.where(col(CoursePhase.replaced_at).is_(None))
+    return list(session.exec(query.order_by(col(CoursePhase.position))).all())
 
 
 def of_patient(session: Session, clinic_id: int, patient_id: int,

@@ -79,6 +79,11 @@ class PhasePublic(BaseModel):
     authorized_sessions: int | None
 
 
+class ReplacedPhasePublic(PhasePublic):
+    replaced_at: datetime
+    replaced_reason: str | None
+
+
 class CoursePublic(BaseModel):
     id: int
     clinic_id: int
@@ -99,5 +104,7 @@ class CoursePublic(BaseModel):
     window_end: time | None
     version: int
     phases: list[PhasePublic]
+    replaced_phases: list[ReplacedPhasePublic] = Field(
+        default_factory=list, description="Phases an extension replaced (kept as history, not planned)")
     planned_sessions: int
     sessions: dict[str, int] = Field(description="Bookings of this course by status")

@@ -172,8 +172,10 @@ def snapshot(session: Session, course: Course) -> dict[str, Any]:
 def public(session: Session, course: Course) -> dict[str, Any]:
     """The course as the API shows it: phases and bookings by status."""
     phases = repository.phases(session, course.id or 0)
+    replaced = [p for p in repository.phases(session, course.id or 0, include_replaced=True) if p.replaced_at]
     return course.model_dump() | {
         "phases": [p.model_dump() for p in phases],
+        "replaced_phases": [p.model_dump() for p in replaced],
         "planned_sessions": sum(p.planned_sessions for p in phases),
         "sessions": bookings.status_counts(session, course.id or 0),
     }
@@ -196,11 +198,12 @@ def amend(session: Session, who: Principal, course_id: int, data: CourseAmend, n
         for row in rows:
             row.authorized_sessions = authorized.get(row.name, row.authorized_sessions)
             session.add(row)
-    return _save_change(session, who, course, before, "amend", data.reason, now)
+    return save_change(session, who, course, before, "amend", data.reason, now)
 
 
-def _save_change(session: Session, who: Principal, course: Course, before: dict[str, Any], action: str,
-                 reason: str, now: datetime) -> Course:
+def save_change(session: Session, who: Principal, course: Course, before: dict[str, Any], action: str,
+                reason: str, now: datetime) -> Course:
+    """Audit what changed since ``before`` (a :func:`snapshot`) with the reason; the version goes up."""
     session.flush()
     old, new = audit.changed_fields(before, snapshot(session, course))
     if not new:
@@ -228,7 +231,7 @@ def change_status(session: Session, who: Principal, course_id: int, status: Cour
     if status in (CourseStatus.completed, CourseStatus.discontinued):
         course.end_date = now.date()
         _cancel_future(session, who, course, f"course {status.value}: {reason}", now)
-    return _save_change(session, who, course, before, "status", reason, now)
+    return save_change(session, who, course, before, "status", reason, now)
 
 
 def _cancel_future(session: Session, who: Principal, course: Course, reason: str, now: datetime) -> None:

@@ -102,7 +102,8 @@ def load(session: Session, clinic_id: int, course_id: int) -> CourseRecord:
     record = CourseRecord(
         clinic=clinic, patient=patient, course=course, protocol=_protocol(course.protocol_id),
         psychiatrist=session.get(User, course.ordered_by),
-        phases=_rows(session, CoursePhase, CoursePhase.course_id == cid, order=col(CoursePhase.position)),
+        phases=_rows(session, CoursePhase, CoursePhase.course_id == cid, col(CoursePhase.replaced_at).is_(None),
+                     order=col(CoursePhase.position)),
         bookings=bookings, sessions={s.booking_id: s for s in sessions},
         assessments=_rows(session, Assessment, Assessment.course_id == cid, order=col(Assessment.administered_at)),
         motor_thresholds=_rows(session, MotorThreshold, MotorThreshold.patient_id == pid,
