@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     authorization_warn_days: int = Field(default=7, ge=0)  # warn this many days before the window ends
     mt_redetermine_every_sessions: int = Field(default=5, ge=1)  # clinical.md §3.3: weekly / every 5 sessions
 
+    # A live session whose start command the chair agent took this long ago, while its heartbeats report no
+    # run of it and nothing unsent, was lost by an agent that restarted: it ends 'interrupted' (sessions/lost.py).
+    # Several heartbeats (every 2 s) long, so a command on its way to the agent is never taken for lost.
+    session_lost_after_s: float = Field(default=30, gt=0)
+
     @property
     def scheduler_on(self) -> bool:
         """Whether the app's lifespan starts the job scheduler."""

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from service.auth.principal import Principal
 from service.core.db import session_scope
-from service.core.deps import AgentUser, NowDep, SessionDep, StaffUser, require_roles_streaming
+from service.core.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.sessions import agent_service
 from service.sessions.ingest import ingest
 from service.sessions.models import ChairStatus
@@ -23,9 +23,9 @@ POLL_INTERVAL_S = 0.2
 
 
 @router.post("/agent/heartbeat", status_code=204)
-def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, now: NowDep) -> None:
+def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> None:
     """The agent's view of its chair: device connected, model, serial, coil, temperature, state."""
-    agent_service.heartbeat(session, who, body, now)
+    agent_service.heartbeat(session, who, body, now, settings.session_lost_after_s)
 
 
 @router.post("/agent/events", response_model=IngestResult)

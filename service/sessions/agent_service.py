@@ -9,12 +9,14 @@ from sqlmodel import Session, col, select
 from service.auth.principal import Principal
 from service.chairs import repository as chairs
 from service.core.errors import NotFound
+from service.sessions.lost import end_lost_sessions
 from service.sessions.models import ChairCommand, ChairStatus
 from service.sessions.schemas import HeartbeatIn
 
 
-def heartbeat(session: Session, who: Principal, data: HeartbeatIn, now: datetime) -> ChairStatus:
-    """Record the agent's view of its chair and device."""
+def heartbeat(session: Session, who: Principal, data: HeartbeatIn, now: datetime,
+              lost_after_s: float) -> ChairStatus:
+    """Record the agent's view of its chair and device; end sessions it lost (sessions/lost.py)."""
     if chairs.get_chair(session, who.clinic_id, data.chair_id) is None:
         raise NotFound(f"chair {data.chair_id} not found")
     status = session.get(ChairStatus, data.chair_id) or ChairStatus(
@@ -23,6 +25,7 @@ def heartbeat(session: Session, who: Principal, data: HeartbeatIn, now: datetime
         setattr(status, name, value)
     status.seen_at = now
     session.add(status)
+    end_lost_sessions(session, who, data, now, lost_after_s)
     return status
 
 
