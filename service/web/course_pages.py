@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from config.course_templates import get_course_template
 from service.auth.principal import Principal
+from service.bookings import extension
 from service.clinical import support
 from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.documents import record as records
@@ -54,5 +56,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
         "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
         "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
         "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+        "extension": extension.evaluate(session, me, course_id).public()
+        if get_course_template(record.course.template_id).extension else None,
     }
     return render(request, "course.html", me, settings, **context)

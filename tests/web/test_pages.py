@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import PASSWORD, T0, Tenant
+from tests.service.scheduling import ready_clinic
 from tests.web.world import check_in, treatable
 
 
@@ -114,3 +115,15 @@ def test_outcomes_count_completers_and_intent_to_treat(tenant: Tenant, other_ten
     assert "PHQ-9" in row and "100.0%" in row and "Completers:" in page.text and "58.0%" in page.text
     other = signed_in(other_tenant, "admin").get("/outcomes").text
     assert "No ended course with a baseline score yet." in other
+
+
+def test_course_page_shows_the_extension_rule_and_why_it_does_not_apply_yet(tenant: Tenant) -> None:
+    clinic = ready_clinic(tenant)
+    course = clinic.course(template_id="medicare-20")
+    page = signed_in(tenant, "psychiatrist").get(f"/courses/{course['id']}")
+    assert page.status_code == 200
+    card = page.text.split('id="extension"')[1].split("</section>")[0]
+    assert "session 18–22" in card and "at least\n    25% better" in card
+    assert "no PHQ-9 with a course baseline is recorded for this course" in card and "extend-course" not in card
+    standard = clinic.course(clinic.patient())
+    assert 'id="extension"' not in signed_in(tenant, "psychiatrist").get(f"/courses/{standard['id']}").text
