@@ -47,7 +47,10 @@ def get_now(request: Request) -> datetime:
     return clock.now()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": the transaction ends when the endpoint returns, before the response starts. FastAPI's
+# default ("request") closes it after the response is sent, so a client holding a 201 could read from another
+# process before the commit, and a failed commit would follow a success already sent.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
