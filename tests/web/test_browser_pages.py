@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Tenant
+from tests.service.scheduling import ready_clinic
+from tests.service.test_course_extension import after_session, medicare_course
 from tests.web.conftest import TABLET, Live, login, shot
 from tests.web.world import treatable, with_history
 
@@ -71,3 +73,21 @@ def test_chair_day_on_a_tablet(browser: Any, live: Live, live_tenant: Tenant) ->
     assert page.locator(f'a[href="/chair/bookings/{world.booking_id}"]').count() == 1
     shot(page, "chair-day")
     page.context.close()
+
+
+def test_psychiatrist_extends_a_medicare_course_from_its_page(browser: Any, live: Live, live_tenant: Tenant) -> None:
+    clinic = ready_clinic(live_tenant)
+    course = medicare_course(clinic)
+    after_session(live_tenant, live.app.state.clock, course, 20, baseline=20, now_total=14)
+    page = login(browser, live, live_tenant, "psychiatrist")
+    page.goto(f"/courses/{course['id']}")
+    card = page.locator("#extension")
+    assert "30.0% improvement, taken after session 20" in card.inner_text()
+    assert "The extension applies" in card.inner_text()
+    page.click("#extend-course button[type=submit]")
+    page.wait_for_selector("#extension .reasons")  # reloaded: now it says the course is already extended
+    assert "already extended" in page.locator("#extension").inner_text()
+    shot(page, "course-extended")
+    tech = live_tenant.fresh_client("technician")
+    booked = tech.get(f"/api/v1/bookings?course_id={course['id']}&status=booked").json()
+    assert sorted(b["sequence"] for b in booked if b["phase_name"].startswith("extension")) == list(range(21, 37))
