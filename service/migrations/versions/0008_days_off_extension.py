@@ -13,7 +13,6 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-
 revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
