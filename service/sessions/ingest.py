@@ -160,6 +160,7 @@ class _Fold:
     def _run_ended(self, ts: TreatmentSession, e: EventIn) -> None:
         if ts.status in ENDED and ts.current_run != e.device_session:
             return
+        self._close_open_trains(ts, e)
         reported = str(e.payload.get("status", "interrupted"))
         # Complete means every prescribed train was delivered in full (a resumed session repeats a partial train).
         complete = ts.trains_planned is not None and ts.trains_delivered >= ts.trains_planned
@@ -177,3 +178,17 @@ class _Fold:
         move_booking(self.session, self.who.actor, ts.booking_id, BookingStatus(status), ts.end_reason, self.now)
         self._audit(ts, "session_ended", old=old,
                     new={"status": status, "pulses_delivered": ts.pulses_delivered, "reason": ts.end_reason})
+
+    def _close_open_trains(self, ts: TreatmentSession, e: EventIn) -> None:
+        """A train whose end never came (the agent died during it) delivered the pulses the device reported."""
+        stored = self.session.exec(select(SessionTrain).where(
+            SessionTrain.session_id == ts.id, SessionTrain.run == e.device_session,
+            col(SessionTrain.ended_at).is_(None))).all()
+        for row in stored:
+            self._trains.setdefault((ts.id or 0, row.run, row.train), row)
+        for (session_id, run, _), row in sorted(self._trains.items()):
+            if session_id == ts.id and run == e.device_session and row.ended_at is None:
+                row.ended_at = as_utc(e.at)
+                row.completed = False
+                ts.pulses_delivered += row.delivered_pulses
+                ts.live_pulses = ts.pulses_delivered

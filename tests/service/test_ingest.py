@@ -117,6 +117,27 @@ def test_an_interrupted_run_is_recorded_truthfully(tenant: Tenant) -> None:
     assert ts.interruptions and "serial port" in ts.interruptions[-1]["cause"]
 
 
+def test_a_run_cut_mid_train_counts_the_pulses_the_device_reported(tenant: Tenant) -> None:
+    """The agent died during train 3 (no train_ended); its next process closed the run: 2 full trains + 3 pulses."""
+    world = _world(tenant, trains=3, ppt=4)
+    events = _run_events(world, "run-k", 3, 4)
+    train3 = [e for e in events if e["payload"].get("train") == 3]
+    pulses3 = [e for e in train3 if e["kind"] == "pulses_delivered"][:3]
+    cut = [e for e in events if e not in train3 and e["kind"] != "run_ended"]
+    cut += [e for e in train3 if e["kind"] == "train_started"] + pulses3
+    end = {**events[-1], "seq": len(events) + 1,
+           "payload": {"status": "interrupted", "reason": "the chair agent stopped during delivery"}}
+    client = tenant.client("agent")
+    assert client.post("/api/v1/agent/events", json={"events": cut}).status_code == 200
+    assert client.post("/api/v1/agent/events", json={"events": [end]}).status_code == 200  # a later batch
+    _, ts = _counts(tenant, world)
+    assert (ts.status, ts.pulses_delivered, ts.trains_delivered, ts.live_pulses) == ("interrupted", 11, 2, 11)
+    with Session(tenant.app.state.engine) as s:
+        row = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id,
+                                                SessionTrain.train == 3)).one()
+        assert (row.delivered_pulses, row.completed, row.ended_at is not None) == (3, False, True)
+
+
 def test_events_for_another_clinics_session_are_refused(tenant: Tenant, other_tenant: Tenant) -> None:
     world = _world(tenant)
     events = _run_events(world, "run-e", 1, 1)
