@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from service.core.amend import Unchanged
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -33,7 +35,7 @@ class AdverseEventCreate(_Strict):
 class AdverseEventAmend(_Strict):
     reason: str = Field(min_length=5, max_length=1000)
     grade: int | None = None
-    seriousness_criteria: list[Code] | None = Field(default=None, max_length=10)
+    seriousness_criteria: list[Code] = Unchanged(max_length=10)
     relatedness: Code | None = None
     action: Code | None = None
     outcome: Code | None = None

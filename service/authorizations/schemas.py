@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.authorizations.models import AuthorizationStatus, Cpt
+from service.core.amend import Unchanged
 
 
 class _Strict(BaseModel):
@@ -50,11 +51,11 @@ class AuthorizationAmend(_Strict):
     """An amendment (e.g. the payer extended the window or the units), with a reason."""
 
     reason: str = Field(min_length=5, max_length=1000)
-    number: str | None = Field(default=None, min_length=1, max_length=60)
-    start_date: date | None = None
-    end_date: date | None = None
+    number: str = Unchanged(min_length=1, max_length=60)
+    start_date: date = Unchanged()
+    end_date: date = Unchanged()
     units: list[UnitGrant] | None = Field(default=None, min_length=1, max_length=3)
-    status: AuthorizationStatus | None = None
+    status: AuthorizationStatus = Unchanged()
 
     @model_validator(mode="after")
     def _consistent(self) -> AuthorizationAmend:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.core.amend import Unchanged
 from service.courses.models import CourseKind, CourseStatus
 
 Placement = Literal["beam_f3", "eeg_f3", "5cm_rule", "5.5cm_rule", "neuronavigation", "fmri_guided", "h1_helmet"]
@@ -53,9 +54,9 @@ class CourseAmend(_Window):
     """An amendment: only the fields that change, and why."""
 
     reason: str = Field(min_length=5, max_length=1000)
-    target: str | None = Field(default=None, min_length=1, max_length=60)
-    placement_method: Placement | None = None
-    intensity_pct_mt: float | None = Field(default=None, ge=50, le=150)
+    target: str = Unchanged(min_length=1, max_length=60)
+    placement_method: Placement = Unchanged()
+    intensity_pct_mt: float = Unchanged(ge=50, le=150)
     start_date: date | None = None
     phases: list[PhaseAuthorization] | None = Field(default=None, max_length=10)
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.core.amend import Unchanged
+
 Mode = Literal["record", "control"]
 
 
@@ -25,9 +27,9 @@ class DeviceCreate(_Strict):
 class DeviceAmend(_Strict):
     reason: str = Field(min_length=5, max_length=1000)
     firmware: str | None = Field(default=None, max_length=20)
-    coil_model: str | None = Field(default=None, min_length=1, max_length=60)
+    coil_model: str = Unchanged(min_length=1, max_length=60)
     coil_serial: str | None = Field(default=None, max_length=60)
-    active: bool | None = None
+    active: bool = Unchanged()
 
     @model_validator(mode="after")
     def _something_changes(self) -> DeviceAmend:
@@ -62,10 +64,10 @@ class ChairCreate(_Strict):
 
 class ChairAmend(_Strict):
     reason: str = Field(min_length=5, max_length=1000)
-    name: str | None = Field(default=None, min_length=1, max_length=60)
+    name: str = Unchanged(min_length=1, max_length=60)
     device_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    mode: Mode | None = None
-    active: bool | None = None
+    mode: Mode = Unchanged()
+    active: bool = Unchanged()
 
     @model_validator(mode="after")
     def _something_changes(self) -> ChairAmend:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.core.amend import Unchanged
+
 Drug = Annotated[str, StringConstraints(min_length=1, max_length=80, strip_whitespace=True, to_lower=True)]
 Reason = Annotated[str, Field(min_length=5, max_length=1000, description="Why the record is amended (required)")]
 Episode = Annotated[int, Field(ge=1, le=100, description="Depressive episode number (1 = current)")]
@@ -63,18 +65,18 @@ class MedicationTrialCreate(_Strict):
 
 
 class MedicationTrialAmend(_Amend):
-    drug: Drug | None = None
+    drug: Drug = Unchanged()
     drug_class: str | None = Field(default=None, max_length=40)
     daily_dose: Dose | None = None
-    dose_unit: str | None = Field(default=None, max_length=20)
-    start_date: date | None = None
+    dose_unit: str = Unchanged(max_length=20)
+    start_date: date = Unchanged()
     stop_date: date | None = None
     outcome: TrialOutcome | None = None
     side_effect: str | None = Field(default=None, max_length=400)
-    augmentation: bool | None = None
-    episode: Episode | None = None
+    augmentation: bool = Unchanged()
+    episode: Episode = Unchanged()
     notes: Note | None = None
-    entered_in_error: bool | None = None
+    entered_in_error: bool = Unchanged()
 
 
 class TrialAssessmentPublic(BaseModel):
@@ -118,13 +120,13 @@ class PsychotherapyTrialCreate(_Strict):
 
 
 class PsychotherapyTrialAmend(_Amend):
-    modality: str | None = Field(default=None, min_length=1, max_length=80)
-    start_date: date | None = None
+    modality: str = Unchanged(min_length=1, max_length=80)
+    start_date: date = Unchanged()
     stop_date: date | None = None
     outcome: TherapyOutcome | None = None
-    episode: Episode | None = None
+    episode: Episode = Unchanged()
     notes: Note | None = None
-    entered_in_error: bool | None = None
+    entered_in_error: bool = Unchanged()
 
 
 class PsychotherapyTrialPublic(BaseModel):
@@ -154,14 +156,14 @@ class MedicationChangeCreate(_Strict):
 
 
 class MedicationChangeAmend(_Amend):
-    drug: Drug | None = None
+    drug: Drug = Unchanged()
     drug_class: str | None = Field(default=None, max_length=40)
-    change: ChangeKind | None = None
-    changed_on: date | None = None
+    change: ChangeKind = Unchanged()
+    changed_on: date = Unchanged()
     new_daily_dose: Dose | None = None
-    cns_active: bool | None = None
+    cns_active: bool = Unchanged()
     notes: Note | None = None
-    entered_in_error: bool | None = None
+    entered_in_error: bool = Unchanged()
 
 
 class MedicationChangePublic(BaseModel):

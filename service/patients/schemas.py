@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from service.core.amend import Unchanged
+
 ICD10 = Annotated[
     str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$", strip_whitespace=True)
 ]
@@ -48,14 +50,14 @@ class PatientAmend(_Strict):
     """An amendment: only the fields that change, and why."""
 
     reason: str = Field(min_length=5, max_length=1000, description="Why the record is amended (required)")
-    family_name: Name | None = None
-    given_name: Name | None = None
-    date_of_birth: date | None = None
-    sex: Sex | None = None
+    family_name: Name = Unchanged()
+    given_name: Name = Unchanged()
+    date_of_birth: date = Unchanged()
+    sex: Sex = Unchanged()
     phone: str | None = Field(default=None, max_length=40)
     email: EmailStr | None = None
     address: str | None = Field(default=None, max_length=400)
-    primary_diagnosis: ICD10 | None = None
+    primary_diagnosis: ICD10 = Unchanged()
     referring_clinician: str | None = Field(default=None, max_length=200)
     payer: str | None = Field(default=None, max_length=100)
     payer_member_id: str | None = Field(default=None, max_length=60)

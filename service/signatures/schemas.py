@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.core.amend import Unchanged
 from service.signatures.models import Meaning, ReviewKind
 
 
@@ -57,7 +58,7 @@ class ReviewCreate(_Strict):
 
 class ReviewAmend(_Strict):
     reason: str = Field(min_length=5, max_length=1000, description="Why the record is amended (required)")
-    note: str | None = Field(default=None, min_length=3, max_length=8000)
+    note: str = Unchanged(min_length=3, max_length=8000)
     plan: str | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="after")

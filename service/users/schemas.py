@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.core.amend import Unchanged
 from service.users.models import Role
 
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,79}$")]
@@ -27,9 +28,9 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=5, max_length=1000)
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Role | None = None
-    active: bool | None = None
+    display_name: str = Unchanged(min_length=1, max_length=200)
+    role: Role = Unchanged()
+    active: bool = Unchanged()
 
 
 class UserPublic(BaseModel):
