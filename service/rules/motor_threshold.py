@@ -161,9 +161,14 @@ def beam_f3(tragus_tragus_cm: float, nasion_inion_cm: float, circumference_cm: f
             raise RuleInputError(name, f"must be a head measurement in cm (0–100), got {value}")
     k = clinical_data.motor_threshold().beam_f3
     r2, r1 = k.radius_factor * tragus_tragus_cm, k.radius_factor * nasion_inion_cm
-    a = (r2 * math.sin(math.radians(k.angle_a_deg)) + r1 / 2) / r2
-    b = r1 * math.sin(math.radians(k.angle_b_deg)) / (r1 * math.cos(math.radians(k.angle_b_deg)) - r2 / 2)
-    x = 0.5 * (r1 - r2 * b) / (a - b)
-    y = a * x - r1 / 2
-    theta = math.degrees(math.atan(y / x))
+    try:
+        a = (r2 * math.sin(math.radians(k.angle_a_deg)) + r1 / 2) / r2
+        b = r1 * math.sin(math.radians(k.angle_b_deg)) / (r1 * math.cos(math.radians(k.angle_b_deg)) - r2 / 2)
+        x = 0.5 * (r1 - r2 * b) / (a - b)
+        y = a * x - r1 / 2
+        theta = math.degrees(math.atan(y / x))
+    except ZeroDivisionError:
+        # Measurements so small that the geometry collapses (a vanishing radius): no position, not a 500.
+        smallest = min(("tragus_tragus_cm", tragus_tragus_cm), ("nasion_inion_cm", nasion_inion_cm), key=lambda m: m[1])
+        raise RuleInputError(smallest[0], f"too small for the Beam F3 geometry, got {smallest[1]}") from None
     return BeamF3(x_cm=round(circumference_cm / 4 * (90 + theta) / 90, 2), y_cm=round(k.y_factor * math.hypot(x, y), 2))

@@ -106,3 +106,12 @@ def test_beam_f3_reference_example() -> None:
     with pytest.raises(RuleInputError) as err:
         mt.beam_f3(35, -1, 57)
     assert err.value.field == "nasion_inion_cm"
+
+
+def test_beam_f3_refuses_measurements_too_small_for_its_geometry() -> None:
+    """Found by fuzzing the API: a vanishing radius divided by zero (a 500); now a refusal naming the field."""
+    for tt, ni, field in ((5e-324, 35, "tragus_tragus_cm"), (35, 5e-324, "nasion_inion_cm"),
+                          (2e-307, 96.7, "tragus_tragus_cm")):
+        with pytest.raises(RuleInputError) as err:
+            mt.beam_f3(tt, ni, 57)
+        assert err.value.field == field
