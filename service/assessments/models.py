@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from service.core.columns import json_field, utc_field
+from service.core.columns import UtcDateTime, json_field, utc_field
 
 
 def optional_utc_field() -> Any:
     """A nullable UTC timestamp that defaults to None (``utc_field`` has no default)."""
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class Assessment(SQLModel, table=True):
