@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.core.local_time import LocalTime
 
 
 class _Strict(BaseModel):
@@ -15,8 +17,8 @@ class DayHours(_Strict):
     """Local opening hours on one weekday (0 = Monday)."""
 
     weekday: int = Field(ge=0, le=6)
-    open: time
-    close: time
+    open: LocalTime
+    close: LocalTime
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> DayHours:
@@ -88,8 +90,8 @@ class DayPublic(BaseModel):
 
 class ShiftPiece(_Strict):
     weekday: int = Field(ge=0, le=6)
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
 
     @model_validator(mode="after")
     def _starts_before_end(self) -> ShiftPiece:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.core.amend import Unchanged
+from service.core.local_time import LocalTime
 from service.courses.models import CourseKind, CourseStatus
 
 Placement = Literal["beam_f3", "eeg_f3", "5cm_rule", "5.5cm_rule", "neuronavigation", "fmri_guided", "h1_helmet"]
@@ -25,8 +26,8 @@ class PhaseAuthorization(_Strict):
 
 
 class _Window(_Strict):
-    window_start: time | None = Field(default=None, description="Preferred local start of the session window")
-    window_end: time | None = Field(default=None, description="Preferred local end of the session window")
+    window_start: LocalTime | None = Field(default=None, description="Preferred local start of the session window")
+    window_end: LocalTime | None = Field(default=None, description="Preferred local end of the session window")
 
     @model_validator(mode="after")
     def _window_is_ordered(self) -> _Window:
@@ -101,8 +102,8 @@ class CoursePublic(BaseModel):
     ordered_at: datetime
     start_date: date | None
     end_date: date | None
-    window_start: time | None
-    window_end: time | None
+    window_start: LocalTime | None
+    window_end: LocalTime | None
     version: int
     phases: list[PhasePublic]
     replaced_phases: list[ReplacedPhasePublic] = Field(
