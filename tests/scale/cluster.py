@@ -50,6 +50,10 @@ class Node:
     def pid(self) -> int:
         return self.proc.pid
 
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
     def client(self, token: str | None = None) -> httpx.Client:
         headers = WRITE | ({"Authorization": f"Bearer {token}"} if token else {})
         return httpx.Client(base_url=self.base, headers=headers, timeout=60)
@@ -70,11 +74,13 @@ class Cluster:
     nodes: list[Node]
 
     def scheduler_holders(self) -> list[str]:
-        """The application names of the connections holding the scheduler's advisory lock."""
+        """The application names of the connections holding the scheduler's advisory lock on this database
+        (advisory locks are per database: other databases on the server have leaders of their own)."""
         with self.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                 "AND l.classid = :hi AND l.objid = :lo AND l.objsubid = 1"),
                 {"hi": ADVISORY_KEY >> 32, "lo": ADVISORY_KEY & 0xFFFFFFFF}).all()
         return [r[0] for r in rows]

@@ -28,9 +28,10 @@ def pg_admin() -> str:
     return admin
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two `tmsops serve` processes (A and B) on one fresh PostgreSQL database, shared by a module's tests."""
+    """Two `tmsops serve` processes (A and B) on one fresh PostgreSQL database, shared by the tests that leave
+    both running (each works in a clinic of its own); tests that kill a process start a cluster of their own."""
     with cluster(pg_admin, tmp_path_factory.mktemp("cluster")) as c:
         yield c
 
