@@ -35,7 +35,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to run on: a fresh database is created there and dropped after "
+                             "(default: a temporary SQLite file)")
     args = parser.parse_args()
     with served(args.database_url) as (base, db_url):
         token, pid = _setup(base, db_url)

@@ -1,20 +1,26 @@
-"""Shared benchmark plumbing: a real `tmsops serve` process, a bounded load loop, and a table printer."""
+"""Shared benchmark plumbing: a fresh database, real `tmsops serve` processes, a bounded load loop, a table printer."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from service.core.db import normalize_url
 
 
 @dataclass(frozen=True)
@@ -41,22 +47,65 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(database_url: str | None = None, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
-    """Migrate a database (a temporary SQLite file unless given) and serve it; yields (base_url, db_url)."""
-    tmp = tempfile.mkdtemp(prefix="tmsops-bench-")
-    url = database_url or f"sqlite:///{tmp}/bench.db"
+def fresh_database(server_url: str | None = None) -> Iterator[str]:
+    """A new, empty database for one benchmark run, removed afterwards.
+
+    ``None``: a temporary SQLite file. A ``postgresql://`` URL names a server (and a user allowed to create
+    databases): a database of our own is created on it and dropped at the end, so a benchmark never writes
+    into the database the URL names.
+    """
+    if server_url is None:
+        tmp = tempfile.mkdtemp(prefix="tmsops-bench-")
+        try:
+            yield f"sqlite:///{tmp}/bench.db"
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    if not server_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise SystemExit("--database-url takes a PostgreSQL server URL (postgresql://user@host:port/db); "
+                         "SQLite runs in a temporary file by default")
+    admin = make_url(normalize_url(server_url))
+    name = f"tmsops_bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@contextmanager
+def serving(url: str, processes: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """Migrate ``url`` and serve it with ``processes`` `tmsops serve` processes; yields their base URLs."""
     env = os.environ | {"TMS_DATABASE_URL": url, "TMS_ENVIRONMENT": "test"} | (extra_env or {})
     subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
     try:
-        _wait_ready(base)
-        yield base, url
+        for i in range(processes):
+            port = free_port()
+            procs.append(subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+                                          env=env | {"PGAPPNAME": f"tmsops-bench-{i}"},
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            bases.append(f"http://127.0.0.1:{port}")
+        for base in bases:
+            _wait_ready(base)
+        yield bases
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=15)
+
+
+@contextmanager
+def served(database_url: str | None = None, extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """A fresh database (see ``fresh_database``) served by one process; yields (base_url, db_url)."""
+    with fresh_database(database_url) as url, serving(url, 1, extra_env) as bases:
+        yield bases[0], url
 
 
 def _wait_ready(base: str, timeout_s: float = 30) -> None:

@@ -103,7 +103,9 @@ def main() -> None:
     parser.add_argument("--trains", type=int, default=5)
     parser.add_argument("--pulses-per-train", type=int, default=40)
     parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to run on: a fresh database is created there and dropped after "
+                             "(default: a temporary SQLite file)")
     args = parser.parse_args()
     with served(args.database_url) as (base, db_url):
         _user(db_url, "bench-agent", "agent")
