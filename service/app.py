@@ -24,7 +24,7 @@ from service.calendar.router import router as calendar_router
 from service.chairs.router import router as chairs_router
 from service.clinical import support as clinical_support
 from service.clinics.router import router as clinics_router
-from service.core import handlers
+from service.core import handlers, openapi
 from service.core.clock import Clock
 from service.core.db import make_engine
 from service.core.deps import public, route_roles
@@ -71,6 +71,7 @@ def create_app(
     app.state.passwords = Passwords(settings)
 
     handlers.install(app)
+    openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
     clinical_support.install(app)  # rule-engine input errors → 422 naming the field
 
     @app.exception_handler(LoginRequired)

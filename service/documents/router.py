@@ -22,18 +22,26 @@ PaperworkUser = Annotated[Principal, Depends(require_roles(Role.psychiatrist, Ro
 PaperworkPage = Annotated[Principal, Depends(page_roles(Role.psychiatrist, Role.admin))]
 
 
-@router.get("/api/v1/courses/{course_id}/fhir")
-def course_fhir(course_id: Id, who: PaperworkUser, session: SessionDep, now: NowDep) -> JSONResponse:
+class FhirResponse(JSONResponse):
+    media_type = "application/fhir+json"  # so the OpenAPI document names the type actually sent
+
+
+class CsvResponse(Response):
+    media_type = "text/csv"
+
+
+@router.get("/api/v1/courses/{course_id}/fhir", response_class=FhirResponse)
+def course_fhir(course_id: Id, who: PaperworkUser, session: SessionDep, now: NowDep) -> FhirResponse:
     """The course as a FHIR R4 collection Bundle (the export is audited)."""
     r = record.read(session, who, course_id, now, purpose="export_fhir")
-    return JSONResponse(fhir_bundle.bundle(r, now), media_type="application/fhir+json")
+    return FhirResponse(fhir_bundle.bundle(r, now))
 
 
-@router.get("/api/v1/courses/{course_id}/sessions.csv")
-def course_csv(course_id: Id, who: PaperworkUser, session: SessionDep, now: NowDep) -> Response:
+@router.get("/api/v1/courses/{course_id}/sessions.csv", response_class=CsvResponse)
+def course_csv(course_id: Id, who: PaperworkUser, session: SessionDep, now: NowDep) -> CsvResponse:
     """Every session of the course with delivered parameters, prescription and deviations, as CSV."""
     r = record.read(session, who, course_id, now, purpose="export_csv")
-    return Response(csv_export.render(r), media_type="text/csv; charset=utf-8", headers={
+    return CsvResponse(csv_export.render(r), headers={
         "Content-Disposition": f'attachment; filename="course-{course_id}-sessions.csv"'})
 
 
