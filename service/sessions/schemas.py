@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from service.adverse_events.schemas import Code
 
 EVENT_KINDS = Literal[
     "run_started", "programmed", "run_ended", "train_started", "train_ended", "pulses_delivered",
@@ -154,11 +156,13 @@ class SessionAdverseEventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    term: str = Field(min_length=1, max_length=40, description="GET /api/v1/adverse-event-vocabulary")
+    # The same field types as AdverseEventCreate, which the route builds from this: a value this shape took
+    # and that one refused escaped as a ValidationError (a 500).
+    term: Code = Field(description="GET /api/v1/adverse-event-vocabulary")
     grade: int = Field(description="CTCAE grade 1–5")
-    seriousness_criteria: list[str] = Field(default_factory=list, max_length=10)
-    relatedness: str | None = Field(default=None, max_length=40)
-    action: str | None = Field(default=None, max_length=40)
-    outcome: str | None = Field(default=None, max_length=40)
+    seriousness_criteria: list[Code] = Field(default_factory=list, max_length=10)
+    relatedness: Code | None = None
+    action: Code | None = None
+    outcome: Code | None = None
     description: str | None = Field(default=None, max_length=2000)
-    onset_at: datetime | None = Field(default=None, description="Defaults to now")
+    onset_at: AwareDatetime | None = Field(default=None, description="Defaults to now; with a UTC offset")
