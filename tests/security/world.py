@@ -11,13 +11,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlmodel import select
+
 from service.core.db import session_scope
 from service.reviews.models import FlagKind
 from service.reviews.service import raise_flag
+from service.sessions.models import TreatmentSession
 from tests.conftest import PASSWORD, T0, Tenant
 from tests.service.clinical_helpers import TODAY
 from tests.service.scheduling import ok
-from tests.web.world import check_in, treatable
+from tests.web.world import add_sessions, check_in, treatable
 
 
 @dataclass
@@ -33,6 +36,8 @@ class SecurityWorld:
             found["trial_id"] = self.ids["psychotherapy_trial_id" if "psychotherapy" in path else "medication_trial_id"]
         if "{user_id}" in path:
             found["user_id"] = self.spare_user_id  # never a role account: a case could deactivate it
+        if path.endswith("/progress"):
+            found["session_id"] = self.ids["ended_session_id"]  # a live session's stream runs for minutes
         return found
 
 
@@ -41,6 +46,7 @@ def build(tenant: Tenant) -> SecurityWorld:
     tech, psych, admin = world.tech, world.psych, world.clinic.admin
     pid, cid = world.patient_id, world.course_id
     session = check_in(world)
+    add_sessions(world, 1)  # one delivered session: its progress stream ends at once
     day = timedelta(days=1)
 
     med = ok(tech.post(f"/api/v1/patients/{pid}/medication-trials", json={
@@ -66,6 +72,8 @@ def build(tenant: Tenant) -> SecurityWorld:
         "username": f"spare-{uuid.uuid4().hex[:8]}", "display_name": "Spare Technician", "role": "technician",
         "password": PASSWORD}), 201)
     with session_scope(tenant.app.state.engine) as s:
+        ended = s.exec(select(TreatmentSession.id).where(TreatmentSession.course_id == cid,
+                                                         TreatmentSession.status == "completed")).one()
         flag = raise_flag(s, clinic_id=tenant.clinic_id, key=f"security-{uuid.uuid4().hex}", kind=FlagKind.gap,
                           message="raised for the hostile-input suite", now=T0, patient_id=pid, course_id=cid)
         assert flag is not None
@@ -79,5 +87,6 @@ def build(tenant: Tenant) -> SecurityWorld:
         "screening_id": int(screenings[0]["id"]), "event_id": int(event["id"]),
         "task_id": int(event["reporting_tasks"][0]["id"]), "closure_id": int(closure["id"]),
         "review_id": int(review["id"]), "authorization_id": int(authorizations[0]["id"]), "flag_id": flag_id,
+        "ended_session_id": ended or 0,
     }
     return SecurityWorld(tenant, ids, int(spare["id"]))
