@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import col, select
 
@@ -35,22 +37,33 @@ def post_events(body: EventBatch, who: AgentUser, session: SessionDep, now: NowD
 
 
 @router.get("/agent/commands", response_model=list[CommandOut])
-def take_commands(
+async def take_commands(
     request: Request,
     who: Annotated[Principal, Depends(require_roles_streaming(Role.agent))],
     chair_id: Annotated[int, Query(ge=1, le=2_147_483_647)],
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for a command (long poll)")] = 0,
 ) -> object:
     """Commands for this chair, each handed out once; waits up to ``wait`` seconds for one to appear."""
-    engine = request.app.state.engine
     deadline = time.monotonic() + wait
     while True:
-        with session_scope(engine) as session:
-            if agent_service.has_pending(session, who.clinic_id, chair_id) or time.monotonic() >= deadline:
-                now = request.app.state.clock.now()
-                return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
-                        for c in agent_service.take_commands(session, who, chair_id, now)]
-        time.sleep(POLL_INTERVAL_S)
+        # A poll whose agent is gone (killed, restarted) must not take the next command: nobody would
+        # ever read it, and the chair's new agent would never hear of it.
+        if await request.is_disconnected():
+            return []
+        taken = await to_thread.run_sync(_take_when_due, request, who, chair_id, time.monotonic() >= deadline)
+        if taken is not None:
+            return taken
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+def _take_when_due(request: Request, who: Principal, chair_id: int, last: bool) -> list[CommandOut] | None:
+    """Take the chair's pending commands if there are any (or on the last poll); None means wait on."""
+    with session_scope(request.app.state.engine) as session:
+        if not (last or agent_service.has_pending(session, who.clinic_id, chair_id)):
+            return None
+        now = request.app.state.clock.now()
+        return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
+                for c in agent_service.take_commands(session, who, chair_id, now)]
 
 
 @router.get("/chair-status", response_model=list[ChairStatusPublic])
