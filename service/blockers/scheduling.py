@@ -2,7 +2,9 @@
 
 Read straight from the committed models (Authorization, AuthorizationUnit, Booking) so the gate does not
 depend on the scheduling services' internals. A completed, interrupted or in-progress booking is a session
-start for the spacing rules; completed bookings use up authorized units.
+start for the spacing rules, at the moment its session really started (a booking may be checked in on another
+day than it was booked for), at its booked time only when it has no session record; completed bookings use up
+authorized units.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from service.bookings.models import Booking, BookingStatus
 from service.core.clock import as_utc
 from service.courses.models import Course
 from service.rules.gates import AuthorizationFacts
+from service.sessions.models import TreatmentSession
 
 DELIVERED = (BookingStatus.completed.value, BookingStatus.interrupted.value)
 STARTED = (*DELIVERED, BookingStatus.in_progress.value)
@@ -52,9 +55,12 @@ def _authorization(session: Session, course: Course, today: date) -> Authorizati
 
 def read(session: Session, course: Course, today: date, tz: ZoneInfo) -> SchedulingFacts:
     """The course's authorization and session history from the booking tables."""
-    started = session.exec(select(Booking.start_at).where(
-        Booking.course_id == course.id, col(Booking.status).in_(STARTED)).order_by(col(Booking.start_at))).all()
+    started = session.exec(
+        select(Booking.start_at, TreatmentSession.started_at)
+        .outerjoin(TreatmentSession, col(TreatmentSession.booking_id) == Booking.id)
+        .where(Booking.course_id == course.id, col(Booking.status).in_(STARTED))).all()
+    starts = sorted(as_utc(actual or booked) for booked, actual in started)
     return SchedulingFacts(
         authorization=_authorization(session, course, today),
-        previous_session_starts=tuple(as_utc(at).astimezone(tz) for at in started),
+        previous_session_starts=tuple(at.astimezone(tz) for at in starts),
     )

@@ -8,7 +8,9 @@ from sqlmodel import Session, col, select
 
 from service.bookings.models import Booking, BookingStatus
 from service.chairs.models import Device
+from service.core.clock import as_utc
 from service.motor_thresholds.models import MotorThreshold
+from service.sessions.models import TreatmentSession
 
 
 def for_patient(session: Session, clinic_id: int, patient_id: int) -> list[MotorThreshold]:
@@ -31,8 +33,12 @@ def device(session: Session, clinic_id: int, device_id: int) -> Device | None:
 
 
 def delivered_session_starts(session: Session, clinic_id: int, patient_id: int) -> list[datetime]:
-    """Start times of the patient's delivered sessions (completed or interrupted bookings: pulses were given)."""
+    """When the patient's delivered sessions (completed or interrupted bookings: pulses were given) really started;
+    the booked time only for a booking with no session record."""
     delivered = (BookingStatus.completed.value, BookingStatus.interrupted.value)
-    return list(session.exec(select(Booking.start_at).where(
-        Booking.clinic_id == clinic_id, Booking.patient_id == patient_id, col(Booking.status).in_(delivered),
-    ).order_by(col(Booking.start_at))).all())
+    rows = session.exec(
+        select(Booking.start_at, TreatmentSession.started_at)
+        .outerjoin(TreatmentSession, col(TreatmentSession.booking_id) == Booking.id)
+        .where(Booking.clinic_id == clinic_id, Booking.patient_id == patient_id, col(Booking.status).in_(delivered))
+    ).all()
+    return sorted(as_utc(actual or booked) for booked, actual in rows)
