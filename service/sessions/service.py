@@ -18,6 +18,8 @@ from service.auth.principal import Principal
 from service.bookings import service as bookings
 from service.bookings.models import Booking, BookingStatus
 from service.chairs.models import Chair, Device
+from service.clinical import support
+from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses.models import Course
 from service.rules import checklist as checklist_rules
@@ -153,13 +155,19 @@ def stop(session: Session, who: Principal, session_id: int, reason: str, now: da
 
 
 def resume(session: Session, who: Principal, session_id: int, now: datetime) -> TreatmentSession:
-    """Deliver the remaining trains of an interrupted session, after the gates pass again."""
+    """Deliver the remaining trains of an interrupted session, the same day, after the gates pass again."""
     ts = get_or_404(session, who, session_id)
     if ts.status != SessionStatus.interrupted.value:
         raise Conflict(f"session {session_id} is {ts.status}; only an interrupted session can be resumed")
     remaining = (ts.trains_planned or 0) - ts.trains_delivered
     if remaining <= 0:
         raise Conflict(f"session {session_id} has no trains left to deliver")
+    # The resumed trains count on the day the session started (resuming skips the daily limit), so they may
+    # only be given that day; on a later day they would be a second dose beside that day's own session.
+    started_on = support.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
+    if started_on != support.clinic_today(session, ts.clinic_id, now):
+        raise Conflict(f"session {session_id} started on {started_on}; an interrupted session is resumed the same"
+                       " day only: book and start a new session", code="resume_other_day")
     check = facts.preflight(session, ts, now, resuming=True)
     if check["blockers"]:
         reasons = "; ".join(b["message"] for b in check["blockers"])

@@ -3,7 +3,8 @@
 Found by the interlock machine: the API lets a technician check in a booking of another day, and the daily
 limit and the MT's session count read the booked time, so a second session could start on the same day (at
 the same chair, while the first was still being delivered), and a session started before its booked day made
-every later gate answer a 422 about a "future" session date.
+every later gate answer a 422 about a "future" session date. Resuming an interrupted session skips the daily
+limit (it counted on its own day), so it is allowed on that day only.
 """
 
 from __future__ import annotations
@@ -69,3 +70,28 @@ def test_a_session_started_before_its_booked_day_is_dated_today(tenant: Tenant, 
     today = check_in_and_ready(t)
     pre = ok(tech.get(f"/api/v1/sessions/{today['id']}/preflight"))
     assert "protocol_daily_limit" in {b["code"] for b in pre["blockers"]}
+
+
+def _interrupt(tenant: Tenant, session_id: int) -> None:
+    """The agent reports one train given, then the stop."""
+    at = T0 + timedelta(minutes=1)
+    events = [("run_started", {}), ("train_started", {"train": 1, "planned_pulses": 40}),
+              ("train_ended", {"train": 1, "delivered_pulses": 40, "completed": True}),
+              ("run_ended", {"status": "interrupted", "reason": "patient asked to stop"})]
+    ok(tenant.client("agent").post("/api/v1/agent/events", json={"events": [
+        {"device": "SER-1", "device_session": f"run-{session_id}", "seq": n, "session_id": session_id, "kind": kind,
+         "at": (at + timedelta(seconds=n)).isoformat(), "payload": payload}
+        for n, (kind, payload) in enumerate(events, start=1)]}))
+
+
+def test_an_interrupted_session_is_resumed_the_same_day_only(tenant: Tenant, clock: FrozenClock) -> None:
+    t = treatable_booking(tenant)
+    session = check_in_and_ready(t)
+    ok(t.tech.post(f"/api/v1/sessions/{session['id']}/start"))
+    _interrupt(tenant, session["id"])
+    clock.advance(timedelta(days=1))
+    tech = _signed_in(tenant, "technician")
+    refused = tech.post(f"/api/v1/sessions/{session['id']}/resume")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "resume_other_day", refused.text
+    assert _deliver_commands(tenant) == 1
+    assert ok(tech.get(f"/api/v1/sessions/{session['id']}"))["status"] == "interrupted"
