@@ -4,11 +4,14 @@ APScheduler 3 cannot share a job store between processes (its FAQ: "You can't"; 
 process runs the scheduler only while it holds the leader lock: ``pg_try_advisory_lock`` on a dedicated
 connection kept for the process's life on PostgreSQL (the lock goes when the connection does, so a dead
 leader frees it); an exclusive ``flock`` on a file beside the database on SQLite. A follower retries now
-and then and takes over when the leader is gone. Nothing here runs at import time.
+and then and takes over when the leader is gone. The leader checks its lock's connection as often: a
+database restart cuts it and frees the lock, so the leader takes the lock again, or stops leading when
+another process took it first. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import threading
@@ -22,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from schedules import jobs
@@ -73,11 +77,32 @@ class LeaderLock:
     def held(self) -> bool:
         return self._conn is not None or self._file is not None
 
+    def still_held(self) -> bool:
+        """Whether the lock survives: a PostgreSQL restart (or a cut connection) drops it with the connection."""
+        if self._conn is None:
+            return self._file is not None
+        try:
+            self._conn.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            self._forget_connection()
+            return False
+
+    def _forget_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.invalidate()  # dead: never hand it back to the pool
+                self._conn.close()
+            self._conn = None
+
     def release(self) -> None:
         if self._conn is not None:
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-            self._conn.close()
-            self._conn = None
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                self._conn.close()
+            except SQLAlchemyError:  # the connection died, and the lock with it
+                pass
+            self._forget_connection()
         if self._file is not None:
             self._file.close()  # closing the descriptor drops the flock
             self._file = None
@@ -91,19 +116,46 @@ class JobRunner:
         self.lock = LeaderLock(engine)
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
-        self._follower: threading.Thread | None = None
+        self._turn = threading.Lock()  # one change of role at a time (the watcher, shutdown)
+        self._watcher: threading.Thread | None = None
 
     @property
     def is_leader(self) -> bool:
         return self.scheduler is not None
 
     def start(self) -> bool:
-        """Become the leader and start, or follow (retrying in a daemon thread); True when leading."""
-        if self._try_lead():
-            return True
-        self._follower = threading.Thread(target=self._follow, name="tmsops-scheduler-follower", daemon=True)
-        self._follower.start()
-        return False
+        """Become the leader and start, or follow; a daemon thread then keeps the role honest. True when leading."""
+        with self._turn:
+            led = self._try_lead()
+        self._watcher = threading.Thread(target=self._watch, name="tmsops-scheduler-lead", daemon=True)
+        self._watcher.start()
+        return led
+
+    def _watch(self) -> None:
+        """A follower retries for the lead; the leader checks that it still holds the lock."""
+        while not self._stop.wait(self.settings.scheduler_leader_retry_seconds):
+            try:
+                with self._turn:
+                    if self._stop.is_set():
+                        return
+                    if not self.is_leader:
+                        self._try_lead()
+                    elif not self.lock.still_held():
+                        self._lost_lock()
+            except Exception:  # noqa: BLE001 - a failed attempt (database away) is retried, never fatal
+                log.exception("scheduler leadership check failed; retrying")
+
+    def _lost_lock(self) -> None:
+        """The lock went with its connection (e.g. the database restarted): take it again, or stop leading."""
+        if self.lock.acquire():
+            log.warning("scheduler: the leader lock was lost with its connection and taken again")
+            return
+        assert self.scheduler is not None
+        self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+        jobs.bind(None)
+        _lead(None)
+        log.warning("scheduler: the leader lock was lost and another process leads now; following")
 
     def _try_lead(self) -> bool:
         if not self.lock.acquire():
@@ -122,14 +174,6 @@ class JobRunner:
                           id=SYNC_JOB, replace_existing=True)
         log.info("scheduler started: this process leads")
         return True
-
-    def _follow(self) -> None:
-        while not self._stop.wait(self.settings.scheduler_leader_retry_seconds):
-            try:
-                if self._try_lead():
-                    return
-            except Exception:  # noqa: BLE001 - a failed attempt (database away) is retried, never fatal
-                log.exception("could not take the scheduler lead; retrying")
 
     def sync(self) -> int:
         """Add or replace every job the rows call for and remove ours that no row calls for; returns the count."""
@@ -153,12 +197,13 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self._stop.set()
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
-            self.scheduler = None
-            jobs.bind(None)
-            _lead(None)
-        self.lock.release()
+        with self._turn:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=True)
+                self.scheduler = None
+                jobs.bind(None)
+                _lead(None)
+            self.lock.release()
 
 
 _runner: JobRunner | None = None
