@@ -24,10 +24,10 @@ from service.sessions.models import ChairCommand, TreatmentSession
 from tests.conftest import Tenant, make_tenant, settings_for
 
 
-def protocol(trains: int, pulses_per_train: int = 40) -> dict[str, Any]:
-    """10 Hz trains 5 s apart (device time; the agents run the simulator on a virtual clock)."""
+def protocol(trains: int, pulses_per_train: int = 40, iti_s: float = 5.0) -> dict[str, Any]:
+    """10 Hz trains ``iti_s`` apart, in device time (the agents' simulators run it faster)."""
     return {"intensity_percent": 55, "frequency_hz": 10.0, "pulses_per_train": pulses_per_train, "trains": trains,
-            "inter_train_interval_s": 5.0, "burst_pulses": 1, "burst_ipi_ms": None}
+            "inter_train_interval_s": iti_s, "burst_pulses": 1, "burst_ipi_ms": None}
 
 
 @dataclass
