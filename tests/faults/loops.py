@@ -127,9 +127,9 @@ def finish_round(rig: Rig, tally: Tally, session_id: int, agent: AgentProcess, s
 
 
 def service_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng: random.Random,
-                      kills: int, tally: Tally) -> Tally:
-    """SIGKILL and restart the service 1-3 times per delivery, at seeded moments, until ``kills`` kills."""
-    while tally.kills < kills:
+                      kills: int, tally: Tally, rounds: int = 0) -> Tally:
+    """SIGKILL and restart the service 1-3 times per delivery, at seeded moments, for ``kills`` kills and ``rounds``."""
+    while tally.kills < kills or tally.rounds < rounds:
         session_id = rig.start_session(protocol(rng.randint(3, 8), 20))
         done = []
         for _ in range(rng.randint(1, 3)):
@@ -193,11 +193,12 @@ def _kill_agent_at(rig: Rig, agent: AgentProcess, rng: random.Random, aim: str, 
 
 
 def agent_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng: random.Random,
-                    kills: int, tally: Tally, pulses_per_train: int = 20) -> Tally:
-    """SIGKILL and restart the agent once or twice per delivery until ``kills`` kills and every aim was hit."""
+                    kills: int, tally: Tally, rounds: int = 0, pulses_per_train: int = 20) -> Tally:
+    """SIGKILL and restart the agent once or twice per delivery for ``kills`` kills, ``rounds``, and every aim hit."""
     aims: list[str] = []
     named = [a for a in AIMS if a != "any moment"]
-    while tally.kills < kills or (set(named) - set(tally.phases) and tally.rounds < 3 * kills):
+    while tally.kills < kills or tally.rounds < rounds or (set(named) - set(tally.phases)
+                                                           and tally.rounds < 3 * max(kills, rounds)):
         aims = aims or rng.sample(list(AIMS), len(AIMS))
         aim = aims.pop()
         session_id = _kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 6), pulses_per_train))
