@@ -98,7 +98,12 @@ def serving(url: str, processes: int = 1, extra_env: dict[str, str] | None = Non
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=15)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                print(f"process {proc.pid} ignored SIGTERM for 15 s; killed", file=sys.stderr)
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 @contextmanager
