@@ -30,10 +30,10 @@ LOOPS = {"service": service_kill_loop, "agent": agent_kill_loop}
 COLUMNS = ("rounds", "kills", "events", "lost", "duplicated", "foreign", "lying", "armed")
 
 
-def run_loop(kind: str, url: str, rounds: int, seed: int, work: Path) -> tuple[Tally, float, bool]:
+def run_loop(kind: str, url: str, rounds: int, seed: int, work: Path, model: str) -> tuple[Tally, float, bool]:
     """One loop on ``url`` with its own service, chair and agent; returns the tally, seconds, audit verdict."""
     engine = make_engine(url)
-    rig = Rig.create(url, engine, "magventure-x100", f"bench-{kind}")
+    rig = Rig.create(url, engine, model, f"bench-{kind}")
     log_dir = work / kind
     log_dir.mkdir()
     service = ServiceProcess(url, log_dir, env={"TMS_SESSION_LOST_AFTER_S": "2"})
@@ -59,6 +59,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50, help="deliveries per loop (default 50)")
     parser.add_argument("--loops", default="service,agent", help="which loops: service, agent or both")
+    parser.add_argument("--model", default="magventure-x100",
+                        help="simulated stimulator (default magventure-x100: exact pulse counts; magstim-rapid2: "
+                             "counts per train)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the kill points (default: random)")
     parser.add_argument("--database-url", default=None,
                         help="a PostgreSQL server (a user that may create databases); default: a temporary SQLite")
@@ -68,17 +71,17 @@ def main() -> int:
     admin = normalize_url(args.database_url) if args.database_url else None
     url = create_pg_database(admin) if admin else f"sqlite:///{work / 'faults.db'}"
     label = make_url(url).get_backend_name()
-    print(f"seed {seed}, {args.rounds} rounds per loop on {label}; process logs in {work}")
+    print(f"seed {seed}, {args.rounds} rounds per loop on {label}, {args.model}; process logs in {work}")
     rows: list[tuple[Tally, float, bool]] = []
     try:
         upgrade(url)
         for kind in args.loops.split(","):
-            rows.append(run_loop(kind.strip(), url, args.rounds, seed, work))
+            rows.append(run_loop(kind.strip(), url, args.rounds, seed, work, args.model))
     finally:
         if admin:
             drop_pg_database(admin, url)
     header = f"{'loop':<16}" + "".join(f"{c:>11}" for c in COLUMNS) + f"{'audit':>8}{'seconds':>9}"
-    print(f"\nSIGKILL loops on {label} (seed {seed})\n{header}\n{'-' * len(header)}")
+    print(f"\nSIGKILL loops on {label}, {args.model} (seed {seed})\n{header}\n{'-' * len(header)}")
     for tally, seconds, audit_ok in rows:
         print(f"{tally.name:<16}" + "".join(f"{getattr(tally, c):>11}" for c in COLUMNS)
               + f"{'ok' if audit_ok else 'BROKEN':>8}{seconds:>9.0f}")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.bookings.models import Booking
-from service.sessions.models import ChairStatus, DeliveryEventRow, TreatmentSession
+from service.sessions.models import DeliveryEventRow, SessionTrain, TreatmentSession
 
 Key = tuple[str, str, int]
 ENDED = ("completed", "interrupted", "aborted")
@@ -138,16 +138,25 @@ def lies(engine: Engine, session_id: int, rows: list[DeliveryEventRow]) -> list[
         ts = s.get(TreatmentSession, session_id)
         assert ts is not None
         booking = s.get(Booking, ts.booking_id)
+        trains = list(s.exec(select(SessionTrain).where(SessionTrain.session_id == session_id)).all())
     found: list[str] = []
-    pulses, trains = evidence_counts(rows)
+    if ts.status in ENDED:
+        found += [f"train {t.train} of run {t.run} still open" for t in trains if t.ended_at is None]
+        if sum(t.delivered_pulses for t in trains) != ts.pulses_delivered:
+            found.append(f"its trains hold {sum(t.delivered_pulses for t in trains)} pulses, "
+                         f"the session says {ts.pulses_delivered}")
+        if ts.live_pulses != ts.pulses_delivered:
+            found.append(f"progress shows {ts.live_pulses} pulses, the record {ts.pulses_delivered}")
+    pulses, full_trains = evidence_counts(rows)
     if ts.status not in ENDED:
         found.append(f"status is still {ts.status!r}")
-    if (ts.pulses_delivered, ts.trains_delivered) != (pulses, trains):
+    if (ts.pulses_delivered, ts.trains_delivered) != (pulses, full_trains):
         found.append(f"says {ts.pulses_delivered} pulses / {ts.trains_delivered} trains, "
-                     f"the device reported {pulses} / {trains}")
-    full = ts.trains_planned is not None and trains >= ts.trains_planned and pulses == ts.pulses_planned
+                     f"the device reported {pulses} / {full_trains}")
+    full = ts.trains_planned is not None and full_trains >= ts.trains_planned and pulses == ts.pulses_planned
     if ts.status == "completed" and not full:
-        found.append(f"completed with {trains} of {ts.trains_planned} trains ({pulses} of {ts.pulses_planned} pulses)")
+        found.append(f"completed with {full_trains} of {ts.trains_planned} trains "
+                     f"({pulses} of {ts.pulses_planned} pulses)")
     if ts.status in ("interrupted", "aborted") and not ts.end_reason:
         found.append(f"{ts.status} without a reason")
     if ts.status == "aborted" and pulses:
@@ -156,8 +165,3 @@ def lies(engine: Engine, session_id: int, rows: list[DeliveryEventRow]) -> list[
         found.append(f"session {ts.status} but its booking is {booking.status}")
     return found
 
-
-def chair_disarmed(engine: Engine, chair_id: int) -> bool:
-    with Session(engine) as s:
-        status = s.get(ChairStatus, chair_id)
-        return status is not None and status.state in ("disarmed", None) and status.active_session_id is None

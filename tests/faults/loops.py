@@ -151,8 +151,13 @@ AIMS = {AFTER_TAKE: "frozen in its poll", MID_TRAIN: "aiming mid-train", BETWEEN
         FINAL_FLUSH: "aiming the final flush", "any moment": "at a random moment"}
 
 
-def _reached(rng: random.Random, aim: str, trains: int, pulses_per_train: int) -> Callable[[list[str]], bool]:
-    """A predicate over the session's outbox kinds that holds once the agent reached (or passed) the aim."""
+def _reached(rng: random.Random, aim: str, trains: int, pulses_per_train: int,
+             per_pulse: bool) -> Callable[[list[str]], bool]:
+    """A predicate over the session's outbox kinds that holds once the agent reached (or passed) the aim.
+
+    ``per_pulse``: the device reports each pulse (MagPro); a Rapid² reports a train's pulses when it ends,
+    so there the train's start is the mid-train aim.
+    """
     if aim == MID_TRAIN:
         train, pulse = rng.randint(1, trains), rng.randint(1, pulses_per_train - 1)
 
@@ -162,7 +167,7 @@ def _reached(rng: random.Random, aim: str, trains: int, pulses_per_train: int) -
             if kinds.count("train_started") < train:
                 return False
             since = kinds[len(kinds) - 1 - kinds[::-1].index("train_started"):]
-            return since.count("pulses_delivered") >= pulse
+            return since.count("pulses_delivered") >= pulse if per_pulse else True
         return reached
     if aim == BETWEEN_TRAINS:
         after = rng.randint(1, max(1, trains - 1))
@@ -180,7 +185,7 @@ def _kill_agent_at(rig: Rig, agent: AgentProcess, rng: random.Random, aim: str, 
         with contextlib.suppress(AssertionError):  # frozen between two polls: the next agent takes it
             wait_until(lambda: rig.command_status(session_id) == "taken", 5, "the frozen agent's poll")
     elif aim in (MID_TRAIN, BETWEEN_TRAINS, FINAL_FLUSH):
-        reached = _reached(rng, aim, proto["trains"], proto["pulses_per_train"])
+        reached = _reached(rng, aim, proto["trains"], proto["pulses_per_train"], rig.model.startswith("magventure"))
         session_id = rig.start_session(proto)
         deadline = time.monotonic() + 15
         while not reached([k for k, _ in outbox_kinds(agent.outbox, session_id)]) and time.monotonic() < deadline:
