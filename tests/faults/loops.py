@@ -48,6 +48,7 @@ class Tally:
     phases: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    ended: list[tuple[str, str, str | None]] = field(default_factory=list)  # (first kill's phase, status, reason)
 
     @property
     def clean(self) -> bool:
@@ -90,7 +91,7 @@ def phase(rig: Rig, session_id: int, outbox: Path) -> str:
 
 
 def finish_round(rig: Rig, tally: Tally, session_id: int, agent: AgentProcess, service: ServiceProcess,
-                 what: str, end_timeout_s: float = 60) -> None:
+                 what: str, first_kill: str, end_timeout_s: float = 60) -> None:
     """Wait for the session to end; judge it and the chair; add the verdict to the tally."""
     tally.rounds += 1
     try:
@@ -101,6 +102,7 @@ def finish_round(rig: Rig, tally: Tally, session_id: int, agent: AgentProcess, s
                               f"--- agent:\n{agent.tail()}")
         return
     tally.outcomes[ts.status] += 1
+    tally.ended.append((first_kill, ts.status, ts.end_reason))
     verdict = judge_delivery(rig.engine, session_id, agent.outbox)
     tally.events += verdict.events
     tally.lost += verdict.lost
@@ -131,18 +133,20 @@ def service_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rn
     """SIGKILL and restart the service 1-3 times per delivery, at seeded moments, for ``kills`` kills and ``rounds``."""
     while tally.kills < kills or tally.rounds < rounds:
         session_id = rig.start_session(protocol(rng.randint(3, 8), 20))
-        done = []
+        done: list[str] = []
+        first = ""
         for _ in range(rng.randint(1, 3)):
             at = rng.uniform(0.0, 1.2)
             time.sleep(at)
             where = phase(rig, session_id, agent.outbox)
             service.kill()
             done.append(f"at +{at:.2f} s {where}")
+            first = first or where
             tally.kills += 1
             tally.phases[where] += 1
             time.sleep(rng.uniform(0.0, 0.4))  # the service is away; the agent goes on and buffers
             service.start()
-        finish_round(rig, tally, session_id, agent, service, "service killed " + "; ".join(done))
+        finish_round(rig, tally, session_id, agent, service, "service killed " + "; ".join(done), first)
     return tally
 
 
@@ -218,7 +222,7 @@ def agent_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng:
         tally.kills += len(done)
         tally.phases.update(where for _, where in done)
         finish_round(rig, tally, session_id, agent, service,
-                     "agent " + "; ".join(f"{how}: killed {where}" for how, where in done))
+                     "agent " + "; ".join(f"{how}: killed {where}" for how, where in done), done[0][1])
     return tally
 
 
