@@ -145,6 +145,14 @@ class Stimulator(ABC):
             self._armed = False
 
     @guarded
+    def stimulus_count(self) -> int | None:
+        """The device's own count of stimuli since it was powered on, where it keeps one (MagPro, message 12);
+        None for families that keep none (Magstim). Lets a restarted host learn what the device delivered
+        while no host was listening."""
+        with self._lock:
+            return self._stimulus_count()
+
+    @guarded
     def read_parameters(self) -> ProgrammedParameters:
         """The parameters the device holds now (to compare prescribed against programmed)."""
         with self._lock:
@@ -339,6 +347,10 @@ class Stimulator(ABC):
 
     @abstractmethod
     def _service_interval(self) -> float: ...
+
+    def _stimulus_count(self) -> int | None:
+        """Families that keep a stimulus counter override this."""
+        return None
 
     def _release(self) -> None:  # noqa: B027 - optional hook: only Magstim holds remote control
         """Hand control back to the unit's own panel (families with remote control override)."""

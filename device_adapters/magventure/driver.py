@@ -31,6 +31,7 @@ from device_adapters.magventure.messages import (
     CoilInfo,
     DiDt,
     Message,
+    PageCount,
     PageState,
     Status,
     Status2,
@@ -292,6 +293,18 @@ class MagVentureDriver(Stimulator):
             self._request(frame, lambda m: isinstance(m, Timing) and m.pulses_per_train == stimuli)
         finally:
             self._expecting.discard(Timing)
+
+    def _stimulus_count(self) -> int | None:
+        """ID 12 sub 0 → message 12, bytes 11-12: stimuli since power-on (pytms; devices.md §2.3-2.4).
+
+        Only pytms documents ID 12; a unit spoken to with MAGIC's IDs is not sent a command it may not know
+        (an unknown command can leave a MagPro deaf until restarted, devices.md §2.5).
+        """
+        if self.variant == "magic":
+            return None
+        reply = self._request(codec.get_page_count(), lambda m: isinstance(m, PageCount))
+        assert isinstance(reply, PageCount)
+        return reply.stimulus_count
 
     def _read_parameters(self) -> ProgrammedParameters:
         status = self._request(codec.get_status(), lambda m: isinstance(m, Status))
