@@ -2,7 +2,7 @@
 
 The service's CLI registers ``simulate`` as a command; ``python -m simulator`` runs it alone.
 While it runs, lines on stdin script it: ``fault <spec>``, ``panel <action> [key=value ...]``,
-``restart``, ``transcript`` (printed to stderr).
+``restart``, ``transcript`` (printed to stderr), ``pulses`` (the count delivered so far, on stdout).
 """
 
 from __future__ import annotations
@@ -92,5 +92,7 @@ def _apply(sim: Simulator, words: list[str]) -> None:
         sim.panel("restart")
     elif command == "transcript":
         print(sim.transcript.dump(), file=sys.stderr, flush=True)
+    elif command == "pulses":  # what the unit delivered, as a test sees it from outside any host
+        print(f"pulses {sim.device.pulses}", flush=True)
     else:
         raise ValueError(f"unknown script command {command!r}")
