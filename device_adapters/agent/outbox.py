@@ -111,6 +111,21 @@ class Outbox:
             rows = self._db.execute("SELECT device_session, session_id, device FROM runs WHERE ended = 0").fetchall()
         return [OpenRun(*r) for r in rows]
 
+    def first_payload(self, device_session: str, kind: str) -> dict[str, Any] | None:
+        """The payload of the run's first event of ``kind`` (e.g. what ``run_started`` noted)."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM outbox WHERE device_session = ? AND kind = ? ORDER BY id "
+                                   "LIMIT 1", (device_session, kind)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def pulses_recorded(self, device_session: str) -> int:
+        """Pulses the device reported during the run, as recorded here."""
+        with self._lock:
+            (total,) = self._db.execute(
+                "SELECT coalesce(sum(json_extract(payload, '$.count')), 0) FROM outbox "
+                "WHERE device_session = ? AND kind = 'pulses_delivered'", (device_session,)).fetchone()
+        return int(total)
+
     def pending(self, limit: int = 200) -> list[OutboxEvent]:
         """The oldest unsent events."""
         with self._lock:

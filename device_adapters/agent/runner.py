@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from device_adapters.agent.client import ServiceClient, ServiceUnavailable
-from device_adapters.agent.outbox import Outbox
+from device_adapters.agent.outbox import OpenRun, Outbox
 from device_adapters.clock import Clock
 from device_adapters.errors import DeviceError, Disconnected, ParameterMismatch
 from device_adapters.events import DeliveryEvent
@@ -26,6 +26,7 @@ from device_adapters.protocol import DeliveryReport, TrainProtocol
 from device_adapters.stimulator import Stimulator
 
 log = logging.getLogger("tmsops.agent")
+RESTARTED = "the chair agent stopped during delivery (process restarted)"
 
 
 @dataclass
@@ -91,11 +92,37 @@ class ChairAgent:
     def _recover(self) -> None:
         for run in self.outbox.open_runs():
             log.warning("closing run %s left open by a previous agent process", run.device_session)
-            self._emit(run.device_session, "run_ended", {
-                "status": "interrupted",
-                "reason": "the chair agent stopped during delivery (process restarted); "
-                          "pulses are counted from the device's reports before the stop",
-            })
+            self._emit(run.device_session, "run_ended", {"status": "interrupted", **self._unrecorded(run)})
+
+    def _unrecorded(self, run: OpenRun) -> dict[str, Any]:
+        """What the device delivered in a run beyond what was recorded, from its own counter where it keeps one.
+
+        The device outlives its agent: a MagPro runs its sequence on its own until the next agent disarms it
+        (opening the device does that first), so the record alone can fall short of what the patient received.
+        """
+        before = (self.outbox.first_payload(run.device_session, "run_started") or {}).get("device_count")
+        stim = self._device()
+        after = self._device_count(stim)
+        recorded = self.outbox.pulses_recorded(run.device_session)
+        # A lower count than the start plus what was recorded means another unit, or one restarted since.
+        if isinstance(before, int) and after is not None and self._device_key() == run.device \
+                and after >= before + recorded:
+            unrecorded = after - before - recorded
+            return {"unrecorded_pulses": unrecorded, "device_count": {"at_start": before, "after": after},
+                    "reason": f"{RESTARTED}; the device's own counter shows {after - before} pulses in this run, "
+                              f"{unrecorded} of them delivered while no agent recorded them"}
+        return {"reason": f"{RESTARTED}; pulses are counted from the device's reports before the stop: it may have "
+                          "delivered more before the restarted agent disarmed it, and no device count tells "
+                          "(the unit keeps none, or it was restarted or replaced)"}
+
+    def _device_count(self, stim: Stimulator | None) -> int | None:
+        if stim is None:
+            return None
+        try:
+            return stim.stimulus_count()
+        except (DeviceError, OSError):
+            log.exception("reading the device's stimulus count failed")
+            return None
 
     # ----- the device ------------------------------------------------------------------------
 
@@ -186,9 +213,10 @@ class ChairAgent:
         protocol = TrainProtocol(**payload["protocol"])
         run = f"s{session_id}-{uuid.uuid4().hex[:10]}"
         stim = self._device()
+        count = self._device_count(stim)  # so that an agent restarted mid-run can learn what it missed
         self.outbox.begin_run(run, session_id, self._device_key())
         self._emit(run, "run_started", {"mode": payload.get("mode", "control"), "device": self._identity,
-                                        "protocol": payload["protocol"]})
+                                        "protocol": payload["protocol"], "device_count": count})
         report: DeliveryReport | None = None
         status, reason = "aborted", None
         try:

@@ -161,6 +161,10 @@ class _Fold:
         if ts.status in ENDED and ts.current_run != e.device_session:
             return
         self._close_open_trains(ts, e)
+        # Pulses the device counted while no agent recorded them (it outlived its agent): delivered all the same,
+        # though no train can be named for them; the run's end reason says so.
+        ts.pulses_delivered += max(0, int(e.payload.get("unrecorded_pulses") or 0))
+        ts.live_pulses = ts.pulses_delivered
         reported = str(e.payload.get("status", "interrupted"))
         # Complete means every prescribed train was delivered in full (a resumed session repeats a partial train).
         complete = ts.trains_planned is not None and ts.trains_delivered >= ts.trains_planned

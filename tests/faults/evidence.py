@@ -117,19 +117,28 @@ def evidence_counts(rows: list[DeliveryEventRow]) -> tuple[int, int]:
     """(pulses, full trains) the stored events report, train by train, every run of the session.
 
     A train that ended reports its own count; one whose end never came (the agent died during it)
-    counts the pulses the device reported for it.
+    counts the pulses the device reported for it; a run closed by a restarted agent adds what the
+    device's own counter showed beyond the record.
     """
     ended: dict[tuple[str, int], tuple[int, bool]] = {}
     reported: Counter[tuple[str, int]] = Counter()
+    counted = 0  # pulses the device's own counter showed beyond the record (it outlived its agent)
     for e in rows:
         payload = e.payload or {}
-        if e.kind == "train_ended":
+        if e.kind == "run_ended":
+            counted += int(payload.get("unrecorded_pulses") or 0)
+        elif e.kind == "train_ended":
             ended[(e.device_session, int(payload["train"]))] = (int(payload["delivered_pulses"]),
                                                                  bool(payload["completed"]))
         elif e.kind == "pulses_delivered" and payload.get("train") is not None:
             reported[(e.device_session, int(payload["train"]))] += int(payload.get("count", 0))
-    pulses = sum(n for n, _ in ended.values()) + sum(n for k, n in reported.items() if k not in ended)
+    pulses = sum(n for n, _ in ended.values()) + sum(n for k, n in reported.items() if k not in ended) + counted
     return pulses, sum(1 for _, full in ended.values() if full)
+
+
+def counted_by_device(rows: list[DeliveryEventRow]) -> int:
+    """Pulses no train holds: those the device counted while no agent recorded them."""
+    return sum(int((e.payload or {}).get("unrecorded_pulses") or 0) for e in rows if e.kind == "run_ended")
 
 
 def lies(engine: Engine, session_id: int, rows: list[DeliveryEventRow]) -> list[str]:
@@ -142,8 +151,9 @@ def lies(engine: Engine, session_id: int, rows: list[DeliveryEventRow]) -> list[
     found: list[str] = []
     if ts.status in ENDED:
         found += [f"train {t.train} of run {t.run} still open" for t in trains if t.ended_at is None]
-        if sum(t.delivered_pulses for t in trains) != ts.pulses_delivered:
-            found.append(f"its trains hold {sum(t.delivered_pulses for t in trains)} pulses, "
+        in_trains = sum(t.delivered_pulses for t in trains) + counted_by_device(rows)
+        if in_trains != ts.pulses_delivered:
+            found.append(f"its trains (and the device's count beyond them) hold {in_trains} pulses, "
                          f"the session says {ts.pulses_delivered}")
         if ts.live_pulses != ts.pulses_delivered:
             found.append(f"progress shows {ts.live_pulses} pulses, the record {ts.pulses_delivered}")

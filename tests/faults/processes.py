@@ -81,12 +81,13 @@ class ServiceProcess:
 
 
 class AgentProcess:
-    """`tmsops agent` for one chair on an in-process simulator (``sim://``), its outbox kept across restarts."""
+    """`tmsops agent` for one chair (an in-process ``sim://`` unit unless given a device), its outbox kept."""
 
     def __init__(self, service_base: str, chair_id: int, model: str, username: str, password_file: Path,
-                 outbox: Path, log_dir: Path, speed: float, heartbeat_s: float = 0.5) -> None:
+                 outbox: Path, log_dir: Path, speed: float, heartbeat_s: float = 0.5,
+                 device: str | None = None) -> None:
         self.cmd = [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id),
-                    "--device", f"sim://{model}", "--model", model, "--service", service_base,
+                    "--device", device or f"sim://{model}", "--model", model, "--service", service_base,
                     "--username", username, "--password-file", str(password_file),
                     "--outbox", str(outbox), "--speed", str(speed), "--heartbeat", str(heartbeat_s)]
         self.outbox = outbox
@@ -126,3 +127,34 @@ class AgentProcess:
 
     def tail(self) -> str:
         return _tail(self.log)
+
+
+class SimulatorProcess:
+    """`tmsops simulate --pty`: a unit that outlives the agents driving it, as real hardware does."""
+
+    def __init__(self, model: str, speed: float, log_dir: Path) -> None:
+        self.log = log_dir / "simulator.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "simulate", "--model", model, "--pty", "--speed", str(speed)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert self.proc.stdout is not None
+        self.path = self.proc.stdout.readline().strip()
+        assert self.path.startswith("/dev/"), f"no pty path from the simulator:\n{_tail(self.log)}"
+
+    def pulses(self) -> int:
+        """What the unit has delivered so far (its ``pulses`` script command)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("pulses\n")
+        self.proc.stdin.flush()
+        word, count = self.proc.stdout.readline().split()
+        assert word == "pulses", word
+        return int(count)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

@@ -1,0 +1,53 @@
+"""A unit outlives its agent: a MagPro runs its sequence on its own after the agent is SIGKILLed.
+
+The pulses it gives until the restarted agent disarms it reach no outbox; the restarted agent reads the
+unit's own stimulus counter (noted at the run's start) and the session counts them, saying so. Without
+it the record said e.g. 41 pulses where the unit had given 120.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.faults.evidence import judge, outbox_kinds, wait_for_end, wait_until
+from tests.faults.processes import AgentProcess, ServiceProcess, SimulatorProcess
+from tests.faults.rig import Rig, protocol
+
+SPEED = 10  # the unit's clock and the agent's, in step: 0.4 s trains, 0.5 s pauses
+
+
+@pytest.fixture
+def unit(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    sim = SimulatorProcess("magventure-x100", SPEED, tmp_path)
+    yield sim
+    sim.stop()
+
+
+def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_counter(
+        rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
+    secret = tmp_path / "agent.secret"
+    secret.write_text(PASSWORD)
+    agent = AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
+                         tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+    try:
+        agent.start()
+        session_id = rig.start_session(protocol(8, 40))
+        wait_until(lambda: [k for k, _ in outbox_kinds(agent.outbox, session_id)].count("train_started") >= 2,
+                   60, "the second train")
+        agent.kill()
+        recorded = sum(1 for k, _ in outbox_kinds(agent.outbox, session_id) if k == "pulses_delivered")
+        wait_until(lambda: unit.pulses() >= recorded + 40, 60, "the unit to go on without its agent")
+        agent.start()
+        ts = wait_for_end(rig.engine, session_id, 60)
+        given = unit.pulses()
+        assert given > recorded  # it did go on
+        assert ts.status == "interrupted" and ts.pulses_delivered == given, (ts.pulses_delivered, given, recorded)
+        assert ts.end_reason and f"{given - recorded} of them delivered while no agent recorded them" in ts.end_reason
+        verdict = judge(rig.engine, session_id, agent.outbox)
+        assert verdict.ok, verdict
+    finally:
+        agent.kill()
