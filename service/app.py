@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -24,7 +26,7 @@ from service.calendar.router import router as calendar_router
 from service.chairs.router import router as chairs_router
 from service.clinical import support as clinical_support
 from service.clinics.router import router as clinics_router
-from service.core import handlers, openapi
+from service.core import handlers, openapi, threads
 from service.core.clock import Clock
 from service.core.db import make_engine
 from service.core.deps import public, route_roles
@@ -58,13 +60,21 @@ ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_ro
            signatures_router, documents_router]
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the request thread pool (service.core.threads), then run the background jobs for the app's life."""
+    threads.widen()
+    async with scheduler_lifespan(app):
+        yield
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """Build the app. Nothing starts at import time; background work starts in the lifespan."""
     settings = settings or get_settings()
     app = FastAPI(title="tmsops", version="0.1.0", description="Operations and device sessions for TMS clinics",
-                  lifespan=scheduler_lifespan)  # background jobs start here when enabled, never at import
+                  lifespan=lifespan)  # background jobs start here when enabled, never at import
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.clock = clock or Clock()

@@ -41,7 +41,10 @@ def serve(
 
     settings = get_settings()
     typer.echo(f"tmsops serving on http://{host}:{port} ({settings.environment}, {_db_label(settings.database_url)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    from service.core.threads import MAX_CONCURRENT
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
+                limit_concurrency=MAX_CONCURRENT)
 
 
 @app.command("run-demo")
