@@ -1,6 +1,6 @@
 """`python -m bench.faults --rounds N`: the SIGKILL loops of tests/faults, run longer.
 
-Delivers N sessions while SIGKILLing the service (1-3 times per delivery) and N more while SIGKILLing
+Delivers N sessions while SIGKILLing the service (2-3 times per delivery) and N more while SIGKILLing
 the agent (after it took a command, mid-train, between trains, in the final flush, at random), on a
 database of its own (a temporary SQLite file, or a fresh database created on the PostgreSQL server given
 by --database-url and dropped afterwards). Prints one row per loop; every column but rounds, kills and

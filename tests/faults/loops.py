@@ -130,13 +130,13 @@ def finish_round(rig: Rig, tally: Tally, session_id: int, agent: AgentProcess, s
 
 def service_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng: random.Random,
                       kills: int, tally: Tally, rounds: int = 0) -> Tally:
-    """SIGKILL and restart the service 1-3 times per delivery, at seeded moments, for ``kills`` kills and ``rounds``."""
+    """SIGKILL and restart the service 2-3 times per delivery, at seeded moments, for ``kills`` kills and ``rounds``."""
     while tally.kills < kills or tally.rounds < rounds:
         session_id = rig.start_session(protocol(rng.randint(3, 8), 20))
         done: list[str] = []
         first = ""
-        for _ in range(rng.randint(1, 3)):
-            at = rng.uniform(0.0, 1.2)
+        for _ in range(rng.randint(2, 3)):  # several per delivery: a round's drain is what costs time
+            at = rng.uniform(0.0, 1.0)
             time.sleep(at)
             where = phase(rig, session_id, agent.outbox)
             service.kill()
