@@ -20,7 +20,16 @@ import pytest
 
 from service.app import create_app
 from service.core.clock import FrozenClock
-from tests.conftest import T0, Tenant, fresh_database, make_tenant, patient_body, settings_for
+from tests.conftest import (
+    T0,
+    Tenant,
+    _pg_admin_url,
+    drop_pg_database,
+    fresh_database,
+    make_tenant,
+    patient_body,
+    settings_for,
+)
 from tests.live import LiveServer, start_server, stop_server
 
 WRITERS = 64  # well above the default pool of 40 threads
@@ -35,6 +44,10 @@ def served(db_kind: str, tmp_path: Path) -> Iterator[tuple[Tenant, LiveServer]]:
     yield tenant, live
     stop_server(live)
     engine.dispose()
+    if db_kind == "postgres":
+        admin = _pg_admin_url()
+        assert admin is not None
+        drop_pg_database(admin, url)
 
 
 def test_more_concurrent_audited_writes_than_worker_threads_all_complete(served: tuple[Tenant, LiveServer]) -> None:
