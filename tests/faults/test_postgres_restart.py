@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from schedules.scheduler import ADVISORY_KEY
 from service.core.clock import as_utc
-from service.sessions.models import ChairStatus
+from service.sessions.models import ChairStatus, TreatmentSession
 from tests.conftest import IN_CI, PASSWORD, _pg_admin_url, _pg_reachable, drop_pg_database, fresh_database
 from tests.faults.evidence import judge, outbox_keys, stored_events, wait_for_end, wait_until
 from tests.faults.loops import audit_verify
@@ -89,24 +89,29 @@ def test_postgresql_restarted_during_ingestion_the_agent_buffers_and_drains_exac
                                                     "TMS_SCHEDULER_LEADER_RETRY_SECONDS": "1"})
     secret = tmp_path / "agent.secret"
     secret.write_text(PASSWORD)
-    # 8 trains of 40 pulses, 2 s apart, at 5x: 0.8 s trains with 0.4 s pauses, ~10 s in all.
+    # 20 trains of 40 pulses, 2 s apart, at 5x: 0.8 s trains with 0.4 s pauses, ~24 s in all. The restart
+    # comes after about 1.5 trains, so the device is still delivering (and the agent recording) while the
+    # database is down, however slow a loaded CI machine is to restart it.
     agent = AgentProcess(service.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
                          tmp_path / "outbox.db", tmp_path, speed=5)
     try:
         service.start()
         wait_until(lambda: leader_locks(pg.engine) == 1, 30, "the service's scheduler to take the leader lock")
         agent.start()
-        session_id = rig.start_session(protocol(8, 40, iti_s=2.0))
+        session_id = rig.start_session(protocol(20, 40, iti_s=2.0))
         wait_until(lambda: len(stored_keys(pg.engine, session_id)) >= 60, 60, "the delivery to stream in")
 
         stored_before = set(stored_keys(pg.engine, session_id))
+        with Session(pg.engine) as s:
+            live = s.get(TreatmentSession, session_id)
+            assert live is not None and live.ended_at is None, "the delivery ended before the restart began"
         pg.cluster.restart()
         back = datetime.now(UTC)
         recorded_meanwhile = set(outbox_keys(agent.outbox, session_id)) - stored_before
 
         ts = wait_for_end(pg.engine, session_id, 120)  # this engine's pooled connections died in the restart
         assert ts.status == "completed", ts.end_reason
-        assert (ts.pulses_delivered, ts.trains_delivered) == (320, 8)
+        assert (ts.pulses_delivered, ts.trains_delivered) == (800, 20)
         verdict = judge(pg.engine, session_id, agent.outbox)
         assert verdict.ok, verdict
         # What the agent recorded while the database restarted was kept and arrived once it was back.
