@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import holidays
 from sqlmodel import Session
@@ -109,17 +109,26 @@ def add_closure(session: Session, who: Principal, data: ClosureCreate, now: date
 
 def withdraw_closure(session: Session, who: Principal, closure_id: int, reason: str, now: datetime) -> ClinicClosure:
     """Re-open a closed day; the closure row stays, marked withdrawn."""
-    closure = repository.closure(session, who.clinic_id, closure_id)
-    if closure is None:
-        raise NotFound(f"closure {closure_id} not found")
-    if closure.withdrawn_at is not None:
-        raise Conflict(f"closure {closure_id} was already withdrawn")
-    closure.withdrawn_at = now
-    session.add(closure)
+    return _withdraw(session, who, repository.closure(session, who.clinic_id, closure_id), "closure", closure_id,
+                     "clinic_closure", reason, now)
+
+
+Withdrawable = TypeVar("Withdrawable", ClinicClosure, TechnicianDayOff)
+
+
+def _withdraw(session: Session, who: Principal, row: Withdrawable | None, label: str, row_id: int, entity: str,
+              reason: str, now: datetime) -> Withdrawable:
+    """Mark a calendar row withdrawn (it stays, so the calendar's history does), audited with the reason."""
+    if row is None:
+        raise NotFound(f"{label} {row_id} not found")
+    if row.withdrawn_at is not None:
+        raise Conflict(f"{label} {row_id} was already withdrawn", code="already_withdrawn")
+    row.withdrawn_at = now
+    session.add(row)
     session.flush()
-    audit.record(session, who.actor, at=now, action="withdraw", entity="clinic_closure", entity_id=closure.id,
+    audit.record(session, who.actor, at=now, action="withdraw", entity=entity, entity_id=row.id,
                  old={"withdrawn_at": None}, new={"withdrawn_at": now}, reason=reason)
-    return closure
+    return row
 
 
 def clinic_calendar(session: Session, clinic_id: int, *, start: date | None = None) -> ClinicCalendar:
@@ -214,14 +223,5 @@ def add_day_off(session: Session, who: Principal, data: DayOffCreate, now: datet
 
 def withdraw_day_off(session: Session, who: Principal, day_off_id: int, reason: str, now: datetime) -> TechnicianDayOff:
     """The technician works that day after all; the row stays, marked withdrawn (moved bookings stay moved)."""
-    row = repository.day_off(session, who.clinic_id, day_off_id)
-    if row is None:
-        raise NotFound(f"day off {day_off_id} not found")
-    if row.withdrawn_at is not None:
-        raise Conflict(f"day off {day_off_id} was already withdrawn", code="already_withdrawn")
-    row.withdrawn_at = now
-    session.add(row)
-    session.flush()
-    audit.record(session, who.actor, at=now, action="withdraw", entity="technician_day_off", entity_id=row.id,
-                 old={"withdrawn_at": None}, new={"withdrawn_at": now}, reason=reason)
-    return row
+    return _withdraw(session, who, repository.day_off(session, who.clinic_id, day_off_id), "day off", day_off_id,
+                     "technician_day_off", reason, now)
