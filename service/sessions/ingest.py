@@ -16,12 +16,11 @@ from sqlmodel import Session, col, select
 
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import BookingStatus
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.sessions.models import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
 from service.sessions.schemas import EventIn, IngestResult
-from service.sessions.service import move_booking
+from service.sessions.service import finish
 
 ENDED = {SessionStatus.completed.value, SessionStatus.interrupted.value, SessionStatus.aborted.value}
 
@@ -168,20 +167,11 @@ class _Fold:
         reported = str(e.payload.get("status", "interrupted"))
         # Complete means every prescribed train was delivered in full (a resumed session repeats a partial train).
         complete = ts.trains_planned is not None and ts.trains_delivered >= ts.trains_planned
-        status = SessionStatus.completed.value if reported == "completed" and complete else (
-            SessionStatus.aborted.value if reported == "aborted" and ts.pulses_delivered == 0
-            else SessionStatus.interrupted.value)
+        status = SessionStatus.completed if reported == "completed" and complete else (
+            SessionStatus.aborted if reported == "aborted" and ts.pulses_delivered == 0
+            else SessionStatus.interrupted)
         reason = e.payload.get("reason")
-        if status == SessionStatus.interrupted.value and reason:
-            ts.interruptions = [*(ts.interruptions or []), {"at": as_utc(e.at).isoformat(), "cause": str(reason)}]
-        old = {"status": ts.status}
-        ts.status = status
-        ts.end_reason = None if status == SessionStatus.completed.value else str(reason or "ended early")[:500]
-        ts.ended_at = as_utc(e.at)
-        ts.current_train = None
-        move_booking(self.session, self.who.actor, ts.booking_id, BookingStatus(status), ts.end_reason, self.now)
-        self._audit(ts, "session_ended", old=old,
-                    new={"status": status, "pulses_delivered": ts.pulses_delivered, "reason": ts.end_reason})
+        finish(self.session, self.who.actor, ts, status, str(reason) if reason else None, as_utc(e.at), self.now)
 
     def _close_open_trains(self, ts: TreatmentSession, e: EventIn) -> None:
         """A train whose end never came (the agent died during it) delivered the pulses the device reported."""

@@ -16,13 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import BookingStatus
 from service.core.clock import as_utc
 from service.sessions.models import LIVE, ChairCommand, SessionStatus, TreatmentSession
 from service.sessions.schemas import HeartbeatIn
-from service.sessions.service import move_booking
+from service.sessions.service import finish
 
 
 def end_lost_sessions(session: Session, who: Principal, beat: HeartbeatIn, now: datetime,
@@ -66,15 +64,4 @@ def _end(session: Session, who: Principal, ts: TreatmentSession, now: datetime, 
                  else f"{ts.pulses_delivered} pulses were reported before that")
     reason = (f"the chair agent lost this session: {lost_after_s:g} s after it took the start command it reports "
               f"no run of it and nothing left to send (it restarted); {delivered}")
-    old = {"status": ts.status}
-    ts.status = SessionStatus.interrupted.value
-    ts.end_reason = reason[:500]
-    ts.ended_at = now
-    ts.current_train = None
-    ts.interruptions = [*(ts.interruptions or []), {"at": now.isoformat(), "cause": ts.end_reason}]
-    ts.updated_at = now
-    session.add(ts)
-    move_booking(session, who.actor, ts.booking_id, BookingStatus.interrupted, ts.end_reason, now)
-    audit.record(session, who.actor, at=now, action="session_ended", entity="treatment_session", entity_id=ts.id,
-                 patient_id=ts.patient_id, old=old,
-                 new={"status": ts.status, "pulses_delivered": ts.pulses_delivered, "reason": ts.end_reason})
+    finish(session, who.actor, ts, SessionStatus.interrupted, reason[:500], now, now)

@@ -192,6 +192,25 @@ def _send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, 
                              payload=payload, created_at=now))
 
 
+def finish(session: Session, actor: Actor, ts: TreatmentSession, status: SessionStatus, reason: str | None,
+           at: datetime, now: datetime) -> None:
+    """End a session: its status and reason (an interruption's cause is kept in its list), its booking, the
+    audit row. The device's end report and the lost-session rule both end sessions this one way."""
+    if status == SessionStatus.interrupted and reason:
+        ts.interruptions = [*(ts.interruptions or []), {"at": at.isoformat(), "cause": reason}]
+    old = {"status": ts.status}
+    ts.status = status.value
+    ts.end_reason = None if status == SessionStatus.completed else (reason or "ended early")[:500]
+    ts.ended_at = at
+    ts.current_train = None
+    ts.updated_at = now
+    session.add(ts)
+    move_booking(session, actor, ts.booking_id, BookingStatus(status.value), ts.end_reason, now)
+    audit.record(session, actor, at=now, action="session_ended", entity="treatment_session", entity_id=ts.id,
+                 patient_id=ts.patient_id, old=old,
+                 new={"status": ts.status, "pulses_delivered": ts.pulses_delivered, "reason": ts.end_reason})
+
+
 def move_booking(session: Session, actor: Actor, booking_id: int, status: BookingStatus, reason: str | None,
                  now: datetime) -> None:
     """Follow the session's state on its booking (audited); a booking already there is left alone."""
