@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -42,3 +45,19 @@ def start_server(app: FastAPI, port: int | None = None) -> LiveServer:
 def stop_server(live: LiveServer) -> None:
     live.server.should_exit = True
     live.thread.join(timeout=20)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], name: str, log_tail: Callable[[], str],
+                 timeout_s: float = 60) -> None:
+    """Wait until a `tmsops serve` subprocess answers /health; fail with its log if it exits or stays silent."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{name} exited with {proc.returncode}:\n{log_tail()}")
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{name} did not answer /health in {timeout_s} s:\n{log_tail()}")

@@ -10,12 +10,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.live import free_port
+from tests.live import free_port, wait_healthy
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -49,18 +46,8 @@ class ServiceProcess:
             self.wait_ready()
 
     def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tmsops serve exited with {self.proc.returncode}:\n{_tail(self.log)}")
-            try:
-                if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"tmsops serve did not answer in {timeout_s} s:\n{_tail(self.log)}")
+        assert self.proc is not None
+        wait_healthy(self.base, self.proc, "tmsops serve", lambda: _tail(self.log), timeout_s)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, open transactions die with the process."""

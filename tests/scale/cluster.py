@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from service.core.db import make_engine, session_scope
 from service.core.migrate import upgrade
 from service.users.models import Role
 from tests.conftest import PASSWORD, create_pg_database, drop_pg_database, settings_for
-from tests.live import free_port
+from tests.live import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE = {"X-Requested-With": "test"}
@@ -104,17 +103,7 @@ def start_node(url: str, name: str, logs: Path) -> Node:
 
 
 def wait_ready(node: Node, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if node.proc.poll() is not None:
-            raise AssertionError(f"{node.name} exited with {node.proc.returncode}:\n{node.log_tail()}")
-        try:
-            if httpx.get(f"{node.base}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{node.name} did not answer /health in {timeout_s} s:\n{node.log_tail()}")
+    wait_healthy(node.base, node.proc, node.name, node.log_tail, timeout_s)
 
 
 def stop(nodes: list[Node]) -> None:
