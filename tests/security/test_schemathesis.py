@@ -109,7 +109,7 @@ def _tame(world: SecurityWorld, case: Any) -> None:
 
 
 def _fuzz_operation(world: SecurityWorld, role: str, operation: Any, rule: frozenset[str], examples: int,
-                    findings: dict[tuple[str, str, str], Finding]) -> None:
+                    findings: dict[tuple[str, str, str], Finding], called: set[str]) -> None:
     tenant = world.tenant
     method, path, label = operation.method.upper(), operation.path, operation.label
     admitted = "*" in rule or role in rule
@@ -119,6 +119,7 @@ def _fuzz_operation(world: SecurityWorld, role: str, operation: Any, rule: froze
         findings.setdefault((label, key, title), Finding(label, role, mode, title, detail.strip()[:600]))
 
     def call(case: Any, mode: str) -> None:
+        called.add(label)
         _tame(world, case)
         headers = _headers(tenant, role, (method, path) in ENDS_ITS_SESSION)
         try:
@@ -141,18 +142,24 @@ def _fuzz_operation(world: SecurityWorld, role: str, operation: Any, rule: froze
     _run(operation.as_strategy(GenerationMode.NEGATIVE), examples, lambda c: call(c, "negative"))
 
 
-def fuzz(world: SecurityWorld, role: str, examples: int = EXAMPLES) -> list[Finding]:
-    """Every operation of the schema as ``role`` ("anonymous" for no credentials); the findings, deduplicated."""
+def fuzz(world: SecurityWorld, role: str, examples: int = EXAMPLES) -> tuple[list[Finding], set[str], set[str]]:
+    """Every operation of the schema as ``role`` ("anonymous" for no credentials): the findings (deduplicated),
+    the operations in the schema, and those that received at least one request."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", world.tenant.app)
     rules = _rules(world.tenant)
     findings: dict[tuple[str, str, str], Finding] = {}
+    every: set[str] = set()
+    called: set[str] = set()
     for result in schema.get_all_operations():
         operation = result.ok()
-        _fuzz_operation(world, role, operation, rules[(operation.method.upper(), operation.path)], examples, findings)
-    return list(findings.values())
+        every.add(operation.label)
+        _fuzz_operation(world, role, operation, rules[(operation.method.upper(), operation.path)], examples, findings,
+                        called)
+    return list(findings.values()), every, called
 
 
 @pytest.mark.parametrize("role", [*ROLES, "anonymous"])
 def test_every_operation_holds_as_each_role(world: SecurityWorld, role: str) -> None:
-    findings = fuzz(world, role)
+    findings, every, called = fuzz(world, role)
+    assert len(every) >= 60 and called == every, f"never requested: {sorted(every - called)}"
     assert not findings, f"{len(findings)} finding(s):\n" + "\n".join(f.line() for f in findings)
