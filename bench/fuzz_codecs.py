@@ -1,7 +1,8 @@
 """Coverage-guided fuzzing of the device frame codecs with atheris (libFuzzer), for longer than CI affords.
 
-Run: ``.venv/bin/pip install -e '.[fuzz]'`` once, then ``.venv/bin/python -m bench.fuzz_codecs [--runs N]
-[--target magstim|magventure]``. Each target runs in a process of its own (libFuzzer exits when done) on
+Run: ``.venv/bin/python -m bench.fuzz_codecs [--runs N] [--target magstim|magventure]`` (atheris comes with
+the test extras; tests/security/test_codec_fuzz.py runs the same targets with a fixed 20,000 inputs in CI).
+Each target runs in a process of its own (libFuzzer exits when done) on
 the properties tests/security/test_frame_streams.py checks with a small hypothesis budget in CI: any
 chunking of any byte stream through a splitter loses and invents no bytes (Magstim drops stray NULs
 only), the pending buffer stays within the longest frame, and every frame decodes or raises the codec's
@@ -65,7 +66,7 @@ def _one_input(target: str, raw: bytes) -> None:
 
 
 def _child(target: str, runs: int) -> None:
-    import atheris  # the fuzz extra; never needed by make test
+    import atheris  # a test extra
 
     with atheris.instrument_imports():
         import device_adapters.magstim.codec  # noqa: F401
