@@ -72,6 +72,8 @@ def live_tenant(live: Live) -> Tenant:
 def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[str, int] = DESKTOP) -> Any:
     """A fresh browser context signed in through the login form; returns its page."""
     context = browser.new_context(viewport=viewport, base_url=live.base)
+    # The page's Date follows the service's frozen clock, so nothing the browser stamps depends on today's date.
+    context.clock.set_fixed_time(live.app.state.clock.now())
     page = context.new_page()
     page.goto("/login")
     page.fill("input[name=username]", tenant.usernames[role])
