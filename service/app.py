@@ -26,7 +26,7 @@ from service.calendar.router import router as calendar_router
 from service.chairs.router import router as chairs_router
 from service.clinical import support as clinical_support
 from service.clinics.router import router as clinics_router
-from service.core import handlers, openapi, threads
+from service.core import handlers, openapi, threads, unavailable
 from service.core.clock import Clock
 from service.core.db import make_engine
 from service.core.deps import public, route_roles
@@ -81,6 +81,7 @@ def create_app(
     app.state.passwords = Passwords(settings)
 
     handlers.install(app)
+    unavailable.install(app)  # database unreachable: 503 + Retry-After, for the API and pages
     openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
     clinical_support.install(app)  # rule-engine input errors → 422 naming the field
 

@@ -21,7 +21,7 @@ from service.assessments import repository as assessments
 from service.auth.principal import Principal
 from service.bookings import planning, repository
 from service.bookings import service as bookings
-from service.bookings.models import RELEASED, BookingStatus
+from service.bookings.models import DELIVERED, RELEASED, BookingStatus
 from service.bookings.schemas import ExtensionBody
 from service.calendar import service as calendar
 from service.core.clock import as_utc
@@ -91,7 +91,7 @@ def evaluate(session: Session, who: Principal, course_id: int) -> Evaluation:
         return ev
     latest = scored[-1]
     taken = as_utc(latest.administered_at)
-    delivered = [b for b in repository.of_course(session, course_id, (BookingStatus.completed.value,))
+    delivered = [b for b in repository.of_course(session, course_id, DELIVERED)
                  if as_utc(b.start_at) <= taken]
     ev.assessment_id, ev.administered_at, ev.at_session = latest.id, taken, len(delivered)
     ev.improvement_pct = round(-(latest.percent_change or 0.0), 1)  # a PHQ-9 falls as the patient improves

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from service.bookings.models import PENDING, RELEASED, Booking, BookingStatus
+from service.bookings.models import DELIVERED, PENDING, RELEASED, Booking, BookingStatus
 from service.courses.models import Course
 from service.patients.models import Patient
 
@@ -56,13 +56,13 @@ def status_counts(session: Session, course_id: int) -> dict[str, int]:
 
 
 def unit_counts(session: Session, authorization_id: int) -> tuple[int, int]:
-    """Sessions delivered (completed) and still pending (booked, checked in, in progress) on an authorization."""
+    """Sessions delivered (completed or interrupted: docs/billing.md) and still pending on an authorization."""
     rows = session.exec(
         select(Booking.status, func.count()).where(Booking.authorization_id == authorization_id)
         .group_by(col(Booking.status))
     ).all()
     counts = {status: int(n) for status, n in rows}
-    return counts.get(BookingStatus.completed.value, 0), sum(counts.get(s, 0) for s in PENDING)
+    return sum(counts.get(s, 0) for s in DELIVERED), sum(counts.get(s, 0) for s in PENDING)
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,

@@ -13,7 +13,7 @@ from service.auth.principal import Principal
 from service.chairs import repository as chairs_repo
 from service.chairs.models import Chair, Device
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.equipment import capabilities, repository
+from service.equipment import capabilities, recheck, repository
 from service.equipment.schemas import ChairAmend, ChairCreate, DeviceAmend, DeviceCreate
 from service.rules import protocols
 
@@ -24,7 +24,7 @@ def device_detail(device: Device) -> dict[str, Any]:
 
 def chair_detail(session: Session, chair: Chair) -> dict[str, Any]:
     device = session.get(Device, chair.device_id) if chair.device_id else None
-    runs = sorted(capabilities.protocols_for(device.model)) if device and device.active else []
+    runs = sorted(capabilities.protocols_for(device.model, chair.mode)) if device and device.active else []
     return chair.model_dump(include={"id", "name", "mode", "active", "device_id"}) | {"protocols": runs}
 
 
@@ -114,7 +114,10 @@ def amend_chair(session: Session, who: Principal, chair_id: int, data: ChairAmen
     name = changes.get("name")
     if name and name != chair.name and chairs_repo.chair_by_name(session, who.clinic_id, name) is not None:
         raise Conflict(f"name: a chair named {name!r} already exists", code="duplicate_name")
-    return _amend(session, who, chair, "chair", changes, data.reason, now)
+    chair = _amend(session, who, chair, "chair", changes, data.reason, now)
+    if {"mode", "device_id", "active"} & changes.keys():
+        recheck.future_bookings(session, chair, now)
+    return chair
 
 
 def planner_chairs(session: Session, clinic_id: int) -> tuple[PlannerChair, ...]:
@@ -124,5 +127,6 @@ def planner_chairs(session: Session, clinic_id: int) -> tuple[PlannerChair, ...]
     for chair in repository.chairs(session, clinic_id, active_only=True):
         device = devices.get(chair.device_id)
         if device is not None:
-            out.append(PlannerChair(str(chair.id), str(device.id), capabilities.protocols_for(device.model)))
+            out.append(PlannerChair(str(chair.id), str(device.id),
+                                    capabilities.protocols_for(device.model, chair.mode)))
     return tuple(out)

@@ -47,6 +47,22 @@ def train_for(protocol: Protocol, output_pct: int, trains: int | None = None) ->
     )
 
 
+def check_program(device_model: str, payload: dict[str, Any]) -> None:
+    """Refuse a device program (a resume's trains) the device's limits do not allow, naming the limit."""
+    if not device_model:
+        return
+    profile = load_profile(device_model)
+    train = TrainProtocol(**payload)
+    try:
+        if profile.magventure is not None:
+            check_magventure_train(profile, train)
+        elif profile.rapid is not None:
+            check_rapid_train(profile, train, firmware_major=8, supply="240", system="rapid")
+    except LimitError as exc:
+        raise Conflict(f"{profile.display_name} cannot deliver the remaining pulses as programmed: {exc}",
+                       code="device_limit") from exc
+
+
 def plan(protocol: Protocol, device_model: str, intensity_pct_mt: float, mt_pct_mso: float,
          depth_adjusted_mt: float | None = None, trains: int | None = None) -> DevicePlan:
     """Compute the output and check it and the train against the device profile; 409 with the limit if not."""

@@ -8,10 +8,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
-from service.chairs.models import Device
+from service.chairs.models import Chair, Device
 from service.clinical import support
 from service.core.errors import Conflict
 from service.courses.models import Course
+from service.equipment import capabilities
 from service.motor_thresholds.models import MotorThreshold
 from service.rules import protocols
 from service.sessions import dose
@@ -59,6 +60,12 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
     if mt is None or course is None or device is None:
         missing = "motor threshold" if mt is None else "device" if device is None else "course"
         result["dose_error"] = {"code": "dose_unavailable", "message": f"no dose: the {missing} is missing"}
+        return result
+    chair = session.get(Chair, ts.chair_id)
+    why = capabilities.why_not(device.model, protocols.get(course.protocol_id), chair.mode if chair else ts.mode)
+    if why is not None:
+        result["dose_error"] = {"code": "capability", "message": f"chair {ts.chair_id} cannot run "
+                                f"{course.protocol_id}: {why}"}
         return result
     try:
         plan = dose.plan(protocols.get(course.protocol_id), device.model, course.intensity_pct_mt,
