@@ -129,7 +129,7 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
     _refuse_second_live(session, ts)
     course = session.get(Course, ts.course_id)
     assert course is not None
-    device = session.get(Device, ts.device_id) if ts.device_id else None
+    device = facts.device_at_chair(session, ts)
     protocol = protocols.get(course.protocol_id)
     plan = dose.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
                      check["mt"].get("depth_adjusted"))
@@ -153,6 +153,7 @@ def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, proto
     ts.output_pct_mso, ts.dose_reasons = plan.output_pct_mso, list(plan.reasons)
     ts.pulses_planned = train.total_pulses
     if device is not None:
+        ts.device_id = device.id  # the device at the chair now: a device swapped since booking is the one used
         ts.device_model, ts.device_serial, ts.device_firmware = device.model, device.serial, device.firmware
         ts.coil_model, ts.coil_serial = device.coil_model, device.coil_serial
     ts.psychiatrist_id = course.ordered_by
@@ -208,7 +209,7 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
         ts.tail_pulses = tail or None
     else:
         payload, ts.tail_pulses = counting.tail_payload(ts, tail), None
-    device = session.get(Device, ts.device_id) if ts.device_id else None
+    device = facts.device_at_chair(session, ts)
     dose.check_program(device.model if device else "", payload)
     ts.status = SessionStatus.programming.value
     ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
