@@ -65,7 +65,9 @@ def estimate_open_train(ts: TreatmentSession, row: SessionTrain) -> int:
     planned = row.planned_pulses or ts.pulses_per_train or 0
     if row.started_at is None or row.ended_at is None:
         return planned
-    seconds = max(0.0, (as_utc(row.ended_at) - as_utc(row.started_at)).total_seconds())
+    seconds = (as_utc(row.ended_at) - as_utc(row.started_at)).total_seconds()
+    if seconds <= 0:  # the two ends were stamped by different clocks: nothing bounds it but the plan
+        return planned
     return min(planned, math.ceil(seconds * pulses_per_second(ts)))
 
 

@@ -27,6 +27,7 @@ from service.patients.models import Patient
 from service.protocols.models import ProtocolOverride
 from service.reviews.models import ReviewFlag
 from service.screenings.models import Screening
+from service.sessions import lost_chairs
 from service.signatures import repository as signatures
 from service.signatures.models import SignatureStatus
 from service.users.models import Role
@@ -118,6 +119,7 @@ def _patients(session: Session, clinic_id: int, sections: dict[str, list[Any]]) 
 def review_queue(request: Request, me: PsychiatristPage, session: SessionDep, settings: SettingsDep,
                  now: NowDep) -> Response:
     """What needs a psychiatrist, safety alerts first."""
+    lost_chairs.sweep(session, me.clinic_id, now, settings.agent_lost_after_s)  # lost chairs' sessions listed
     sections = build(session, me, now)
     names = _patients(session, me.clinic_id, sections)
     audit.record(session, me.actor, at=now, action="list", entity="review_queue",

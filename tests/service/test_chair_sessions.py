@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from service.audit.models import AuditEvent
-from tests.conftest import T0, Tenant
+from tests.conftest import PASSWORD, T0, Tenant
 from tests.service.chair_world import ChairWorld, booking_at, chair_world
 from tests.service.clinical_helpers import CHECKLIST_OK
 from tests.service.scheduling import WRITE, ok
@@ -43,6 +43,12 @@ def test_a_second_live_session_on_a_chair_is_refused_and_a_lost_chair_ends_its_s
 
     clock.advance(timedelta(seconds=1))
     assert [c["lost"] for c in ok(tech.get("/api/v1/chair-status"))] == [True]
+    browser = tenant.anonymous()  # the chair page says so too
+    ok_login = browser.post("/login", data={"username": tenant.usernames["technician"], "password": PASSWORD},
+                            follow_redirects=False)
+    assert ok_login.status_code == 303, ok_login.text
+    page = browser.get("/chairs")
+    assert page.status_code == 200 and "lost: no heartbeat from its agent since" in page.text
     ended = ok(tech.get(f"/api/v1/sessions/{first}"))
     assert ended["status"] == "interrupted" and ended["end_reason"].startswith("chair lost: its agent has not")
     flags = ok(tech.get("/api/v1/review-flags", params={"kind": "session_lost"}))
