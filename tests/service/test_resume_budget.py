@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
-from tests.conftest import T0, Tenant
+from tests.conftest import PASSWORD, T0, Tenant
 from tests.service.agent_script import ScriptedRun, deliver_command
 from tests.service.scheduling import WRITE, ok
 
@@ -97,6 +97,13 @@ def test_an_open_train_on_a_rapid2_is_estimated_flagged_and_budgets_the_resume(t
     assert (last["train"], last["delivered_pulses"], last["estimated"], last["completed"]) == (75, 16, True, False)
     flags = ok(t.tech.get("/api/v1/review-flags", params={"kind": "pulses_estimated"}))
     assert [f["booking_id"] for f in flags] == [t.booking_id]
+    browser = tenant.anonymous()  # the chair's page for the booking says it too
+    signed = browser.post("/login", data={"username": tenant.usernames["technician"], "password": PASSWORD},
+                          follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = browser.get(f"/chair/bookings/{t.booking_id}")
+    assert page.status_code == 200 and "Counted by estimate: 2960 recorded" in page.text
+    assert "<strong>16 estimated</strong>" in page.text
 
     ok(t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE))
     program = deliver_command(tenant.client("agent"), t.chair_id)
