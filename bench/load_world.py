@@ -24,9 +24,9 @@ from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
 from service.clinics import service as clinics
 from service.core.db import make_engine, session_scope
+from service.models.users import Role
 from service.sessions.fixtures import delivery_world
 from service.users import service as users
-from service.users.models import Role
 from service.users.schemas import UserCreate
 
 PASSWORD = "bench password 123"

@@ -20,24 +20,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from config.settings import Settings
-from service.adverse_events.models import ReportingTask
-from service.assessments.models import Assessment
 from service.audit.service import SYSTEM
 from service.authorizations import repository as authorization_repo
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
 from service.bookings import planning
 from service.bookings import repository as booking_repo
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
 from service.calendar import service as calendar
-from service.clinics.models import Clinic
 from service.core.clock import Clock, as_utc
 from service.core.db import session_scope
 from service.courses import repository as course_repo
-from service.courses.models import Course, CourseStatus
-from service.motor_thresholds.models import MotorThreshold
-from service.reviews.models import FlagKind, JobRun
+from service.models.adverse_events import ReportingTask
+from service.models.assessments import Assessment
+from service.models.authorizations import Authorization
+from service.models.bookings import Booking, BookingStatus
+from service.models.clinics import Clinic
+from service.models.courses import Course, CourseStatus
+from service.models.motor_thresholds import MotorThreshold
+from service.models.reviews import FlagKind, JobRun
 from service.reviews.service import raise_flag
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"

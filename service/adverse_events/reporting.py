@@ -10,12 +10,12 @@ from sqlmodel import Session
 
 from config import clinical_data
 from service.adverse_events import repository
-from service.adverse_events.models import AdverseEvent, ReportingTask
 from service.adverse_events.schemas import TaskCompletion
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.clinical import support
 from service.core.errors import NotFound
+from service.models.adverse_events import AdverseEvent, ReportingTask
 from service.rules import adverse_events as rules
 
 ENTITY = "ae_reporting_task"

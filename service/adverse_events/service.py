@@ -8,19 +8,19 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.adverse_events import reporting, repository
-from service.adverse_events.models import AdverseEvent
 from service.adverse_events.schemas import AdverseEventAmend, AdverseEventCreate, ClearanceCreate
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import Booking
-from service.chairs.models import Device
 from service.clinical import support
 from service.core.errors import NotFound, Unprocessable
-from service.courses.models import Course
+from service.models.adverse_events import AdverseEvent
+from service.models.bookings import Booking
+from service.models.chairs import Device
+from service.models.courses import Course
+from service.models.sessions import TreatmentSession
 from service.motor_thresholds import repository as mt_repository
 from service.patients import service as patients
 from service.rules import adverse_events as rules
-from service.sessions.models import TreatmentSession
 
 ENTITY = "adverse_event"
 

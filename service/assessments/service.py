@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from service.assessments import repository
-from service.assessments.models import Assessment, SuicideAlert
 from service.assessments.schemas import AlertResponse, AssessmentCreate
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.clinical import support
 from service.core.errors import NotFound
-from service.courses.models import Course
+from service.models.assessments import Assessment, SuicideAlert
+from service.models.courses import Course
 from service.patients import service as patients
 from service.rules import scales
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.authorizations.models import Authorization, AuthorizationStatus, AuthorizationUnit
+from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit
 
 
 def get(session: Session, clinic_id: int, authorization_id: int) -> Authorization | None:

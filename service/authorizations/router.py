@@ -10,7 +10,7 @@ from service.auth.principal import Principal
 from service.authorizations import service
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, AuthorizationPublic
 from service.core.deps import Id, NowDep, SessionDep, StaffUser, require_roles
-from service.users.models import Role
+from service.models.users import Role
 
 # Payer paperwork is done by the psychiatrist or the clinic's administrator.
 PaperworkUser = Annotated[Principal, Depends(require_roles(Role.psychiatrist, Role.admin))]

@@ -18,14 +18,14 @@ from schedules.plan import Authorization as PlannerAuthorization
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import repository
-from service.authorizations.models import Authorization, AuthorizationUnit, Cpt
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, UnitGrant
 from service.bookings import repository as bookings
-from service.bookings.models import Booking
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import service as courses
-from service.courses.models import Course
-from service.sessions.models import TreatmentSession
+from service.models.authorizations import Authorization, AuthorizationUnit, Cpt
+from service.models.bookings import Booking
+from service.models.courses import Course
+from service.models.sessions import TreatmentSession
 
 ENTITY = "authorization"
 

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.authorizations.models import Authorization, AuthorizationStatus, AuthorizationUnit, Cpt
-from service.bookings.models import Booking, BookingStatus
 from service.core.clock import as_utc
-from service.courses.models import Course
+from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit, Cpt
+from service.models.bookings import Booking, BookingStatus
+from service.models.courses import Course
+from service.models.sessions import TreatmentSession
 from service.rules.gates import AuthorizationFacts
-from service.sessions.models import TreatmentSession
 
 DELIVERED = (BookingStatus.completed.value, BookingStatus.interrupted.value)
 STARTED = (*DELIVERED, BookingStatus.in_progress.value)

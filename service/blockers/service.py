@@ -16,11 +16,11 @@ from service.blockers.scheduling import SchedulingFacts
 from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
-from service.courses.models import Course
 from service.medications import service as medications
+from service.models.courses import Course
+from service.models.patients import Patient
 from service.motor_thresholds import service as motor_thresholds
 from service.patients import service as patients
-from service.patients.models import Patient
 from service.rules import gates
 from service.rules.gates import Blocker, OpenAdverseEvent, OpenSuicideAlert, ScreeningFacts, TreatmentFacts
 from service.screenings import repository as screenings

@@ -10,12 +10,12 @@ from sqlmodel import Session
 from service.auth.principal import Principal
 from service.bookings import planning
 from service.calendar import repository as calendar_repo
-from service.calendar.models import ClinicSchedule, TechnicianShift
 from service.calendar.service import DEFAULT_HOURS
 from service.courses.schemas import CourseCreate
 from service.courses.service import order
+from service.models.calendar import ClinicSchedule, TechnicianShift
+from service.models.patients import Patient
 from service.patients import repository as patients
-from service.patients.models import Patient
 from service.users import repository as users
 
 DEMO_MRN = "DEMO-0001"

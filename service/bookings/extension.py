@@ -21,14 +21,14 @@ from service.assessments import repository as assessments
 from service.auth.principal import Principal
 from service.bookings import planning, repository
 from service.bookings import service as bookings
-from service.bookings.models import RELEASED, BookingStatus
 from service.bookings.schemas import ExtensionBody
 from service.calendar import service as calendar
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course, CoursePhase, CourseStatus
+from service.models.bookings import RELEASED, BookingStatus
+from service.models.courses import Course, CoursePhase, CourseStatus
 
 INSTRUMENT = "PHQ-9"  # the scale the payer's rule reads
 

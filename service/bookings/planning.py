@@ -25,15 +25,15 @@ from service.auth.principal import Principal
 from service.authorizations import service as authorizations
 from service.bookings import repository
 from service.bookings import service as bookings
-from service.bookings.models import RELEASED, Booking, BookingStatus
 from service.calendar import service as calendar
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course
 from service.equipment import service as equipment
-from service.reviews.models import FlagKind
+from service.models.bookings import RELEASED, Booking, BookingStatus
+from service.models.courses import Course
+from service.models.reviews import FlagKind
 from service.reviews.service import raise_flag
 
 HORIZON_DAYS = 400  # the most existing bookings ever loaded for planning (a course fits in a year)

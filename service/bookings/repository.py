@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from service.bookings.models import PENDING, RELEASED, Booking, BookingStatus
-from service.courses.models import Course
-from service.patients.models import Patient
+from service.models.bookings import PENDING, RELEASED, Booking, BookingStatus
+from service.models.courses import Course
+from service.models.patients import Patient
 
 
 def get(session: Session, clinic_id: int, booking_id: int) -> Booking | None:

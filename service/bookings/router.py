@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.bookings import extension, planning, service
-from service.bookings.models import BookingStatus
 from service.bookings.schemas import (
     BookingCreate,
     BookingPublic,
@@ -24,6 +23,7 @@ from service.bookings.schemas import (
     StatusUpdate,
 )
 from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.models.bookings import BookingStatus
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 

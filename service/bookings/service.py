@@ -20,20 +20,20 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
 from service.bookings import repository
-from service.bookings.models import RESOURCES, Booking, BookingStatus
 from service.bookings.schemas import BookingCreate
 from service.calendar import repository as calendar_repo
 from service.calendar import service as calendar
 from service.chairs import repository as chairs
-from service.chairs.models import Device
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course, CoursePhase
 from service.equipment import capabilities
+from service.models.authorizations import Authorization
+from service.models.bookings import RESOURCES, Booking, BookingStatus
+from service.models.chairs import Device
+from service.models.courses import Course, CoursePhase
 
 ENTITY = "booking"
 BOOKABLE_COURSE = ("planned", "active")

@@ -19,11 +19,11 @@ from schedules.resources import Technician
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.calendar import repository
-from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
 from service.calendar.schemas import ClosureCreate, DayHours, DayOffCreate, ScheduleUpdate, ShiftsReplace
 from service.clinics import repository as clinics
-from service.clinics.models import Clinic
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.models.calendar import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
+from service.models.clinics import Clinic
 
 DEFAULT_HOURS = {str(d): ["08:00", "18:00"] for d in range(5)}
 MAX_DAYS_LISTED = 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.chairs.models import Chair, Device
+from service.models.chairs import Chair, Device
 
 
 def chairs_with_devices(session: Session, clinic_id: int) -> list[tuple[Chair, Device | None]]:

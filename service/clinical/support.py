@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.clinics.models import Clinic
 from service.core.errors import Conflict, NotFound, Unprocessable, error_body
-from service.courses.models import Course
+from service.models.clinics import Clinic
+from service.models.courses import Course
 from service.rules.errors import RuleInputError
 from service.signatures import service as signatures
 from service.signatures.subjects import SUBJECTS as SIGNABLE

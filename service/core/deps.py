@@ -21,7 +21,7 @@ from service.auth.principal import Principal
 from service.core.clock import Clock
 from service.core.db import session_scope
 from service.core.errors import Forbidden, Unauthorized
-from service.users.models import Role
+from service.models.users import Role
 
 SESSION_COOKIE = "tmsops_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from service.courses.models import Course, CoursePhase
+from service.models.courses import Course, CoursePhase
 
 
 def get(session: Session, clinic_id: int, course_id: int) -> Course | None:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.courses import service
-from service.courses.models import CourseStatus
 from service.courses.schemas import CourseAmend, CourseCreate, CoursePublic, StatusChange
+from service.models.courses import CourseStatus
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
 

@@ -16,15 +16,15 @@ from config.course_templates import CourseTemplate, IntensiveRhythm, PhaseTempla
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.bookings import repository as bookings
-from service.bookings.models import BookingStatus
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository
-from service.courses.models import Course, CourseKind, CoursePhase, CourseStatus
 from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
 from service.eligibility.facts import prior_courses
+from service.models.bookings import BookingStatus
+from service.models.courses import Course, CourseKind, CoursePhase, CourseStatus
+from service.models.patients import Patient
 from service.patients import service as patients
-from service.patients.models import Patient
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.assessments.models import Assessment
-from service.courses.models import Course
+from service.models.assessments import Assessment
+from service.models.courses import Course
 
 ENDED = ("completed", "discontinued")
 

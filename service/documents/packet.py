@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from service.chairs.models import Device
 from service.documents.record import CourseRecord
 from service.medications import service as medications
+from service.models.chairs import Device
 
 CPT_LINES = (("90867", "initial session with cortical mapping and motor threshold determination (once per course)"),
              ("90868", "subsequent delivery and management, per session"),

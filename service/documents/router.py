@@ -14,7 +14,7 @@ from service.core.deps import Id, NowDep, SessionDep, SettingsDep, require_roles
 from service.core.errors import Unprocessable
 from service.documents import csv_export, fhir_bundle, packet, record, sessions_table
 from service.eligibility import service as eligibility
-from service.users.models import Role
+from service.models.users import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(tags=["documents"])

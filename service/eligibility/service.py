@@ -14,8 +14,8 @@ from service.clinical import support
 from service.core.errors import NotFound, Unprocessable
 from service.eligibility import facts as eligibility_facts
 from service.eligibility import repository
-from service.eligibility.models import EligibilityProfile
 from service.eligibility.schemas import ProfileWrite
+from service.models.eligibility import EligibilityProfile
 from service.patients import service as patients
 from service.rules import eligibility as rules
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.chairs.models import Chair, Device
+from service.models.chairs import Chair, Device
 
 
 def device(session: Session, clinic_id: int, device_id: int) -> Device | None:

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from service.clinical import support
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep
 from service.medications import service
-from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial
 from service.medications.schemas import (
     MedicationChangeAmend,
     MedicationChangeCreate,
@@ -19,6 +18,7 @@ from service.medications.schemas import (
     PsychotherapyTrialCreate,
     PsychotherapyTrialPublic,
 )
+from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
 
 router = APIRouter(prefix="/api/v1", tags=["medications"])
 PATIENT = "/patients/{patient_id}"

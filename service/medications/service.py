@@ -12,7 +12,6 @@ from service.auth.principal import Principal
 from service.clinical import support
 from service.core.errors import NotFound, Unprocessable
 from service.medications import repository
-from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial
 from service.medications.schemas import (
     MedicationChangeAmend,
     MedicationChangeCreate,
@@ -21,6 +20,7 @@ from service.medications.schemas import (
     PsychotherapyTrialAmend,
     PsychotherapyTrialCreate,
 )
+from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
 from service.patients import service as patients
 from service.rules import trials
 from service.rules.motor_threshold import MedicationChange as RuleMedicationChange

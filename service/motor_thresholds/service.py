@@ -12,8 +12,8 @@ from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.medications import service as medications
+from service.models.motor_thresholds import MotorThreshold
 from service.motor_thresholds import repository
-from service.motor_thresholds.models import MotorThreshold
 from service.motor_thresholds.schemas import BeamF3Request, MotorThresholdCreate
 from service.patients import service as patients
 from service.rules import motor_threshold as rules

@@ -15,12 +15,12 @@ from service.auth.passwords import Passwords
 from service.auth.principal import Principal
 from service.clinical import support
 from service.core.errors import Unprocessable
+from service.models.protocols import ProtocolOverride
+from service.models.users import User
 from service.patients import service as patients
 from service.protocols import repository
-from service.protocols.models import ProtocolOverride
 from service.protocols.schemas import OverrideCreate, ProtocolParamsIn
 from service.rules import protocols as rules
-from service.users.models import User
 
 ENTITY = "protocol_override"
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
+from service.models.reviews import FlagKind
 from service.reviews import repository, service
-from service.reviews.models import FlagKind
 from service.reviews.schemas import FlagPublic, Resolve
 
 router = APIRouter(prefix="/api/v1/review-flags", tags=["review"])

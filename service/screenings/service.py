@@ -14,12 +14,12 @@ from service.auth.principal import Principal
 from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import NotFound, Unprocessable
-from service.courses.models import Course
 from service.medications import service as medications
+from service.models.courses import Course
+from service.models.screenings import Screening, ScreeningClearance
 from service.patients import service as patients
 from service.rules import screening as rules
 from service.screenings import repository
-from service.screenings.models import Screening, ScreeningClearance
 from service.screenings.schemas import ClearanceCreate, ScreeningCreate
 
 ENTITY = "screening"

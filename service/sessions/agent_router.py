@@ -13,11 +13,11 @@ from sqlmodel import col, select
 from service.auth.principal import Principal
 from service.core.db import session_scope
 from service.core.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
+from service.models.sessions import ChairStatus
+from service.models.users import Role
 from service.sessions import agent_service
 from service.sessions.ingest import ingest
-from service.sessions.models import ChairStatus
 from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
-from service.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["chair agent"])
 

@@ -8,14 +8,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
-from service.chairs.models import Device
 from service.clinical import support
 from service.core.errors import Conflict
-from service.courses.models import Course
-from service.motor_thresholds.models import MotorThreshold
+from service.models.chairs import Device
+from service.models.courses import Course
+from service.models.motor_thresholds import MotorThreshold
+from service.models.sessions import SessionStatus, TreatmentSession
 from service.rules import protocols
 from service.sessions import dose
-from service.sessions.models import SessionStatus, TreatmentSession
 
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 

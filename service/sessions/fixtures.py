@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from service.bookings.models import Booking
-from service.chairs.models import Chair, Device
-from service.courses.models import Course
-from service.patients.models import Patient
-from service.sessions.models import SessionStatus, TreatmentSession
+from service.models.bookings import Booking
+from service.models.chairs import Chair, Device
+from service.models.courses import Course
+from service.models.patients import Patient
+from service.models.sessions import SessionStatus, TreatmentSession
 
 
 @dataclass(frozen=True)

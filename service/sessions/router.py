@@ -13,10 +13,10 @@ from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPubli
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
+from service.models.sessions import SessionTrain
+from service.models.users import Role
 from service.sessions import progress, service
-from service.sessions.models import SessionTrain
 from service.sessions.schemas import ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
-from service.users.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 

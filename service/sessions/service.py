@@ -16,17 +16,17 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
-from service.chairs.models import Chair, Device
 from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.courses.models import Course
+from service.models.bookings import Booking, BookingStatus
+from service.models.chairs import Chair, Device
+from service.models.courses import Course
+from service.models.sessions import LIVE, ChairCommand, SessionStatus, TreatmentSession
 from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 from service.sessions import dose, facts
-from service.sessions.models import LIVE, ChairCommand, SessionStatus, TreatmentSession
 from service.sessions.schemas import ChecklistIn
 
 ENTITY = "treatment_session"

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from service.adverse_events.models import AdverseEvent
 from service.audit.chain import to_json_value
-from service.protocols.models import ProtocolOverride
-from service.screenings.models import ScreeningClearance
-from service.signatures.models import CourseReview, Meaning
+from service.models.adverse_events import AdverseEvent
+from service.models.protocols import ProtocolOverride
+from service.models.screenings import ScreeningClearance
+from service.models.signatures import CourseReview, Meaning
 
 
 @dataclass(frozen=True)

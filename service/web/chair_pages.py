@@ -21,10 +21,10 @@ from service.chairs import repository as chairs
 from service.clinical import support
 from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.core.errors import ServiceError
-from service.patients.models import Patient
+from service.models.patients import Patient
+from service.models.sessions import LIVE, ChairStatus, TreatmentSession
+from service.models.users import Role
 from service.sessions import service as sessions
-from service.sessions.models import LIVE, ChairStatus, TreatmentSession
-from service.users.models import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)

@@ -16,11 +16,11 @@ from service.clinical import support
 from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.documents import record as records
 from service.documents import sessions_table
+from service.models.users import Role
 from service.signatures import repository as signatures
 from service.signatures import service as signing
 from service.signatures import subjects
 from service.signatures.schemas import SignaturePublic
-from service.users.models import Role
 from service.web import course_view
 from service.web.pages import page_roles, render
 

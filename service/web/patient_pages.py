@@ -14,14 +14,14 @@ from service.assessments import service as assessments
 from service.auth.principal import Principal
 from service.clinical import support
 from service.core.deps import Id, NowDep, SessionDep, SettingsDep
-from service.courses.models import Course
 from service.eligibility import service as eligibility
 from service.medications import service as medications
-from service.medications.models import MedicationTrial, PsychotherapyTrial
+from service.models.courses import Course
+from service.models.medications import MedicationTrial, PsychotherapyTrial
+from service.models.users import Role
 from service.motor_thresholds import service as motor_thresholds
 from service.patients import service as patients
 from service.screenings import service as screenings
-from service.users.models import Role
 from service.web.course_pages import clearance_signatures
 from service.web.pages import page_roles, render
 

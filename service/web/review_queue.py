@@ -14,22 +14,22 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from service.adverse_events.models import AdverseEvent
-from service.assessments.models import SuicideAlert
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
 from service.clinical import support
 from service.core.deps import NowDep, SessionDep, SettingsDep
-from service.courses.models import Course
-from service.patients.models import Patient
-from service.protocols.models import ProtocolOverride
-from service.reviews.models import ReviewFlag
-from service.screenings.models import Screening
+from service.models.adverse_events import AdverseEvent
+from service.models.assessments import SuicideAlert
+from service.models.authorizations import Authorization
+from service.models.courses import Course
+from service.models.patients import Patient
+from service.models.protocols import ProtocolOverride
+from service.models.reviews import ReviewFlag
+from service.models.screenings import Screening
+from service.models.signatures import SignatureStatus
+from service.models.users import Role
 from service.signatures import repository as signatures
-from service.signatures.models import SignatureStatus
-from service.users.models import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)

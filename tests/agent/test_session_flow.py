@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from service.sessions.models import ChairCommand
+from service.models.sessions import ChairCommand
 from tests.agent.conftest import AgentFactory, LiveServer, wait_for_end
 from tests.agent.flow import check_in_and_ready, treatable_booking
 from tests.conftest import Tenant

@@ -49,10 +49,10 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from config import clinical_data
-from service.audit.models import AuditEvent
-from service.bookings.models import Booking as BookingRow
 from service.core.clock import FrozenClock
-from service.sessions.models import ChairCommand, TreatmentSession
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking as BookingRow
+from service.models.sessions import ChairCommand, TreatmentSession
 from tests.conftest import T0, make_tenant, patient_body
 from tests.safety.gate_model import (
     ABSOLUTE_ITEMS,

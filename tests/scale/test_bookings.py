@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 from sqlmodel import Session, select
 
-from service.bookings.models import Booking
+from service.models.bookings import Booking
 from tests.scale.cluster import Cluster, RemoteTenant, next_open_weekday
 from tests.service.scheduling import add_technician, ready_clinic
 

@@ -20,10 +20,10 @@ from schedules import jobs
 from schedules.scheduler import JobRunner
 from service.audit.service import SYSTEM
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
 from service.core.clock import FrozenClock, as_utc
 from service.core.db import session_scope
-from service.reviews.models import JobRun, ReviewFlag
+from service.models.bookings import Booking, BookingStatus
+from service.models.reviews import JobRun, ReviewFlag
 from tests.conftest import Tenant, fresh_database, settings_for
 from tests.service.scheduling import Clinic, ok, ready_clinic
 

@@ -42,7 +42,7 @@ from schemathesis.specs.openapi.checks import (
 
 from service.app import api_routes
 from service.core.deps import route_roles
-from service.users.models import Role
+from service.models.users import Role
 from tests.conftest import Tenant
 from tests.security.world import SecurityWorld, build
 

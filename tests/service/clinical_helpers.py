@@ -10,9 +10,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config import clinical_data
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
-from service.courses.models import Course
+from service.models.audit import AuditEvent
+from service.models.courses import Course
 from tests.conftest import T0, Tenant, patient_body
 
 TODAY = date(2026, 11, 23)  # T0's date in New York
@@ -76,8 +76,8 @@ def at(days: float = 0, hours: float = 0) -> str:
 def new_booking(tenant: Tenant, patient_id: int, course_id: int, start: datetime, *, status: str = "completed",
                 sequence: int = 1, authorization_id: int | None = None) -> int:
     """A booking on a fresh chair and device of the clinic (rows straight in the database)."""
-    from service.bookings.models import Booking
-    from service.chairs.models import Chair, Device
+    from service.models.bookings import Booking
+    from service.models.chairs import Chair, Device
 
     with session_scope(tenant.app.state.engine) as session:
         device = Device(clinic_id=tenant.clinic_id, model="magstim-rapid2", serial=f"S-{uuid4().hex[:8]}",

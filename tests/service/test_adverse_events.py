@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.adverse_events.models import AdverseEvent, ReportingTask
+from service.models.adverse_events import AdverseEvent, ReportingTask
 from tests.conftest import T0, Tenant
 from tests.service.clinical_helpers import (
     WRITE,

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import col, update
 
-from service.authorizations.models import Authorization, AuthorizationUnit
 from service.blockers.service import blockers_for
 from service.core.db import session_scope
-from service.patients.models import Patient
+from service.models.authorizations import Authorization, AuthorizationUnit
+from service.models.patients import Patient
 from tests.conftest import T0, Tenant
 from tests.service.clinical_helpers import (
     ALL_NO,

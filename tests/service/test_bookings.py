@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from service.app import create_app
-from service.audit.models import AuditEvent
-from service.bookings.models import Booking
 from service.core.clock import FrozenClock
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking
 from tests.conftest import T0, Tenant, fresh_database, make_tenant, settings_for
 from tests.service.scheduling import add_technician, book, error_field, ok, ready_clinic
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
 from tests.conftest import Tenant
 from tests.service.scheduling import WRITE, add_technician, error_field, ok, ready_clinic
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
 from tests.conftest import T0, Tenant
 from tests.service.clinical_helpers import TODAY, new_course
 from tests.service.scheduling import error_field, ok, ready_clinic

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
 from tests.conftest import Tenant
 from tests.service.scheduling import add_technician, book, error_field, ok, ready_clinic
 

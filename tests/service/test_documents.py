@@ -131,7 +131,7 @@ def test_burst_protocol_sessions_show_without_a_train_frequency(tenant: Tenant) 
     from sqlmodel import select
 
     from service.core.db import session_scope
-    from service.sessions.models import TreatmentSession
+    from service.models.sessions import TreatmentSession
 
     world = with_history(treatable(tenant, protocol_id="itbs_600", model="magventure-x100"))
     with session_scope(tenant.app.state.engine) as s:  # iTBS sessions record the burst rate, not a train rate

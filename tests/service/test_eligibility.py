@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service.eligibility.models import EligibilityProfile
+from service.models.eligibility import EligibilityProfile
 from tests.conftest import Tenant
 from tests.service.clinical_helpers import TODAY, at, audit_rows, count, field_of, new_patient
 

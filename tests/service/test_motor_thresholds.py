@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from service.chairs.models import Device
 from service.core.db import session_scope
-from service.motor_thresholds.models import MotorThreshold
+from service.models.chairs import Device
+from service.models.motor_thresholds import MotorThreshold
 from tests.conftest import T0, Tenant
 from tests.service.clinical_helpers import TODAY, at, audit_rows, count, field_of, new_patient
 

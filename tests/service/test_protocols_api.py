@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from service.protocols.models import ProtocolOverride
+from service.models.protocols import ProtocolOverride
 from tests.conftest import PASSWORD, Tenant
 from tests.service.clinical_helpers import audit_rows, count, field_of, new_patient
 

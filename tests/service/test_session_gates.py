@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from service.sessions.models import ChairCommand
+from service.models.sessions import ChairCommand
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
 from tests.conftest import T0, Tenant
 from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
-from service.courses.models import Course
+from service.models.audit import AuditEvent
+from service.models.courses import Course
 from tests.conftest import T0, Tenant, patient_body
 
 TODAY = date(2026, 11, 23)  # T0's date in New York

@@ -76,9 +76,9 @@ def with_history(world: World, *, delivered: int = 3) -> World:
 
 def add_sessions(world: World, count: int) -> None:
     """Delivered sessions written as the session service would leave them (bookings in the past)."""
-    from service.bookings.models import Booking
     from service.core.db import session_scope
-    from service.sessions.models import TreatmentSession
+    from service.models.bookings import Booking
+    from service.models.sessions import TreatmentSession
 
     tenant = world.clinic.tenant
     with session_scope(tenant.app.state.engine) as s:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-# Statuses that free a booking's slot (service.bookings.models.RELEASED); every other status holds it.
+# Statuses that free a booking's slot (service.models.bookings.RELEASED); every other status holds it.
 RELEASED = "('cancelled', 'no_show')"
 RESOURCES = ("chair", "device", "technician", "patient")
 
