@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
-from schedules.scheduler import lifespan as scheduler_lifespan
 from service.adverse_events.router import router as adverse_events_router
 from service.assessments.router import router as assessments_router
 from service.auth.passwords import Passwords
@@ -35,11 +34,12 @@ from service.courses.router import router as courses_router
 from service.documents.router import router as documents_router
 from service.eligibility.router import router as eligibility_router
 from service.equipment.router import router as equipment_router
+from service.flags.router import router as reviews_router
+from service.jobs.scheduler import lifespan as scheduler_lifespan
 from service.medications.router import router as medications_router
 from service.motor_thresholds.router import router as motor_thresholds_router
 from service.patients.router import router as patients_router
 from service.protocols.router import router as protocols_router
-from service.reviews.router import router as reviews_router
 from service.screenings.router import router as screenings_router
 from service.sessions.agent_router import router as agent_router
 from service.sessions.router import router as sessions_router

@@ -31,10 +31,10 @@ from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
 from service.equipment import service as equipment
+from service.flags.service import raise_flag
 from service.models.bookings import RELEASED, Booking, BookingStatus
 from service.models.courses import Course
-from service.models.reviews import FlagKind
-from service.reviews.service import raise_flag
+from service.models.flags import FlagKind
 
 HORIZON_DAYS = 400  # the most existing bookings ever loaded for planning (a course fits in a year)
 

@@ -19,10 +19,10 @@ from service.auth.principal import Principal
 from service.bookings import repository
 from service.calendar import service as calendar
 from service.core.clock import as_utc
+from service.flags.service import raise_flag
 from service.models.bookings import Booking, BookingStatus
 from service.models.calendar import TechnicianDayOff
-from service.models.reviews import FlagKind
-from service.reviews.service import raise_flag
+from service.models.flags import FlagKind
 
 MOVABLE = (BookingStatus.booked.value, BookingStatus.checked_in.value)
 

@@ -18,11 +18,12 @@ from service.models.chairs import Chair, Device  # noqa: E402
 from service.models.clinics import Clinic  # noqa: E402
 from service.models.courses import Course, CoursePhase  # noqa: E402
 from service.models.eligibility import EligibilityProfile  # noqa: E402
+from service.models.flags import ReviewFlag  # noqa: E402
+from service.models.jobs import JobRun  # noqa: E402
 from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial  # noqa: E402
 from service.models.motor_thresholds import MotorThreshold  # noqa: E402
 from service.models.patients import Patient  # noqa: E402
 from service.models.protocols import ProtocolOverride  # noqa: E402
-from service.models.reviews import JobRun, ReviewFlag  # noqa: E402
 from service.models.screenings import Screening, ScreeningClearance  # noqa: E402
 from service.models.sessions import (  # noqa: E402
     ChairCommand,

@@ -23,9 +23,9 @@ from service.models.adverse_events import AdverseEvent
 from service.models.assessments import SuicideAlert
 from service.models.authorizations import Authorization
 from service.models.courses import Course
+from service.models.flags import ReviewFlag
 from service.models.patients import Patient
 from service.models.protocols import ProtocolOverride
-from service.models.reviews import ReviewFlag
 from service.models.screenings import Screening
 from service.models.signatures import SignatureStatus
 from service.models.users import Role

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from schedules.scheduler import ADVISORY_KEY
 from service.core.clock import as_utc
+from service.jobs.scheduler import ADVISORY_KEY
 from service.models.sessions import ChairStatus, TreatmentSession
 from tests.conftest import IN_CI, PASSWORD, _pg_admin_url, _pg_reachable, drop_pg_database, fresh_database
 from tests.faults.evidence import judge, outbox_keys, stored_events, wait_for_end, wait_until

@@ -14,9 +14,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from service.core.db import session_scope
-from service.models.reviews import FlagKind
+from service.flags.service import raise_flag
+from service.models.flags import FlagKind
 from service.models.sessions import TreatmentSession
-from service.reviews.service import raise_flag
 from tests.conftest import PASSWORD, T0, Tenant
 from tests.service.clinical_helpers import TODAY
 from tests.service.scheduling import ok

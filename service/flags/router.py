@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
-from service.models.reviews import FlagKind
-from service.reviews import repository, service
-from service.reviews.schemas import FlagPublic, Resolve
+from service.flags import repository, service
+from service.flags.schemas import FlagPublic, Resolve
+from service.models.flags import FlagKind
 
 router = APIRouter(prefix="/api/v1/review-flags", tags=["review"])
 

@@ -1,11 +1,11 @@
-"""What background jobs and rules found for a person to look at (the review queue), and job-run claims."""
+"""What background jobs and rules found for a person to look at: the review flags of the review queue."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Float, LargeBinary, Table, Unicode, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.columns import utc_field
@@ -41,30 +41,3 @@ class ReviewFlag(SQLModel, table=True):
     resolved_at: datetime | None = utc_field(nullable=True)
     resolved_by: int | None = Field(default=None, foreign_key="app_user.id")
     resolution: str | None = Field(default=None, max_length=1000)
-
-
-class JobRun(SQLModel, table=True):
-    """A claim on one occurrence of a job (reliability.md B5 #3): a second scheduler cannot run it again."""
-
-    __tablename__ = "job_run"
-    __table_args__ = (UniqueConstraint("job_id", "scheduled_for"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    job_id: str = Field(max_length=191)
-    scheduled_for: datetime = utc_field()
-    runner: str = Field(max_length=120)
-    started_at: datetime = utc_field()
-    finished_at: datetime | None = utc_field(nullable=True)
-    found: int | None = None
-    error: str | None = Field(default=None, max_length=1000)
-
-
-# APScheduler's own job table, declared here with APScheduler 3's exact shape so the migrations own it
-# (the job store's create-if-missing then finds it) and autogenerate does not propose dropping it.
-apscheduler_jobs = Table(
-    "apscheduler_jobs",
-    SQLModel.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)

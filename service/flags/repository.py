@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.models.reviews import ReviewFlag
+from service.models.flags import ReviewFlag
 
 
 def by_key(session: Session, key: str) -> ReviewFlag | None:

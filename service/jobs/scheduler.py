@@ -28,9 +28,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from schedules import jobs
 from service.core.clock import Clock
 from service.core.db import is_sqlite, session_scope
+from service.jobs import tasks as jobs
 
 log = logging.getLogger("tmsops.scheduler")
 
@@ -170,7 +170,7 @@ class JobRunner:
         self.scheduler = scheduler
         _lead(self)
         self.sync()
-        scheduler.add_job("schedules.scheduler:sync_now", "interval", seconds=self.settings.scheduler_sync_seconds,
+        scheduler.add_job("service.jobs.scheduler:sync_now", "interval", seconds=self.settings.scheduler_sync_seconds,
                           id=SYNC_JOB, replace_existing=True)
         log.info("scheduler started: this process leads")
         return True

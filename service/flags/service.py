@@ -11,8 +11,8 @@ from service.audit import service as audit
 from service.audit.service import SYSTEM, Actor
 from service.auth.principal import Principal
 from service.core.errors import Conflict, NotFound
-from service.models.reviews import FlagKind, ReviewFlag
-from service.reviews import repository
+from service.flags import repository
+from service.models.flags import FlagKind, ReviewFlag
 
 
 def raise_flag(

@@ -1,5 +1,5 @@
 """Background job functions. Each takes ids (never ORM objects), claims its occurrence, does its work in one
-transaction, and records what it found as review flags (service.reviews), whose keys make it idempotent.
+transaction, and records what it found as review flags (service.flags), whose keys make it idempotent.
 
 A claim is a ``job_run`` row unique on (job id, period) inserted in the same transaction as the work
 (reliability.md B5 #3): a second scheduler, or a re-run after a crash, cannot do one occurrence twice, and
@@ -30,15 +30,16 @@ from service.calendar import service as calendar
 from service.core.clock import Clock, as_utc
 from service.core.db import session_scope
 from service.courses import repository as course_repo
+from service.flags.service import raise_flag
 from service.models.adverse_events import ReportingTask
 from service.models.assessments import Assessment
 from service.models.authorizations import Authorization
 from service.models.bookings import Booking, BookingStatus
 from service.models.clinics import Clinic
 from service.models.courses import Course, CourseStatus
+from service.models.flags import FlagKind
+from service.models.jobs import JobRun
 from service.models.motor_thresholds import MotorThreshold
-from service.models.reviews import FlagKind, JobRun
-from service.reviews.service import raise_flag
 
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -63,7 +64,7 @@ def bind(context: JobContext | None) -> None:
 
 def context() -> JobContext:
     if _context is None:
-        raise RuntimeError("job functions need schedules.jobs.bind(...) first (the scheduler does it)")
+        raise RuntimeError("job functions need service.jobs.tasks.bind(...) first (the scheduler does it)")
     return _context
 
 
@@ -254,21 +255,21 @@ def derive(session: Session, settings: Settings, now: datetime) -> list[Derived]
     eod_h, eod_m = (int(x) for x in settings.scheduler_end_of_day.split(":"))
     am_h, am_m = (int(x) for x in settings.scheduler_morning.split(":"))
     zones = {c.id: c.timezone for c in session.exec(select(Clinic).order_by(col(Clinic.id))).all()}
-    out = [Derived(f"sweep:{cid}", "schedules.jobs:sweep_missed", (cid,), "cron",
+    out = [Derived(f"sweep:{cid}", "service.jobs.tasks:sweep_missed", (cid,), "cron",
                    {"hour": eod_h, "minute": eod_m, "timezone": tz}) for cid, tz in zones.items()]
     for course in course_repo.open_courses(session):
         tz = zones.get(course.clinic_id, "UTC")
         weekday = (course.start_date or date(2001, 1, 1)).weekday()  # 2001-01-01 is a Monday
-        out.append(Derived(f"phq9:{course.id}", "schedules.jobs:phq9_due", (course.id,), "cron",
+        out.append(Derived(f"phq9:{course.id}", "service.jobs.tasks:phq9_due", (course.id,), "cron",
                            {"day_of_week": weekday, "hour": am_h, "minute": am_m, "timezone": tz}))
-        out.append(Derived(f"mt:{course.id}", "schedules.jobs:mt_due", (course.id,), "cron",
+        out.append(Derived(f"mt:{course.id}", "service.jobs.tasks:mt_due", (course.id,), "cron",
                            {"hour": am_h, "minute": am_m, "timezone": tz}))
     for auth in authorization_repo.all_active(session):
-        out.append(Derived(f"auth:{auth.id}", "schedules.jobs:authorization_check", (auth.id,), "cron",
+        out.append(Derived(f"auth:{auth.id}", "service.jobs.tasks:authorization_check", (auth.id,), "cron",
                            {"hour": am_h, "minute": am_m, "timezone": zones.get(auth.clinic_id, "UTC")}))
     for ae_id, clinic_id, patient_id, due in sae_deadlines(session):
         run = max(now, as_utc(due) - timedelta(days=1))
-        out.append(Derived(f"sae:{ae_id}", "schedules.jobs:sae_reporting_deadline",
+        out.append(Derived(f"sae:{ae_id}", "service.jobs.tasks:sae_reporting_deadline",
                            (ae_id, clinic_id, patient_id, as_utc(due).isoformat()), "date", {"run_date": run}))
     return out
 
