@@ -16,13 +16,13 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
-from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.models.bookings import Booking, BookingStatus
 from service.models.chairs import Chair, Device
 from service.models.courses import Course
 from service.models.sessions import LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.records import clinic_day
 from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
@@ -164,8 +164,8 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
         raise Conflict(f"session {session_id} has no trains left to deliver")
     # The resumed trains count on the day the session started (resuming skips the daily limit), so they may
     # only be given that day; on a later day they would be a second dose beside that day's own session.
-    started_on = support.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
-    if started_on != support.clinic_today(session, ts.clinic_id, now):
+    started_on = clinic_day.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
+    if started_on != clinic_day.clinic_today(session, ts.clinic_id, now):
         raise Conflict(f"session {session_id} started on {started_on}; an interrupted session is resumed the same"
                        " day only: book and start a new session", code="resume_other_day")
     check = facts.preflight(session, ts, now, resuming=True)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.api.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
 from service.auth import service as auth_service
 from service.clinics import repository as clinics
-from service.core.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
 from service.core.errors import TooManyRequests
 from service.web import chair_pages, course_pages, outcome_pages, patient_pages, review_queue
 from service.web.pages import StaffPage, render

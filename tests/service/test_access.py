@@ -10,8 +10,8 @@ import re
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from service.api.deps import route_roles
 from service.app import api_routes, assert_every_route_has_a_rule
-from service.core.deps import route_roles
 from service.models.users import Role
 from tests.conftest import Tenant
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from service.api.deps import Id, NowDep, SessionDep, StaffUser, require_roles
 from service.auth.principal import Principal
 from service.authorizations import service
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, AuthorizationPublic
-from service.core.deps import Id, NowDep, SessionDep, StaffUser, require_roles
 from service.models.users import Role
 
 # Payer paperwork is done by the psychiatrist or the clinic's administrator.

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, SettingsDep, StaffUser
+from service.api.deps import Id, NowDep, PsychiatristUser, SessionDep, SettingsDep, StaffUser
 from service.signatures import reviews, service, subjects
 from service.signatures.schemas import ReviewAmend, ReviewCreate, ReviewPublic, SignaturePublic, SignIn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.core.deps import AdminUser, Id, NowDep, SessionDep, StaffUser
+from service.api.deps import AdminUser, Id, NowDep, SessionDep, StaffUser
 from service.equipment import repository, service
 from service.equipment.schemas import (
     ChairAmend,

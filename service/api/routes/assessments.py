@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep
 from service.assessments import service
 from service.assessments.schemas import AlertPublic, AlertResponse, AlertStatus, AssessmentCreate, AssessmentPublic
-from service.core.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.courses import service
 from service.courses.schemas import CourseAmend, CourseCreate, CoursePublic, StatusChange
 from service.models.courses import CourseStatus

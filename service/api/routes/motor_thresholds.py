@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep
 from service.motor_thresholds import service
 from service.motor_thresholds.schemas import (
     BeamF3Public,

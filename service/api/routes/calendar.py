@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api.deps import AdminUser, Id, NowDep, SessionDep, StaffUser
 from service.bookings import staffing
 from service.calendar import repository, service
 from service.calendar.schemas import (
@@ -23,7 +24,6 @@ from service.calendar.schemas import (
     ShiftsReplace,
     TechnicianShifts,
 )
-from service.core.deps import AdminUser, Id, NowDep, SessionDep, StaffUser
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 

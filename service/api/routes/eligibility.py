@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
 from service.eligibility import service
 from service.eligibility.schemas import DecisionPublic, ProfilePublic, ProfileWrite
 

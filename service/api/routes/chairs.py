@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.api.deps import AnyPrincipal, SessionDep
 from service.chairs import repository
 from service.chairs.schemas import ChairPublic
-from service.core.deps import AnyPrincipal, SessionDep
 
 router = APIRouter(prefix="/api/v1/chairs", tags=["chairs"])
 

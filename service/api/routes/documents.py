@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep, require_roles
 from service.auth.principal import Principal
-from service.clinical import support
-from service.core.deps import Id, NowDep, SessionDep, SettingsDep, require_roles
 from service.core.errors import Unprocessable
 from service.documents import csv_export, fhir_bundle, packet, record, sessions_table
 from service.eligibility import service as eligibility
 from service.models.users import Role
+from service.records import clinic_day
 from service.web.pages import page_roles, render
 
 router = APIRouter(tags=["documents"])
@@ -57,7 +57,7 @@ def packet_page(
         raise Unprocessable("criteria", f"unknown criteria set '{chosen}'")
     r = record.read(session, me, course_id, now, purpose="print_packet")
     decision = eligibility.decide(session, me, r.patient.id or 0, chosen, now)
-    today = support.clinic_today(session, me.clinic_id, now)
+    today = clinic_day.clinic_today(session, me.clinic_id, now)
     return render(request, "packet.html", me, settings, p=packet.build(session, r, decision, today), sets=sets,
                   chosen=chosen, today=today)
 
@@ -72,4 +72,4 @@ def summary_page(request: Request, course_id: Id, me: PaperworkPage, session: Se
         scores.setdefault(a.instrument, []).append(a)
     signed = [rv for rv in r.reviews if rv.kind == "end_of_course"]
     return render(request, "summary.html", me, settings, r=r, scores=scores, counts=sessions_table.counts(r),
-                  summaries=signed, today=support.clinic_today(session, me.clinic_id, now))
+                  summaries=signed, today=clinic_day.clinic_today(session, me.clinic_id, now))

@@ -16,7 +16,7 @@ from service.adverse_events.schemas import (
     TaskCompletion,
     TaskStatus,
 )
-from service.core.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["adverse events"])
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep
 from service.blockers import service
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["blockers"])
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from service.core.errors import ServiceError, TooManyRequests, error_body
+from service.rules.errors import RuleInputError
 
 log = logging.getLogger("tmsops")
 
@@ -47,6 +48,12 @@ def install(app: FastAPI) -> None:
         details = _validation_details(exc)
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         return JSONResponse(error_body("validation_error", message, details), 422)
+
+    @app.exception_handler(RuleInputError)
+    async def _rule_input(_: Request, exc: RuleInputError) -> JSONResponse:
+        # Safety net: a rule engine's input error that escapes a service is still a 422 naming its field.
+        details = [{"field": exc.field, "message": exc.message}]
+        return JSONResponse(error_body("validation_error", f"{exc.field}: {exc.message}", details), 422)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.bookings import extension, planning, service
 from service.bookings.schemas import (
     BookingCreate,
@@ -22,7 +23,6 @@ from service.bookings.schemas import (
     StatusResult,
     StatusUpdate,
 )
-from service.core.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.models.bookings import BookingStatus
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from service.api.deps import AnyPrincipal, NowDep, SessionDep, SettingsDep, client_of, public
 from service.auth import service
 from service.auth.schemas import Me, TokenResponse
-from service.core.deps import AnyPrincipal, NowDep, SessionDep, SettingsDep, client_of, public
 from service.core.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from service.core.deps import ClinicalUser, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.protocols import service
 from service.protocols.schemas import OverrideCreate, OverridePublic, ProtocolParamsIn, ValidationPublic
 

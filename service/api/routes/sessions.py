@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from service.adverse_events import service as adverse_events
 from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
 from service.models.sessions import SessionTrain
 from service.models.users import Role
 from service.sessions import progress, service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from service.core.deps import AdminUser, Id, NowDep, SessionDep
+from service.api.deps import AdminUser, Id, NowDep, SessionDep
 from service.core.errors import NotFound
 from service.users import repository, service
 from service.users.schemas import UserCreate, UserPublic, UserUpdate

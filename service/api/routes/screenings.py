@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.screenings import service
 from service.screenings.schemas import ClearanceCreate, ScreeningCreate, ScreeningPublic
 

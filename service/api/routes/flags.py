@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
 from service.flags import repository, service
 from service.flags.schemas import FlagPublic, Resolve
 from service.models.flags import FlagKind

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.clinical import support
-from service.core.deps import ClinicalUser, Id, NowDep, SessionDep
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep
 from service.medications import service
 from service.medications.schemas import (
     MedicationChangeAmend,
@@ -19,6 +18,7 @@ from service.medications.schemas import (
     PsychotherapyTrialPublic,
 )
 from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
+from service.records import clinic_day
 
 router = APIRouter(prefix="/api/v1", tags=["medications"])
 PATIENT = "/patients/{patient_id}"
@@ -31,14 +31,14 @@ def add_medication_trial(
     """Record an antidepressant or augmentation trial of the patient's episode."""
     row = service.create(session, who, patient_id, body, now)
     assert isinstance(row, MedicationTrial)
-    return service.with_assessments([row], support.clinic_today(session, who.clinic_id, now))[0]
+    return service.with_assessments([row], clinic_day.clinic_today(session, who.clinic_id, now))[0]
 
 
 @router.get(PATIENT + "/medication-trials", response_model=list[MedicationTrialPublic])
 def list_medication_trials(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """The patient's medication trials, each with its adequacy verdict and reasons."""
     rows = service.history(session, who, MedicationTrial, patient_id, now)
-    return service.with_assessments(rows, support.clinic_today(session, who.clinic_id, now))
+    return service.with_assessments(rows, clinic_day.clinic_today(session, who.clinic_id, now))
 
 
 @router.patch("/medication-trials/{trial_id}", response_model=MedicationTrialPublic)
@@ -47,7 +47,7 @@ def amend_medication_trial(
 ) -> object:
     """Amend a medication trial, with a reason (void it with entered_in_error)."""
     row = service.amend(session, who, MedicationTrial, trial_id, body, now)
-    return service.with_assessments([row], support.clinic_today(session, who.clinic_id, now))[0]
+    return service.with_assessments([row], clinic_day.clinic_today(session, who.clinic_id, now))[0]
 
 
 @router.post(PATIENT + "/psychotherapy-trials", status_code=201, response_model=PsychotherapyTrialPublic)

@@ -10,9 +10,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import col, select
 
+from service.api.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.auth.principal import Principal
 from service.core.db import session_scope
-from service.core.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.models.sessions import ChairStatus
 from service.models.users import Role
 from service.sessions import agent_service

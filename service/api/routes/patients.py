@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import Id, NowDep, SessionDep, StaffUser
+from service.api.deps import Id, NowDep, SessionDep, StaffUser
 from service.patients import service
 from service.patients.schemas import PatientAmend, PatientCreate, PatientPage, PatientPublic
 
