@@ -30,7 +30,6 @@ from service.api.routes.clinics import router as clinics_router
 from service.api.routes.courses import router as courses_router
 from service.api.routes.documents import router as documents_router
 from service.api.routes.eligibility import router as eligibility_router
-from service.api.routes.equipment import router as equipment_router
 from service.api.routes.flags import router as reviews_router
 from service.api.routes.medications import router as medications_router
 from service.api.routes.motor_thresholds import router as motor_thresholds_router
@@ -53,7 +52,7 @@ ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_ro
            medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
            protocols_router, adverse_events_router, blockers_router,
            # scheduling (issue 5)
-           courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router,
+           courses_router, authorizations_router, calendar_router, bookings_router, reviews_router,
            # treatment sessions and chair agents (issue 6)
            sessions_router, agent_router,
            # pages, signatures, documents (issue 7)

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
-from service.bookings.demo import seed_schedule
 from service.chairs import repository as chairs
 from service.clinics import service as clinics
 from service.models.chairs import Chair, Device
 from service.models.users import Role
+from service.seed_schedule import seed_schedule
 from service.users import repository as users
 from service.users import service as user_service
 from service.users.schemas import UserCreate

@@ -19,7 +19,6 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import repository
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, UnitGrant
-from service.bookings import repository as bookings
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import service as courses
 from service.models.authorizations import Authorization, AuthorizationUnit, Cpt
@@ -41,7 +40,7 @@ def mt_redeterminations(session: Session, authorization: Authorization) -> int:
 def usage(session: Session, auth: Authorization) -> dict[str, Any]:
     """Units per CPT code and session units: authorized, delivered, booked, remaining."""
     grants = {u.cpt: u.units for u in repository.units(session, auth.id or 0)}
-    delivered, booked = bookings.unit_counts(session, auth.id or 0)
+    delivered, booked = repository.booking_counts(session, auth.id or 0)
     initial = grants.get(Cpt.initial.value, 0)
     capacity = initial + grants.get(Cpt.session.value, 0)
     # the first delivered (or booked) session bills 90867 when it is authorized, the rest 90868

@@ -15,7 +15,6 @@ from config.clinical_data import Protocol
 from config.course_templates import CourseTemplate, IntensiveRhythm, PhaseTemplate, WeeklyRhythm, get_course_template
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings import repository as bookings
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository
@@ -177,7 +176,7 @@ def public(session: Session, course: Course) -> dict[str, Any]:
         "phases": [p.model_dump() for p in phases],
         "replaced_phases": [p.model_dump() for p in replaced],
         "planned_sessions": sum(p.planned_sessions for p in phases),
-        "sessions": bookings.status_counts(session, course.id or 0),
+        "sessions": repository.booking_counts(session, course.id or 0),
     }
 
 
@@ -235,7 +234,7 @@ def change_status(session: Session, who: Principal, course_id: int, status: Cour
 
 
 def _cancel_future(session: Session, who: Principal, course: Course, reason: str, now: datetime) -> None:
-    for booking in bookings.of_course(session, course.id or 0, (BookingStatus.booked.value,)):
+    for booking in repository.bookings_of(session, course.id or 0, (BookingStatus.booked.value,)):
         if as_utc(booking.start_at) < now:
             continue  # a past booking is the missed-session sweep's to judge, not cancelled silently
         booking.status, booking.status_reason = BookingStatus.cancelled.value, reason

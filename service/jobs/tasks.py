@@ -165,7 +165,7 @@ def _mt(session: Session, course_id: int, now: datetime) -> int:
     course = session.get(Course, course_id)
     if course is None or course.status != CourseStatus.active.value:
         return 0
-    done = [as_utc(b.start_at) for b in booking_repo.of_course(session, course_id, (BookingStatus.completed.value,))]
+    done = [as_utc(b.start_at) for b in course_repo.bookings_of(session, course_id, (BookingStatus.completed.value,))]
     since = as_utc(last_mt_at(session, course) or (min(done) if done else now))
     after = [d for d in done if d > since]
     every = context().settings.mt_redetermine_every_sessions

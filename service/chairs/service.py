@@ -10,10 +10,10 @@ from sqlmodel import Session
 from schedules.resources import Chair as PlannerChair
 from service.audit import service as audit
 from service.auth.principal import Principal
+from service.chairs import capabilities, repository
 from service.chairs import repository as chairs_repo
+from service.chairs.schemas import ChairAmend, ChairCreate, DeviceAmend, DeviceCreate
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.equipment import capabilities, repository
-from service.equipment.schemas import ChairAmend, ChairCreate, DeviceAmend, DeviceCreate
 from service.models.chairs import Chair, Device
 from service.rules import protocols
 
