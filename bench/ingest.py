@@ -27,7 +27,7 @@ from service.core.db import make_engine, session_scope
 from service.models.clinics import Clinic
 from service.models.sessions import DeliveryEventRow
 from service.models.users import User
-from service.sessions.fixtures import delivery_world
+from tests.builders.delivery import delivery_world
 
 PASSWORD = "bench password 123"
 

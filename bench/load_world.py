@@ -25,9 +25,9 @@ from service.auth.passwords import Passwords
 from service.clinics import service as clinics
 from service.core.db import make_engine, session_scope
 from service.models.users import Role
-from service.sessions.fixtures import delivery_world
 from service.users import service as users
 from service.users.schemas import UserCreate
+from tests.builders.delivery import delivery_world
 
 PASSWORD = "bench password 123"
 TZ = ZoneInfo("America/New_York")  # the clinic's default time zone

@@ -20,7 +20,7 @@ from service.core.clock import Clock
 from service.core.db import session_scope
 from service.models.bookings import Booking
 from service.models.sessions import ChairCommand, TreatmentSession
-from service.sessions.fixtures import delivery_world
+from tests.builders.delivery import delivery_world
 from tests.conftest import Tenant, make_tenant, settings_for
 
 

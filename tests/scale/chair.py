@@ -14,9 +14,9 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.conftest import PASSWORD
 from tests.scale.cluster import ROOT, RemoteTenant, next_open_weekday
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK
 from tests.service.scheduling import ok, ready_clinic
 
 ENDED = ("completed", "interrupted", "aborted")

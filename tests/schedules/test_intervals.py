@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from schedules.intervals import BusyIndex, overlaps
 from schedules.resources import Booking
-from tests.schedules.factories import booking, utc
+from tests.builders.schedules import booking, utc
 
 T0 = utc(2025, 11, 17, 13)
 

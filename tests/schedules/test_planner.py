@@ -22,7 +22,7 @@ from schedules.plan import (
 )
 from schedules.planner import plan_course
 from schedules.resources import Chair, Resources, Technician, weekly_shifts
-from tests.schedules.factories import TODAY, as_bookings, booking, chairs, clinic, request, resources, technicians
+from tests.builders.schedules import TODAY, as_bookings, booking, chairs, clinic, request, resources, technicians
 
 CAL = clinic()
 

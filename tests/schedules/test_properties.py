@@ -27,7 +27,7 @@ from schedules.plan import (
 )
 from schedules.planner import plan_course, replan_missed
 from schedules.resources import Booking, Resources, Technician, weekly_shifts
-from tests.schedules.factories import TODAY, chairs, clinic, request
+from tests.builders.schedules import TODAY, chairs, clinic, request
 
 CAL = clinic()
 CODES = {AUTHORIZATION_END, AUTHORIZATION_START, AUTHORIZATION_UNITS, CALENDAR, CAPABILITY, DAILY_LIMIT, INTERVAL,

@@ -8,7 +8,7 @@ import pytest
 
 from schedules.plan import AUTHORIZATION_END, AUTHORIZATION_UNITS, Authorization
 from schedules.planner import plan_course, replan_missed
-from tests.schedules.factories import TODAY, booking, clinic, request, resources
+from tests.builders.schedules import TODAY, booking, clinic, request, resources
 
 CAL = clinic()
 WIDE = Authorization(date(2025, 11, 1), date(2026, 3, 31), units=36)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders.records import WRITE
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.world import build
-from tests.service.clinical_helpers import WRITE
 
 
 def _field(response: Any) -> str:

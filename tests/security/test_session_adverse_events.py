@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders.records import WRITE
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.world import build
-from tests.service.clinical_helpers import WRITE
 
 
 @pytest.mark.parametrize(("extra", "field"), [

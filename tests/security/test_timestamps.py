@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.builders.records import WRITE, new_patient
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import WRITE, new_patient
 
 
 def _instant(text: str) -> datetime:

@@ -17,8 +17,8 @@ from service.core.db import session_scope
 from service.flags.service import raise_flag
 from service.models.flags import FlagKind
 from service.models.sessions import TreatmentSession
+from tests.builders.records import TODAY
 from tests.conftest import PASSWORD, T0, Tenant
-from tests.service.clinical_helpers import TODAY
 from tests.service.scheduling import ok
 from tests.web.world import add_sessions, check_in, treatable
 

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 
 from service.core.db import session_scope
 from service.models.audit import AuditEvent
+from tests.builders.records import TODAY, new_course
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import TODAY, new_course
 from tests.service.scheduling import error_field, ok, ready_clinic
 
 

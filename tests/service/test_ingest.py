@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from service.core.db import session_scope
 from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
-from service.sessions.fixtures import DeliveryWorld, delivery_world
+from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import T0, Tenant
 
 

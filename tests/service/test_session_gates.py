@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from service.models.sessions import ChairCommand
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK
 from tests.service.scheduling import WRITE, ok
 
 

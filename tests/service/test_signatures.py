@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from service.models.auth import LoginAttempt
 from service.models.signatures import Signature
+from tests.builders.records import WRITE, audit_rows, new_course, new_patient
 from tests.conftest import PASSWORD, Tenant
-from tests.web.factories import WRITE, audit_rows, new_course, new_patient
 
 
 def _review(tenant: Tenant, course_id: int, **extra: object) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Shared helpers for the clinical-record API tests (issue 4): patients, courses, row and audit counts."""
+"""Clinical records for the API, page and document tests: patients, courses, bookings, row and audit counts."""
 
 from __future__ import annotations
 
@@ -29,18 +29,22 @@ def new_patient(tenant: Tenant, **overrides: object) -> int:
 
 
 def new_course(tenant: Tenant, patient_id: int, **fields: Any) -> int:
-    """A course row straight in the database (the course API belongs to issue 5)."""
+    """An active course row straight in the database."""
     values: dict[str, Any] = {
         "clinic_id": tenant.clinic_id, "patient_id": patient_id, "protocol_id": "hf10_3000_iti26",
         "template_id": "standard-36", "kind": "initial", "status": "active", "intensity_pct_mt": 120.0,
         "ordered_by": tenant.users["psychiatrist"], "ordered_at": T0 - timedelta(days=3),
         "start_date": TODAY - timedelta(days=1), "created_at": T0, "updated_at": T0,
     } | fields
+    return add(tenant, Course(**values))
+
+
+def add(tenant: Tenant, row: Any) -> int:
+    """Insert one row and return its id."""
     with session_scope(tenant.app.state.engine) as session:
-        course = Course(**values)
-        session.add(course)
+        session.add(row)
         session.flush()
-        return course.id or 0
+        return int(row.id or 0)
 
 
 def count(tenant: Tenant, model: Any, **where: Any) -> int:
@@ -67,10 +71,19 @@ def field_of(response: Any) -> str:
     return str(details[0]["field"])
 
 
+def moment(days: float = 0, hours: float = 0) -> datetime:
+    """A time relative to T0."""
+    return T0 + timedelta(days=days, hours=hours)
+
+
 def at(days: float = 0, hours: float = 0) -> str:
     """An ISO timestamp relative to T0."""
-    moment: datetime = T0 + timedelta(days=days, hours=hours)
-    return moment.isoformat()
+    return moment(days, hours).isoformat()
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses."""
+    return f"{prefix}-{uuid4().hex[:8]}"
 
 
 def new_booking(tenant: Tenant, patient_id: int, course_id: int, start: datetime, *, status: str = "completed",

@@ -1,4 +1,4 @@
-"""Build a minimal world for delivery: a clinic's patient, course, chair, device, booking and checked-in session.
+"""A minimal world for delivery: a clinic's patient, course, chair, device, booking and checked-in session.
 
 Used by the ingest benchmark and by tests that exercise the agent path below the clinical gates; the
 clinical flow itself (orders, screening, MT, booking) is tested through the API elsewhere.
