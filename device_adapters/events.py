@@ -123,10 +123,6 @@ class EventStream:
         self._pending: deque[DeliveryEvent] = deque(maxlen=maxlen)
         self._listeners: list[Listener] = []
 
-    @property
-    def last_seq(self) -> int:
-        """Sequence number of the most recent event (0 before any)."""
-        return self._seq
 
     def emit(self, event_type: type[DeliveryEvent], **fields: Any) -> DeliveryEvent:
         """Create, number and publish an event."""

@@ -24,7 +24,7 @@ from schedules.plan import (
     Unplaced,
     reason,
 )
-from schedules.resources import Booking, Resources
+from schedules.resources import HeldBooking, Resources
 from schedules.rhythm import WantedSession, expand_phases, next_rhythm_day
 from schedules.slots import Placer
 
@@ -45,7 +45,7 @@ def plan_course(
     request: PlanRequest,
     calendar: ClinicCalendar,
     resources: Resources,
-    existing: Sequence[Booking] | BusyIndex,
+    existing: Sequence[HeldBooking] | BusyIndex,
     today: date,
 ) -> PlanResult:
     """Place every session of the request; each one not placed is listed with the constraints that stopped it."""
@@ -64,7 +64,7 @@ def replan_missed(
     missed_index: int,
     calendar: ClinicCalendar,
     resources: Resources,
-    existing: Sequence[Booking] | BusyIndex,
+    existing: Sequence[HeldBooking] | BusyIndex,
     today: date,
 ) -> ReplanResult:
     """Move a missed session to the end of its phase and later phases after it, or warn what no longer fits.
@@ -118,7 +118,7 @@ def _start_day(request: PlanRequest, today: date) -> tuple[date, list[str]]:
     return start, []
 
 
-def _index(existing: Sequence[Booking] | BusyIndex) -> BusyIndex:
+def _index(existing: Sequence[HeldBooking] | BusyIndex) -> BusyIndex:
     return existing if isinstance(existing, BusyIndex) else BusyIndex.from_bookings(existing)
 
 

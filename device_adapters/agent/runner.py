@@ -22,8 +22,8 @@ from device_adapters.agent.outbox import OpenRun, Outbox
 from device_adapters.clock import Clock
 from device_adapters.errors import DeviceError, Disconnected, ParameterMismatch
 from device_adapters.events import DeliveryEvent, WireKind
-from device_adapters.protocol import DeliveryReport, TrainProtocol
 from device_adapters.stimulator import Stimulator
+from device_adapters.values import DeliveryReport, TrainProtocol
 
 log = logging.getLogger("tmsops.agent")
 RESTARTED = "the chair agent stopped during delivery (process restarted)"

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
@@ -31,9 +30,6 @@ CSRF_HEADER = "x-requested-with"
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
-
-def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
 
 
 def get_db(request: Request) -> Iterator[Session]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from schedules.plan import Authorization as PlannerAuthorization
+from schedules.plan import AuthorizationLimit
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import repository
@@ -169,14 +169,14 @@ def current(session: Session, course: Course, today: date) -> Authorization | No
     return min(auths, key=lambda a: (a.start_date > today, a.start_date)) if auths else None
 
 
-def for_planner(session: Session, course: Course, today: date) -> PlannerAuthorization | None:
+def for_planner(session: Session, course: Course, today: date) -> AuthorizationLimit | None:
     """The current authorization for the pure planner; ``units_used`` counts delivered and booked sessions
     (the planner only places new ones)."""
     auth = current(session, course, today)
     if auth is None:
         return None
     sessions = usage(session, auth)["sessions"]
-    return PlannerAuthorization(auth.start_date, auth.end_date, sessions["authorized"],
+    return AuthorizationLimit(auth.start_date, auth.end_date, sessions["authorized"],
                                 sessions["delivered"] + sessions["booked"], auth.number)
 
 

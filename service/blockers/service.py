@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 from service.adverse_events import repository as adverse_events
 from service.assessments import service as assessments
 from service.auth.principal import Principal
-from service.blockers import scheduling
-from service.blockers.scheduling import SchedulingFacts
+from service.blockers import booking_facts
+from service.blockers.booking_facts import SchedulingFacts
 from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
@@ -71,7 +71,7 @@ def blockers_for(
     patient = session.get(Patient, patient_id)
     tz = ZoneInfo(clinic_day.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
-    sched = scheduling_facts or scheduling.read(session, course, today, tz)
+    sched = scheduling_facts or booking_facts.read(session, course, today, tz)
     mt = motor_thresholds.facts(session, clinic_id, patient_id)
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),

@@ -18,8 +18,7 @@ from schedules.calendar import ClinicCalendar
 from schedules.gaps import find_gaps, nominal_gap_business_days
 from schedules.plan import PlannedSession, PlanRequest, PlanResult, TimeWindow, Unplaced
 from schedules.planner import plan_course, replan_missed
-from schedules.resources import Booking as PlannerBooking
-from schedules.resources import Resources
+from schedules.resources import HeldBooking, Resources
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
@@ -55,7 +54,7 @@ class Inputs:
     request: PlanRequest
     calendar: ClinicCalendar
     resources: Resources
-    existing: list[PlannerBooking]
+    existing: list[HeldBooking]
     today: date
     horizon: datetime  # existing bookings were loaded up to here
 
@@ -96,11 +95,11 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
     first = max(request.start_date, today)
     horizon = datetime.combine(first, time.min, tzinfo=UTC) + timedelta(days=horizon_days or span_days(request.phases))
     rows = repository.holding_between(session, course.clinic_id, since, horizon, exclude_course=course.id)
-    existing = [PlannerBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
+    existing = [HeldBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
     midnight = cal.to_utc(today, time.min)
     if now > midnight:
         # the planner skips past days but not past hours of today: hold the patient until now
-        existing.append(PlannerBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
+        existing.append(HeldBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
     return Inputs(request, cal, resources, existing, today, horizon)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from schedules.resources import Chair as PlannerChair
+from schedules.resources import ChairResource
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.chairs import capabilities, repository
@@ -117,12 +117,12 @@ def amend_chair(session: Session, who: Principal, chair_id: int, data: ChairAmen
     return _amend(session, who, chair, "chair", changes, data.reason, now)
 
 
-def planner_chairs(session: Session, clinic_id: int) -> tuple[PlannerChair, ...]:
+def planner_chairs(session: Session, clinic_id: int) -> tuple[ChairResource, ...]:
     """Active chairs with an active device, as the pure planner's resources (ids as strings)."""
     devices = {d.id: d for d in repository.devices(session, clinic_id) if d.active}
     out = []
     for chair in repository.chairs(session, clinic_id, active_only=True):
         device = devices.get(chair.device_id)
         if device is not None:
-            out.append(PlannerChair(str(chair.id), str(device.id), capabilities.protocols_for(device.model)))
+            out.append(ChairResource(str(chair.id), str(device.id), capabilities.protocols_for(device.model)))
     return tuple(out)

@@ -15,7 +15,7 @@ from service.models.motor_thresholds import MotorThreshold
 from service.models.sessions import SessionStatus, TreatmentSession
 from service.records import clinic_day
 from service.rules import protocols
-from service.sessions import dose
+from service.sessions import device_program as dose
 
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from config.course_templates import get_course_template
 from schedules.calendar import ClinicCalendar, weekday_hours
-from schedules.plan import Authorization, PlannedSession, PlanRequest, TimeWindow
-from schedules.resources import Booking, Chair, Resources, Technician, weekly_shifts
+from schedules.plan import AuthorizationLimit, PlannedSession, PlanRequest, TimeWindow
+from schedules.resources import ChairResource, HeldBooking, Resources, TechnicianResource, weekly_shifts
 
 TZ = "America/New_York"
 # Frozen "today" for most tests: a Monday well before the holiday season.
@@ -19,14 +19,14 @@ def clinic(subdivision: str | None = "MA", **kwargs: object) -> ClinicCalendar:
     return ClinicCalendar(TZ, weekday_hours(time(8), time(18)), "US", subdivision, **kwargs)  # type: ignore[arg-type]
 
 
-def chairs(count: int, protocols: frozenset[str] = frozenset({"10hz", "itbs", "h1"})) -> tuple[Chair, ...]:
+def chairs(count: int, protocols: frozenset[str] = frozenset({"10hz", "itbs", "h1"})) -> tuple[ChairResource, ...]:
     """``count`` chairs c0.., each with its own device d0.."""
-    return tuple(Chair(f"c{n}", f"d{n}", protocols) for n in range(count))
+    return tuple(ChairResource(f"c{n}", f"d{n}", protocols) for n in range(count))
 
 
-def technicians(count: int, start: time = time(8), end: time = time(18)) -> tuple[Technician, ...]:
+def technicians(count: int, start: time = time(8), end: time = time(18)) -> tuple[TechnicianResource, ...]:
     """``count`` technicians t0.. on Mon-Fri shifts."""
-    return tuple(Technician(f"t{n}", weekly_shifts(start, end)) for n in range(count))
+    return tuple(TechnicianResource(f"t{n}", weekly_shifts(start, end)) for n in range(count))
 
 
 def resources(n_chairs: int = 2, n_techs: int = 2) -> Resources:
@@ -42,7 +42,7 @@ def request(
     minutes: int = 37,
     buffer: int = 8,
     window: TimeWindow | None = TimeWindow(time(8), time(18)),
-    authorization: Authorization | None = None,
+    authorization: AuthorizationLimit | None = None,
     patient: str = "p1",
     course: str = "course-1",
     improvement: float | None = None,
@@ -57,14 +57,14 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def booking(start: datetime, minutes: int, **resources_held: str) -> Booking:
+def booking(start: datetime, minutes: int, **resources_held: str) -> HeldBooking:
     """A booking of ``minutes`` from ``start`` holding the named resources (chair_id=..., ...)."""
-    return Booking(start, start + timedelta(minutes=minutes), **resources_held)  # type: ignore[arg-type]
+    return HeldBooking(start, start + timedelta(minutes=minutes), **resources_held)  # type: ignore[arg-type]
 
 
-def as_bookings(sessions: tuple[PlannedSession, ...], patient: str) -> list[Booking]:
+def as_bookings(sessions: tuple[PlannedSession, ...], patient: str) -> list[HeldBooking]:
     """Planned sessions as bookings (to plan another course around them)."""
     return [
-        Booking(s.start, s.end, s.chair_id, s.device_id, s.technician_id, patient, f"{patient}#{s.index}")
+        HeldBooking(s.start, s.end, s.chair_id, s.device_id, s.technician_id, patient, f"{patient}#{s.index}")
         for s in sessions
     ]

@@ -13,7 +13,7 @@ from config.clinical_data import Protocol
 from config.device_profiles import load_profile
 from device_adapters.errors import LimitError
 from device_adapters.limits import check_intensity, check_magventure_train, check_rapid_train
-from device_adapters.protocol import TrainProtocol
+from device_adapters.values import TrainProtocol
 from service.core.errors import Conflict
 from service.rules import dose as dose_rules
 from service.rules.errors import RuleInputError
