@@ -1,1 +1,1 @@
-"""Helpers shared by the clinical-record resources of issue 4 (medications, assessments, screenings...)."""
+"""Helpers shared by the clinical-record resources (medications, assessments, screenings...)."""

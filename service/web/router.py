@@ -68,6 +68,6 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 
 
 
-# The pages of issue 7 are routers of their own, mounted here so app.py lists one web router.
+# The signature, review and document pages are routers of their own, mounted here so app.py lists one web router.
 for _pages in (chair_pages, course_pages, patient_pages, review_queue, outcome_pages):
     router.include_router(_pages.router)

@@ -1,4 +1,4 @@
-"""Shared helpers for the clinical-record API tests (issue 4): patients, courses, row and audit counts."""
+"""Shared helpers for the clinical-record API tests: patients, courses, row and audit counts."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def new_patient(tenant: Tenant, **overrides: object) -> int:
 
 
 def new_course(tenant: Tenant, patient_id: int, **fields: Any) -> int:
-    """A course row straight in the database (the course API belongs to issue 5)."""
+    """A course row straight in the database (these tests need no booking or planning)."""
     values: dict[str, Any] = {
         "clinic_id": tenant.clinic_id, "patient_id": patient_id, "protocol_id": "hf10_3000_iti26",
         "template_id": "standard-36", "kind": "initial", "status": "active", "intensity_pct_mt": 120.0,
