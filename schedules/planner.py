@@ -1,8 +1,9 @@
 """Plan a course into a clinic, and re-plan a missed session (pure functions, injectable ``today``).
 
 Missed sessions go to the end of their phase, the clinic convention of adding missed sessions at the
-end (clinical.md §2.2); later phases move after it. Authorization limits are checked before the
-session happens, so a re-plan that crosses the authorization end or count is warned about at once.
+end (docs/clinical-rules.md#missed-sessions-and-gaps); later phases move after it. Authorization
+limits are checked before the session happens, so a re-plan that crosses the authorization end or
+count is warned about at once.
 """
 
 from __future__ import annotations

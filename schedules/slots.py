@@ -1,6 +1,6 @@
 """Place one wanted session: gates (authorization, capability, calendar), then the earliest free slot.
 
-The search is greedy and deterministic (reliability.md B4: greedy is the instant answer for
+The search is greedy and deterministic (docs/records-and-signatures.md#slot-search: greedy is the instant answer for
 interactive single bookings). It prefers the course's previous start time, chair and technician so a
 course keeps one recurring slot where it can, and jumps past busy intervals instead of stepping.
 """

@@ -48,14 +48,14 @@ from service.web.pages import LoginRequired
 from service.web.router import router as web_router
 
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
-           # clinical records (issue 4)
+           # clinical records
            medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
            protocols_router, adverse_events_router, blockers_router,
-           # scheduling (issue 5)
+           # scheduling
            courses_router, authorizations_router, calendar_router, bookings_router, reviews_router,
-           # treatment sessions and chair agents (issue 6)
+           # treatment sessions and chair agents
            sessions_router, agent_router,
-           # pages, signatures, documents (issue 7)
+           # pages, signatures, documents
            signatures_router, documents_router]
 
 

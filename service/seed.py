@@ -58,5 +58,5 @@ def seed_demo(session: Session, passwords: Passwords, now: datetime) -> SeedResu
             session.flush()
             session.add(Chair(clinic_id=clinic_id, name=chair_name, device_id=device.id, created_at=now))
     session.flush()
-    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course (issue 5)
+    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course
     return SeedResult(clinic_id, created)

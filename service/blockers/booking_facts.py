@@ -1,4 +1,4 @@
-"""Facts the gate reads from the scheduling tables of issue 5: payer authorization and delivered sessions.
+"""Facts the gate reads from the scheduling tables: payer authorization and delivered sessions.
 
 Read straight from the committed models (Authorization, AuthorizationUnit, Booking) so the gate does not
 depend on the scheduling services' internals. A completed, interrupted or in-progress booking is a session

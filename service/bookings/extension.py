@@ -1,4 +1,4 @@
-"""Extend a live course under its template's rule (Medicare-style: Noridian A57598, clinical.md §2.1).
+"""Extend a live course under its template's rule (Noridian A57598; docs/clinical-rules.md#medicare-extension).
 
 A course on the ``medicare-20`` template is 20 daily sessions and a 5-session taper. When the PHQ-9 taken at
 about session 20 shows an improvement of at least 25% from the course baseline, the payer allows 10 more

@@ -1,7 +1,7 @@
 """Course rules: a psychiatrist orders a course from the protocol catalog and a course template; its
 phases carry planned and authorized counts; status moves planned -> active -> completed/discontinued
-(or on_hold and back) with a reason; retreatment needs a prior response >50% (clinical.md §2.3).
-Every write is audited.
+(or on_hold and back) with a reason; retreatment needs a prior response >50%
+(docs/clinical-rules.md#retreatment). Every write is audited.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from service.rules.errors import RuleInputError
 
 ENTITY = "course"
 OPEN = (CourseStatus.planned.value, CourseStatus.active.value, CourseStatus.on_hold.value)
-RETREATMENT_MIN_RESPONSE_PCT = 50.0  # payers: prior response >50% on a standardised scale (clinical.md §2.3)
+RETREATMENT_MIN_RESPONSE_PCT = 50.0  # payers: prior response >50% (docs/clinical-rules.md#retreatment)
 TRANSITIONS = {
     CourseStatus.planned: {CourseStatus.active, CourseStatus.on_hold, CourseStatus.discontinued},
     CourseStatus.active: {CourseStatus.on_hold, CourseStatus.completed, CourseStatus.discontinued},

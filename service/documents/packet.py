@@ -1,5 +1,6 @@
-"""The prior-authorization packet (clinical reference §7.4): what the course's record holds, section by section,
-and a list of what is missing. Nothing is inferred or filled in: an absent fact is listed as missing."""
+"""The prior-authorization packet (docs/clinical-rules.md#prior-authorization-packet): what the course's
+record holds, section by section, and a list of what is missing. Nothing is inferred or filled in: an absent
+fact is listed as missing."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """One APScheduler 3 scheduler per deployment, its jobs derived from rows, started in the app's lifespan.
 
-APScheduler 3 cannot share a job store between processes (its FAQ: "You can't"; reliability.md B5), so a
-process runs the scheduler only while it holds the leader lock: ``pg_try_advisory_lock`` on a dedicated
-connection kept for the process's life on PostgreSQL (the lock goes when the connection does, so a dead
-leader frees it); an exclusive ``flock`` on a file beside the database on SQLite. A follower retries now
-and then and takes over when the leader is gone. The leader checks its lock's connection as often: a
-database restart cuts it and frees the lock, so the leader takes the lock again, or stops leading when
-another process took it first. Nothing here runs at import time.
+APScheduler 3 cannot share a job store between processes (its FAQ: "You can't";
+docs/records-and-signatures.md#scheduled-jobs-run-once), so a process runs the scheduler only while it holds the
+leader lock: ``pg_try_advisory_lock`` on a dedicated connection kept for the process's life on PostgreSQL (the
+lock goes when the connection does, so a dead leader frees it); an exclusive ``flock`` on a file beside the
+database on SQLite. A follower retries now and then and takes over when the leader is gone. The leader checks
+its lock's connection as often: a database restart cuts it and frees the lock, so the leader takes the lock
+again, or stops leading when another process took it first. Nothing here runs at import time.
 """
 
 from __future__ import annotations

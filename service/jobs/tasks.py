@@ -2,8 +2,9 @@
 transaction, and records what it found as review flags (service.flags), whose keys make it idempotent.
 
 A claim is a ``job_run`` row unique on (job id, period) inserted in the same transaction as the work
-(reliability.md B5 #3): a second scheduler, or a re-run after a crash, cannot do one occurrence twice, and
-a job that fails leaves no claim, so the next occurrence tries again.
+(docs/records-and-signatures.md#scheduled-jobs-run-once): a second scheduler, or a re-run after a
+crash, cannot do one occurrence twice, and a job that fails leaves no claim, so the next occurrence
+tries again.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ def last_phq9_at(session: Session, course: Course) -> datetime | None:
 
 
 def phq9_due(course_id: int) -> int | None:
-    """Flag a weekly PHQ-9 for an active course (clinical.md §6.4) unless one was recorded this week."""
+    """Flag a weekly PHQ-9 for an active course unless one was recorded this week.
+
+    Cadence: docs/clinical-rules.md#measurement-cadence.
+    """
     return claimed(f"phq9:{course_id}", _week(context().clock.now()), lambda s, now: _phq9(s, course_id, now))
 
 
@@ -157,7 +161,7 @@ def last_mt_at(session: Session, course: Course) -> datetime | None:
 
 
 def mt_due(course_id: int) -> int | None:
-    """Flag an MT re-determination every N delivered sessions or weekly (clinical.md §3.3)."""
+    """Flag an MT re-determination every N delivered sessions or weekly (docs/clinical-rules.md#mt-redetermination)."""
     return claimed(f"mt:{course_id}", _day(context().clock.now()), lambda s, now: _mt(s, course_id, now))
 
 

@@ -6,7 +6,7 @@ from service.core.db import NAMING_CONVENTION
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-# clinical records (issue 4)
+# every domain's tables, by package name
 from service.models.adverse_events import AdverseEvent, ReportingTask  # noqa: E402
 from service.models.assessments import Assessment, SuicideAlert  # noqa: E402
 from service.models.audit import AuditEvent, AuditHead  # noqa: E402
@@ -40,14 +40,14 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent", "AuditHead", "AuthSession", "Chair", "Clinic", "Course", "Device", "LoginAttempt", "Patient", "User",
     "metadata",
-    # scheduling (issue 5)
+    # scheduling
     "Authorization", "AuthorizationUnit", "Booking", "ClinicClosure", "ClinicSchedule", "CoursePhase", "JobRun",
     "ReviewFlag", "TechnicianShift",
-    # clinical records (issue 4)
+    # clinical records
     "AdverseEvent", "Assessment", "EligibilityProfile", "MedicationChange", "MedicationTrial", "MotorThreshold",
     "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningClearance", "SuicideAlert",
-    # treatment sessions (issue 6)
+    # treatment sessions
     "ChairCommand", "ChairStatus", "DeliveryEventRow", "SessionTrain", "TreatmentSession",
-    # signatures (issue 7)
+    # signatures
     "CourseReview", "Signature",
 ]

@@ -17,7 +17,10 @@ def optional_utc_field() -> Any:
 
 
 class AdverseEvent(SQLModel, table=True):
-    """One event. Severity (CTCAE grade) and seriousness are separate fields (reference §5.2)."""
+    """One event. Severity (CTCAE grade) and seriousness are separate fields.
+
+    See docs/clinical-rules.md#severity-and-seriousness.
+    """
 
     __tablename__ = "adverse_event"
 

@@ -45,7 +45,10 @@ class Assessment(SQLModel, table=True):
 
 
 class SuicideAlert(SQLModel, table=True):
-    """A suicide-risk item above its threshold: open until a psychiatrist records a response (reference §6.2)."""
+    """A suicide-risk item above its threshold: open until a psychiatrist records a response.
+
+    See docs/clinical-rules.md#suicide-items.
+    """
 
     __tablename__ = "suicide_alert"
 

@@ -1,4 +1,7 @@
-"""Payer authorizations: a number, a date window, and units per CPT code (clinical reference §2, §7)."""
+"""Payer authorizations: a number, a date window, and units per CPT code.
+
+See docs/clinical-rules.md#course-structure and #payer-criteria.
+"""
 
 from __future__ import annotations
 

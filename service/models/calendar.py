@@ -19,7 +19,7 @@ class ClinicSchedule(SQLModel, table=True):
     hours: dict[str, Any] | None = json_field(nullable=False)
     setup_buffer_minutes: int = 10
     slot_step_minutes: int = 5
-    # Gap review and MT staleness thresholds (clinical.md §2.2: configurable design suggestions).
+    # Gap review and MT staleness thresholds, configurable (docs/clinical-rules.md#missed-sessions-and-gaps).
     gap_review_business_days: int = 3
     mt_stale_calendar_days: int = 7
     open_on_holidays: list[str] | None = json_field(nullable=True)

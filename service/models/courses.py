@@ -1,4 +1,4 @@
-"""A course of TMS treatment ordered by a psychiatrist for one patient (clinical reference §2)."""
+"""A course of TMS treatment ordered by a psychiatrist for one patient (docs/clinical-rules.md#course-structure)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,10 @@ from service.core.columns import utc_field
 
 
 class JobRun(SQLModel, table=True):
-    """A claim on one occurrence of a job (reliability.md B5 #3): a second scheduler cannot run it again."""
+    """A claim on one occurrence of a job: a second scheduler cannot run it again.
+
+    See docs/records-and-signatures.md#scheduled-jobs-run-once.
+    """
 
     __tablename__ = "job_run"
     __table_args__ = (UniqueConstraint("job_id", "scheduled_for"),)

@@ -13,7 +13,7 @@ from service.core.columns import utc_field
 
 
 class MedicationTrial(SQLModel, table=True):
-    """One antidepressant or augmentation trial (reference §7.1)."""
+    """One antidepressant or augmentation trial (docs/clinical-rules.md#medication-trials)."""
 
     __tablename__ = "medication_trial"
 

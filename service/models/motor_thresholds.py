@@ -1,4 +1,7 @@
-"""Motor-threshold determinations: each is a new row; the latest one is the one in force (reference §3.2)."""
+"""Motor-threshold determinations: each is a new row; the latest one is the one in force.
+
+See docs/clinical-rules.md#mt-determination-record.
+"""
 
 from __future__ import annotations
 

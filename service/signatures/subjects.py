@@ -39,7 +39,7 @@ def register(subject: Subject) -> None:
 
 
 register(Subject("course_review", CourseReview, frozenset({Meaning.reviewed, Meaning.approved})))
-# Issue 4's records: a clearance or override is signed in addition to the name it stores itself.
+# Clearances and overrides: signed in addition to the name each stores itself.
 register(Subject("screening_clearance", ScreeningClearance, frozenset({Meaning.cleared})))
 register(Subject("protocol_override", ProtocolOverride, frozenset({Meaning.approved})))
 register(Subject("adverse_event", AdverseEvent, frozenset({Meaning.reviewed, Meaning.cleared})))

@@ -1,4 +1,4 @@
-"""PostgreSQL restarted while an agent streams a delivery into a live `tmsops serve` (issue 8).
+"""PostgreSQL restarted while an agent streams a delivery into a live `tmsops serve`.
 
 The agent buffers what the service cannot store and drains it afterwards, every event once; the service
 process recovers without being restarted (pooled connections are checked before use), and so does its

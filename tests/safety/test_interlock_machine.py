@@ -1,4 +1,4 @@
-"""Safety interlocks as a state machine: the device is never programmed while any gate says no (issue 8).
+"""Safety interlocks as a state machine: the device is never programmed while any gate says no.
 
 A hypothesis ``RuleBasedStateMachine`` walks one patient's course through the real API in random orders, as
 the clinic would: the technician books, checks in, answers the checklist, records screens, adverse events,

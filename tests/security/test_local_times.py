@@ -1,6 +1,6 @@
 """Local wall-clock times (opening hours, shifts, session windows) refuse a UTC offset instead of dropping it.
 
-Found while fuzzing (issue 8): "08:00:00+05:00" was stored as 08:00 clinic time, and a number was read as
+Found while fuzzing: "08:00:00+05:00" was stored as 08:00 clinic time, and a number was read as
 seconds after midnight UTC; the schema claimed RFC 3339 ``time`` (which requires an offset).
 """
 

@@ -1,6 +1,6 @@
 """A NUL character in any text is refused with a 422 naming the field, on both databases, and stores nothing.
 
-Found by schemathesis on PostgreSQL (issue 8): a course review note holding "\\u0000" reached the database,
+Found by schemathesis on PostgreSQL: a course review note holding "\\u0000" reached the database,
 which refuses NUL in text (a 500), while SQLite stored it. Query strings and sign-in forms carry text too.
 """
 

@@ -1,6 +1,6 @@
 """The one-tap adverse event at the chair refuses what the adverse-event record refuses, by field, with a 422.
 
-Found by schemathesis (issue 8): the chair's shape took an empty seriousness criterion and an onset time
+Found by schemathesis: the chair's shape took an empty seriousness criterion and an onset time
 without an offset, the route then built the stricter AdverseEventCreate from it, and its ValidationError
 escaped as a 500.
 """

@@ -1,6 +1,6 @@
 """Timestamps leave the API as RFC 3339 date-times with an offset, the same instant on both databases.
 
-Found by schemathesis (issue 8): on SQLite every timestamp came back without an offset ("2026-11-23T14:00:00"),
+Found by schemathesis: on SQLite every timestamp came back without an offset ("2026-11-23T14:00:00"),
 which is not the ``date-time`` the schema promises and not what PostgreSQL answers.
 """
 
