@@ -25,8 +25,8 @@ from service.jobs.scheduler import JobRunner
 from service.models.bookings import Booking, BookingStatus
 from service.models.flags import ReviewFlag
 from service.models.jobs import JobRun
+from tests.builders.clinic import Clinic, ok, ready_clinic
 from tests.conftest import Tenant, fresh_database, settings_for
-from tests.service.scheduling import Clinic, ok, ready_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
 

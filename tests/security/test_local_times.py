@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders.clinic import WRITE, error_field, ready_clinic
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
-from tests.service.scheduling import WRITE, error_field, ready_clinic
 
 
 def _hours(open_: Any) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from service.core.clock import as_utc
 from service.core.db import session_scope
 from service.models.audit import AuditEvent
 from service.models.bookings import Booking, BookingStatus
+from tests.builders.clinic import book, error_field, ok, ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import book, error_field, ok, ready_clinic
 
 MON_10 = "2026-11-23T15:00:00Z"
 

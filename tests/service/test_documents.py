@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders.treatable import treatable, with_history
 from tests.conftest import Tenant
 from tests.web.test_pages import signed_in
-from tests.web.world import treatable, with_history
 
 FHIR = pytest.importorskip("fhir.resources.R4B.bundle", reason="fhir.resources is a test extra")
 
