@@ -11,19 +11,19 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from service.bookings.models import PENDING, Booking
-from service.clinical import support
 from service.core.clock import as_utc
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
-from service.sessions.models import TreatmentSession
+from service.flags.service import raise_flag
+from service.models.bookings import PENDING, Booking
+from service.models.flags import FlagKind
+from service.models.sessions import TreatmentSession
+from service.records import clinic_day
 
 
 def out_of_turn(session: Session, booking: Booking, now: datetime) -> list[str]:
     """Why checking this booking in now is out of day or sequence (empty when it is not)."""
     reasons = []
-    day = support.local_now(session, booking.clinic_id, as_utc(booking.start_at)).date()
-    today = support.clinic_today(session, booking.clinic_id, now)
+    day = clinic_day.local_now(session, booking.clinic_id, as_utc(booking.start_at)).date()
+    today = clinic_day.clinic_today(session, booking.clinic_id, now)
     if day != today:
         reasons.append(f"it is booked for {day}, and today is {today}")
     earlier = session.exec(select(Booking).where(

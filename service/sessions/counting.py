@@ -15,9 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from service.core.clock import as_utc
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
-from service.sessions.models import SessionTrain, TreatmentSession
+from service.flags.service import raise_flag
+from service.models.flags import FlagKind
+from service.models.sessions import SessionTrain, TreatmentSession
 
 
 def add(ts: TreatmentSession, pulses: int, *, estimated: bool) -> None:

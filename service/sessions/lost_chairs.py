@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 
 from service.audit.service import Actor
 from service.core.clock import as_utc
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
-from service.sessions.models import LIVE, ChairStatus, SessionStatus, TreatmentSession
+from service.flags.service import raise_flag
+from service.models.flags import FlagKind
+from service.models.sessions import LIVE, ChairStatus, SessionStatus, TreatmentSession
 from service.sessions.service import finish
 
 

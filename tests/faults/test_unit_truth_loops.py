@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import Session
 
 from service.core.clock import as_utc
-from service.sessions.models import ChairStatus, TreatmentSession
+from service.models.sessions import ChairStatus, TreatmentSession
 from tests.conftest import PASSWORD, Database
 from tests.faults.evidence import judge, wait_for_end, wait_until
 from tests.faults.loops import BETWEEN_TRAINS, MID_TRAIN, _kill_agent_at, phase

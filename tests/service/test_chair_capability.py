@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders.chair_world import booking_at, chair_world, treatable_course
+from tests.builders.clinic import WRITE, book, ok, ready_clinic
+from tests.builders.records import CHECKLIST_OK
 from tests.conftest import T0, Tenant
-from tests.service.chair_world import booking_at, chair_world, treatable_course
-from tests.service.clinical_helpers import CHECKLIST_OK
-from tests.service.scheduling import WRITE, book, ok, ready_clinic
 
 SERIAL_BURST = "cannot be programmed for itbs_600 over serial in {mode} mode"
 

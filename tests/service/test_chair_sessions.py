@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from service.audit.models import AuditEvent
+from service.models.audit import AuditEvent
+from tests.builders.chair_world import ChairWorld, booking_at, chair_world
+from tests.builders.clinic import WRITE, ok
+from tests.builders.records import CHECKLIST_OK
 from tests.conftest import PASSWORD, T0, Tenant
-from tests.service.chair_world import ChairWorld, booking_at, chair_world
-from tests.service.clinical_helpers import CHECKLIST_OK
-from tests.service.scheduling import WRITE, ok
 
 
 def _ready(world: ChairWorld, booking_id: int) -> int:

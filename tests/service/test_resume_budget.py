@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
+from tests.builders.agent_script import ScriptedRun, deliver_command
+from tests.builders.clinic import WRITE, ok
 from tests.conftest import PASSWORD, T0, Tenant
-from tests.service.agent_script import ScriptedRun, deliver_command
-from tests.service.scheduling import WRITE, ok
 
 PLANNED, PER_TRAIN, TRAIN_S, ITI_S = 3000, 40, 4.0, 26.0
 
