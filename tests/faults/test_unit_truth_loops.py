@@ -21,7 +21,7 @@ from service.core.clock import as_utc
 from service.models.sessions import ChairStatus, TreatmentSession
 from tests.conftest import PASSWORD, Database
 from tests.faults.evidence import judge, wait_for_end, wait_until
-from tests.faults.loops import BETWEEN_TRAINS, MID_TRAIN, _kill_agent_at, phase
+from tests.faults.loops import BETWEEN_TRAINS, MID_TRAIN, kill_agent_at, phase
 from tests.faults.processes import AgentProcess, ServiceProcess, SimulatorProcess
 from tests.faults.rig import Rig, protocol
 
@@ -69,7 +69,7 @@ def test_after_every_agent_kill_the_unit_gave_what_the_record_says_and_never_bey
     problems: list[str] = []
     for n, aim in enumerate(AIMS, 1):
         before = unit.pulses()
-        session_id = _kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 4), 20))
+        session_id = kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 4), 20))
         where = phase(rig, session_id, agent.outbox)
         agent.start()
         ts = wait_for_end(rig.engine, session_id, 120)
