@@ -16,6 +16,7 @@ from service.bookings.models import Booking
 from service.chairs.models import Device
 from service.clinical import support
 from service.core.errors import NotFound, Unprocessable
+from service.core.stamp import stamped
 from service.courses.models import Course
 from service.motor_thresholds import repository as mt_repository
 from service.patients import service as patients
@@ -71,15 +72,16 @@ def create(
     session: Session, who: Principal, patient_id: int, data: AdverseEventCreate, facility_type: str, now: datetime
 ) -> AdverseEvent:
     """Record an event; a serious one blocks the course and opens a reporting task."""
+    onset = stamped(data.onset_at, now)
     patients.get_or_404(session, who, patient_id)
     course = support.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
     today = support.clinic_today(session, who.clinic_id, now)
-    support.require_past("onset_at", data.onset_at, now, today)
+    support.require_past("onset_at", onset, now, today)
     aware_on = data.aware_on or today
     support.require_past("aware_on", aware_on, now, today)
-    if aware_on < support.local_now(session, who.clinic_id, data.onset_at).date():
+    if aware_on < support.local_now(session, who.clinic_id, onset).date():
         raise Unprocessable("aware_on", "the clinic cannot have become aware before the onset")
-    fields = data.model_dump()
+    fields = data.model_dump() | {"onset_at": onset}
     c = _classify(fields)
     snapshot = _snapshot(session, course, patient_id, _booking(session, course, data.booking_id))
     event = AdverseEvent(**(fields | {"aware_on": aware_on}), **_classified(c), **snapshot,

@@ -32,7 +32,6 @@
     if (el.dataset.type === "int") return v === "" ? null : parseInt(v, 10);
     if (el.dataset.type === "number") return v === "" ? null : Number(v);
     if (el.dataset.type === "bool") return v === "true";
-    if (el.dataset.type === "now") return new Date().toISOString();
     return v;
   }
 
@@ -83,7 +82,6 @@
     if (!btn || btn.form) return;
     ev.preventDefault();
     const body = btn.dataset.body ? JSON.parse(btn.dataset.body) : {};
-    for (const k of Object.keys(body)) { if (body[k] === "$now") body[k] = new Date().toISOString(); }
     act(btn, body);
   });
   window.tms = { api };
