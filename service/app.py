@@ -45,7 +45,7 @@ from service.sessions.agent_router import router as agent_router
 from service.sessions.router import router as sessions_router
 from service.signatures.router import router as signatures_router
 from service.users.router import router as users_router
-from service.web.pages import LoginRequired
+from service.web.pages import LoginRequired, login_url
 from service.web.router import router as web_router
 
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
@@ -85,8 +85,8 @@ def create_app(
     clinical_support.install(app)  # rule-engine input errors → 422 naming the field
 
     @app.exception_handler(LoginRequired)
-    async def _to_login(_: Request, __: LoginRequired) -> Response:
-        return RedirectResponse("/login?expired=1", status_code=303)
+    async def _to_login(request: Request, __: LoginRequired) -> Response:
+        return RedirectResponse(login_url(request), status_code=303)
 
     @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])
     def health() -> dict[str, str]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -35,6 +36,21 @@ class LoginRequired(ServiceError):
 
     status_code = 303
     code = "login_required"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after sign-in: a path on this site only (never another host), else home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_url(request: Request) -> str:
+    """The sign-in page, coming back to the page that asked for it (GET pages only)."""
+    if request.method != "GET":
+        return "/login?expired=1"
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"expired": 1, "next": here})
 
 
 def page_roles(*roles: Role) -> Callable[..., Principal]:

@@ -9,6 +9,9 @@
     });
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
+    if (r.status === 401 && window.tms.signedOut) {
+      window.tms.signedOut();  // keeps unsent forms, then signs in again (never leaves a live delivery)
+    }
     if (!r.ok) {
       const err = data && data.error;
       let msg = err ? err.message : "HTTP " + r.status;
@@ -64,6 +67,7 @@
     if (el.dataset.confirm && !window.confirm(el.dataset.confirm)) return;
     try {
       const data = await api(el.dataset.method || "POST", el.dataset.api, body);
+      if (el.tagName === "FORM" && window.tms.drafts) window.tms.drafts.clear(el);
       const then = el.dataset.then;
       if (then === "reload") { window.location.reload(); return; }
       if (then) { window.location = then.replace("{id}", data && data.id); return; }
@@ -73,7 +77,7 @@
 
   document.addEventListener("submit", (ev) => {
     const form = ev.target;
-    if (!form.dataset.api) return;
+    if (!form.dataset.api) { if (window.tms.drafts) window.tms.drafts.clear(form); return; }
     ev.preventDefault();
     act(form, formBody(form));
   });
@@ -84,5 +88,5 @@
     const body = btn.dataset.body ? JSON.parse(btn.dataset.body) : {};
     act(btn, body);
   });
-  window.tms = { api };
+  window.tms = Object.assign(window.tms || {}, { api });
 })();

@@ -10,6 +10,7 @@
   const source = new EventSource("/api/v1/sessions/" + sessionId + "/progress");
   source.addEventListener("progress", (ev) => {
     const p = JSON.parse(ev.data);
+    document.dispatchEvent(new CustomEvent("tms:live"));
     bar.style.width = p.percent + "%";
     box.querySelector(".bar").setAttribute("aria-valuenow", p.percent);
     field("percent").textContent = p.percent.toFixed(0) + "%";
