@@ -45,6 +45,7 @@ from service.sessions.agent_router import router as agent_router
 from service.sessions.router import router as sessions_router
 from service.signatures.router import router as signatures_router
 from service.users.router import router as users_router
+from service.web import errors as web_errors
 from service.web.pages import LoginRequired, login_url
 from service.web.router import router as web_router
 
@@ -83,6 +84,7 @@ def create_app(
     handlers.install(app)
     openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
     clinical_support.install(app)  # rule-engine input errors → 422 naming the field
+    web_errors.install(app)  # pages get refusals and errors as pages; the API keeps JSON
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, __: LoginRequired) -> Response:

@@ -14,13 +14,52 @@
     }
     if (!r.ok) {
       const err = data && data.error;
-      let msg = err ? err.message : "HTTP " + r.status;
-      if (err && Array.isArray(err.details) && err.details.length && err.details[0].message) {
-        msg = err.details.map(d => (d.field ? d.field + ": " : "") + d.message).join("; ");
-      }
-      throw new Error(msg);
+      const failure = new Error(err ? plain(err.message) : "The service answered " + r.status + ".");
+      failure.fields = err && Array.isArray(err.details) ? err.details.filter((d) => d.field && d.message) : [];
+      throw failure;
     }
     return data;
+  }
+
+  // The same table as service/web/wording.py: validator wording becomes a sentence.
+  const RULES = [
+    [/^Field required$/, "This is required."],
+    [/^Input should be greater than or equal to (.+)$/, "Must be at least $1."],
+    [/^Input should be greater than (.+)$/, "Must be more than $1."],
+    [/^Input should be less than or equal to (.+)$/, "Must be at most $1."],
+    [/^Input should be less than (.+)$/, "Must be less than $1."],
+    [/^String should have at least (\d+) characters?$/, "Write at least $1 characters."],
+    [/^String should have at most (\d+) characters?$/, "Keep it to $1 characters or fewer."],
+    [/^Input should be a valid (integer|number).*$/, "Enter a number."],
+    [/^Input should be a valid date.*$/, "Enter a date (YYYY-MM-DD)."],
+    [/^Input should be a valid datetime.*$/, "Enter a date and time."],
+    [/^Input should be (.+)$/, "Choose one of: $1."],
+    [/^Extra inputs are not permitted$/, "This field is not accepted here."],
+  ];
+  function plain(message) {
+    let text = String(message).trim().replace(/^(Value error|Assertion failed), /, "");
+    for (const [pattern, words] of RULES) { if (pattern.test(text)) { text = text.replace(pattern, words); break; } }
+    text = text.charAt(0).toUpperCase() + text.slice(1);
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+
+  // A refusal naming a field is shown next to that field, in plain words; the rest goes to the form's summary.
+  function markFields(form, fields) {
+    for (const old of form.querySelectorAll(".field-error")) old.remove();
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    const unplaced = [];
+    for (const d of fields || []) {
+      const el = form.elements.namedItem(d.field) || form.querySelector('[name$=".' + d.field + '"]');
+      const target = el && (el.length && !el.tagName ? el[0] : el);
+      if (!target) { unplaced.push(d); continue; }
+      const note = document.createElement("span");
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      note.textContent = plain(d.message);
+      target.setAttribute("aria-invalid", "true");
+      (target.closest("label, fieldset") || target).insertAdjacentElement("afterend", note);
+    }
+    return unplaced;
   }
 
   function setPath(obj, name, value) {
@@ -72,7 +111,16 @@
       if (then === "reload") { window.location.reload(); return; }
       if (then) { window.location = then.replace("{id}", data && data.id); return; }
       show(out, el.dataset.done || "Saved.", true);
-    } catch (e) { show(out, e.message, false); }
+    } catch (e) {
+      if (el.tagName === "FORM" && e.fields && e.fields.length) {
+        const rest = markFields(el, e.fields);
+        const names = e.fields.map((d) => d.field.split(".").pop().replace(/_/g, " "));
+        const summary = rest.map((d) => plain(d.message)).join(" ");
+        show(out, "Nothing was saved: correct the marked fields (" + names.join(", ") + "). " + summary, false);
+        return;
+      }
+      show(out, e.message, false);
+    }
   }
 
   document.addEventListener("submit", (ev) => {
@@ -88,5 +136,5 @@
     const body = btn.dataset.body ? JSON.parse(btn.dataset.body) : {};
     act(btn, body);
   });
-  window.tms = Object.assign(window.tms || {}, { api });
+  window.tms = Object.assign(window.tms || {}, { api, plain });
 })();
