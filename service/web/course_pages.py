@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from config.course_templates import get_course_template
 from service.auth.principal import Principal
+from service.blockers import service as blockers
 from service.bookings import extension
 from service.clinical import support
 from service.core.deps import Id, NowDep, SessionDep, SettingsDep
@@ -42,6 +43,14 @@ def clearance_signatures(session: Session, clinic_id: int, screenings: list[dict
     return signatures_on(session, clinic_id, "screening_clearance", rows)
 
 
+def _blockers(session: Session, me: Principal, course: Any, now: Any) -> list[dict[str, Any]] | None:
+    """What blocks treatment of an open course today (None for an ended course: nothing to clear)."""
+    if course.status in ("completed", "discontinued"):
+        return None
+    found = blockers.for_patient(session, me, course.patient_id, course.id, now)["blockers"]
+    return list(found) if isinstance(found, list) else []
+
+
 @router.get("/courses/{course_id}")
 def course_page(request: Request, course_id: Id, me: ClinicalPage, session: SessionDep, settings: SettingsDep,
                 now: NowDep) -> Response:
@@ -56,6 +65,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
         "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
         "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
         "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+        "blockers": _blockers(session, me, record.course, now),
         "extension": extension.evaluate(session, me, course_id).public()
         if get_course_template(record.course.template_id).extension else None,
     }

@@ -16,6 +16,7 @@ from service.auth.principal import Principal
 from service.core.deps import NowDep, SessionDep, SettingsDep, current_principal
 from service.core.errors import Forbidden, ServiceError, Unauthorized
 from service.users.models import Role
+from service.web import blocker_links
 from service.web.labels import label
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -31,6 +32,7 @@ def local_time(moment: datetime | None, tz_name: str = "UTC") -> datetime | None
 
 templates.env.filters["local"] = local_time
 templates.env.filters["label"] = label
+templates.env.globals["blocker_action"] = blocker_links.action
 
 
 class LoginRequired(ServiceError):

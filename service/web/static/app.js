@@ -65,7 +65,8 @@
   function setPath(obj, name, value) {
     const parts = name.split(".");
     let cur = obj;
-    for (const p of parts.slice(0, -1)) { cur = cur[p] = cur[p] || {}; }
+    // "units.0.cpt": a numeric part makes the level above it a list.
+    parts.slice(0, -1).forEach((p, i) => { cur = cur[p] = cur[p] || (/^\d+$/.test(parts[i + 1]) ? [] : {}); });
     cur[parts[parts.length - 1]] = value;
   }
 
@@ -83,10 +84,11 @@
       if (!el.name || el.disabled) continue;
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) continue;
       if (el.value === "" && "optional" in el.dataset) continue;
-      if (el.dataset.type === "list") {
+      if (el.dataset.type === "list" || el.dataset.type === "int-list") {
         const parts = el.name.split(".");
         const key = parts[parts.length - 1];
-        (body[key] = body[key] || []).push(el.value);
+        const value = el.dataset.type === "list" ? el.value : (el.value === "" ? null : parseInt(el.value, 10));
+        (body[key] = body[key] || []).push(value);
         continue;
       }
       setPath(body, el.name, convert(el));
