@@ -51,6 +51,11 @@ FIXES: dict[str, Fix] = {
 }
 
 
+def before_check_in(found: list[Any]) -> list[Any]:
+    """Blockers that must be cleared before a session: the checklist is asked at the chair after check-in."""
+    return [b for b in found if not str(b["code"]).startswith("checklist_")]
+
+
 def _who(roles: tuple[str, ...]) -> str:
     words = [label(r).lower() for r in roles]
     return " or ".join(f"the {w}" if w != "administrator" else "an administrator" for w in words)

@@ -22,7 +22,7 @@ from service.signatures import service as signing
 from service.signatures import subjects
 from service.signatures.schemas import SignaturePublic
 from service.users.models import Role
-from service.web import course_view
+from service.web import blocker_links, course_view
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +48,7 @@ def _blockers(session: Session, me: Principal, course: Any, now: Any) -> list[di
     if course.status in ("completed", "discontinued"):
         return None
     found = blockers.for_patient(session, me, course.patient_id, course.id, now)["blockers"]
-    return list(found) if isinstance(found, list) else []
+    return blocker_links.before_check_in(found) if isinstance(found, list) else []
 
 
 @router.get("/courses/{course_id}")

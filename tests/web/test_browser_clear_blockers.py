@@ -1,0 +1,98 @@
+"""From an ordered course to a treatable booking in the browser: each blocker's link opens the form that clears
+it, for the role that may clear it (the technician screens, determines the MT and takes the scale; the
+psychiatrist clears, activates and files the authorization), then the course is planned and checked in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Tenant
+from tests.service.scheduling import ready_clinic
+from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
+
+PHQ9 = [2, 2, 2, 1, 2, 1, 1, 1, 0]
+
+
+def _blockers(page: Any) -> list[str]:
+    return [li.get_attribute("data-code") or "" for li in page.locator("#course-blockers li").all()]
+
+
+def _follow(page: Any, code: str) -> None:
+    page.click(f'#course-blockers li[data-code="{code}"] a.fix')
+    page.wait_for_load_state()
+
+
+def _submit(page: Any, form: str, lands_on: str) -> None:
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_url(f"**{lands_on}*")
+
+
+def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: Any, live: Live,
+                                                                      live_tenant: Tenant) -> None:
+    clinic = ready_clinic(live_tenant)
+    pid = clinic.patient()
+    cid = int(clinic.course(pid)["id"])
+
+    tech = login(browser, live, live_tenant, "technician", TABLET)
+    tech.goto(f"/courses/{cid}")
+    assert {"screening_missing", "course_not_active", "authorization_missing"} <= set(_blockers(tech))
+    activation = tech.locator('#course-blockers li[data-code="course_not_active"]')
+    assert "the psychiatrist must do this" in activation.inner_text()
+    shot(tech, "blockers-1-course-blocked")
+
+    _follow(tech, "screening_missing")
+    items = tech.locator("#screening fieldset.question").all()
+    for n, item in enumerate(items):
+        item.locator(f'input[value="{"unsure" if n == 0 else "no"}"]').check()
+    shot(tech, "blockers-2-screening")
+    _submit(tech, "#screening", f"/patients/{pid}")
+
+    tech.goto(f"/courses/{cid}")
+    assert "screening_uncleared" in _blockers(tech) and "screening_missing" not in _blockers(tech)
+    tech.click(f'#course-blockers a[href="/patients/{pid}/motor-threshold?course_id={cid}"]')
+    tech.fill('#motor-threshold input[name="value_pct_mso"]', "55")
+    shot(tech, "blockers-3-motor-threshold")
+    _submit(tech, "#motor-threshold", f"/patients/{pid}")
+
+    tech.goto(f"/patients/{pid}/assessment?course_id={cid}")
+    for n, value in enumerate(PHQ9):
+        tech.locator('#assessment select[name="items"]').nth(n).select_option(str(value))
+    shot(tech, "blockers-4-phq9")
+    _submit(tech, "#assessment", f"/courses/{cid}")
+    assert "PHQ-9" in tech.locator("main").inner_text()
+
+    psych = login(browser, live, live_tenant, "psychiatrist", DESKTOP)
+    psych.goto(f"/courses/{cid}")
+    _follow(psych, "screening_uncleared")
+    psych.fill("#findings form.clearance textarea[name=reason]", "Discussed with the patient: nothing implanted.")
+    psych.click("#findings form.clearance button[type=submit]")
+    psych.wait_for_selector("#findings .ok-text")
+    shot(psych, "blockers-5-clearance")
+
+    psych.goto(f"/courses/{cid}")
+    _follow(psych, "course_not_active")
+    psych.fill("#course-status textarea[name=reason]", "Screened, consented, MT determined.")
+    _submit(psych, "#course-status", f"/courses/{cid}")
+
+    _follow(psych, "authorization_missing")
+    psych.fill("#authorization input[name=number]", "MCR-2026-0042")
+    psych.fill("#authorization input[name=end_date]", "2027-03-31")
+    shot(psych, "blockers-6-authorization")
+    _submit(psych, "#authorization", f"/courses/{cid}")
+    assert _blockers(psych) == [], _blockers(psych)
+    assert "Nothing blocks treatment today." in psych.locator("#course-blockers").inner_text()
+
+    psych.click(f'#course-blockers a[href="/courses/{cid}/plan"]')
+    _submit(psych, "#plan", f"/courses/{cid}")
+    counts = psych.locator("#counts").inner_text()
+    assert "0 booked" not in counts, counts
+    shot(psych, "blockers-7-planned")
+    psych.context.close()
+
+    tech.goto("/chairs")
+    tech.locator(".chair a[href^='/chair/bookings/']").first.click()
+    assert "Nothing blocks treatment today" in tech.locator("main").inner_text(), tech.locator(".blockers").inner_text()
+    tech.click("#check-in")
+    tech.wait_for_selector("#checklist")
+    shot(tech, "blockers-8-checked-in")
+    tech.context.close()
