@@ -19,19 +19,19 @@ from service.auth.principal import Principal
 from service.authorizations import service as authorizations
 from service.authorizations.schemas import AuthorizationCreate, UnitGrant
 from service.bookings import service as bookings
-from service.bookings.models import Booking
 from service.chairs import repository as chairs
-from service.clinical import support
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course, CourseStatus
 from service.courses.schemas import CourseCreate
+from service.models.bookings import Booking
+from service.models.courses import Course, CourseStatus
+from service.models.patients import Patient
 from service.motor_thresholds import service as motor_thresholds
 from service.motor_thresholds.schemas import Method, MotorThresholdCreate, Muscle
 from service.patients import repository as patients
 from service.patients import service as patient_service
-from service.patients.models import Patient
 from service.patients.schemas import PatientCreate
+from service.records import clinic_day
 from service.screenings import service as screenings
 from service.screenings.schemas import ScreeningCreate
 from service.users import repository as users
@@ -119,8 +119,8 @@ def seed_patients(session: Session, clinic_id: int, technician: str, psychiatris
     """Ready patients with a booking today on each chair, and a new referral; only what is missing."""
     tech = _principal(session, clinic_id, technician)
     psych = _principal(session, clinic_id, psychiatrist)
-    tz = ZoneInfo(support.clinic(session, clinic_id).timezone)
-    today = support.clinic_today(session, clinic_id, now)
+    tz = ZoneInfo(clinic_day.clinic(session, clinic_id).timezone)
+    today = clinic_day.clinic_today(session, clinic_id, now)
     # Start soon; late in the evening, earlier today instead, so the bookings stay on today's chair day.
     start = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
     if (start + timedelta(hours=1)).astimezone(tz).date() != today:

@@ -10,14 +10,14 @@ from sqlmodel import Session
 
 from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
-from service.bookings.demo import seed_schedule
 from service.chairs import repository as chairs
-from service.chairs.models import Chair, Device
 from service.clinics import service as clinics
 from service.demo_patients import seed_patients
+from service.models.chairs import Chair, Device
+from service.models.users import Role
+from service.seed_schedule import seed_schedule
 from service.users import repository as users
 from service.users import service as user_service
-from service.users.models import Role
 from service.users.schemas import UserCreate
 
 DEMO_CLINIC = "Demo TMS Clinic"

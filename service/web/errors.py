@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from service.api.deps import current_principal
 from service.auth.principal import Principal
 from service.core.db import session_scope
-from service.core.deps import current_principal
 from service.core.errors import ServiceError
 from service.web.pages import templates
 from service.web.wording import field_words, plain

@@ -11,19 +11,19 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from config import clinical_data
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
 from service.chairs import repository as chairs
-from service.clinical import support
-from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.courses import service as courses
-from service.courses.models import Course, CourseStatus
 from service.courses.service import TRANSITIONS
+from service.models.courses import Course, CourseStatus
+from service.models.patients import Patient
+from service.models.users import Role
 from service.motor_thresholds.schemas import Method, Muscle
 from service.patients import service as patients
-from service.patients.models import Patient
+from service.records import clinic_day
 from service.screenings import repository as screening_rows
 from service.screenings import service as screenings
-from service.users.models import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ SELF_REPORT = ("PHQ-9", "QIDS-SR16", "GAD-7")
 
 def _patient_course(session: Session, me: Principal, patient_id: int, course_id: int) -> tuple[Patient, Course]:
     patient = patients.get_or_404(session, me, patient_id)
-    return patient, support.course_for_patient(session, me.clinic_id, patient_id, course_id, field=None)
+    return patient, clinic_day.course_for_patient(session, me.clinic_id, patient_id, course_id, field=None)
 
 
 def _course_patient(session: Session, me: Principal, course_id: int) -> tuple[Patient, Course]:
@@ -101,7 +101,7 @@ def authorization_form(request: Request, course_id: Id, me: AuthorizerPage, sess
                        settings: SettingsDep, now: NowDep) -> Response:
     """Record the payer's authorization for a course: number, dates, units per CPT code."""
     patient, course = _course_patient(session, me, course_id)
-    today = support.clinic_today(session, me.clinic_id, now)
+    today = clinic_day.clinic_today(session, me.clinic_id, now)
     return render(request, "form_authorization.html", me, settings, p=patient, c=course, today=today,
                   sessions=courses.public(session, course)["planned_sessions"], page="patients")
 
@@ -111,5 +111,5 @@ def plan_form(request: Request, course_id: Id, me: ClinicalPage, session: Sessio
               now: NowDep) -> Response:
     """Plan the course's sessions from a first day: the planner books chairs, devices and technicians."""
     patient, course = _course_patient(session, me, course_id)
-    today = support.clinic_today(session, me.clinic_id, now)
+    today = clinic_day.clinic_today(session, me.clinic_id, now)
     return render(request, "form_plan.html", me, settings, p=patient, c=course, today=today, page="patients")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.builders.clinic import ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import ready_clinic
 from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
 
 PHQ9 = [2, 2, 2, 1, 2, 1, 1, 1, 0]

@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI
 
 from service.core.errors import Conflict
+from tests.builders.treatable import treatable
 from tests.conftest import Tenant
 from tests.web.conftest import TABLET, Live, login, shot
-from tests.web.world import treatable
 
 
 def _boom() -> None:

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from service.adverse_events.models import AdverseEvent
 from service.core.db import session_scope
+from service.models.adverse_events import AdverseEvent
+from tests.builders.clinic import WRITE, ok
+from tests.builders.treatable import World, check_in, treatable
 from tests.conftest import PASSWORD, Tenant
-from tests.service.scheduling import WRITE, ok
 from tests.web.conftest import TABLET, Live, login, shot
-from tests.web.world import World, check_in, treatable
 
 NOTE = "Tingling over the left temple during trains 20 to 30; settled after the session."
 

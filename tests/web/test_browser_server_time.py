@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from tests.builders.treatable import treatable
 from tests.conftest import T0, Tenant
 from tests.web.conftest import TABLET, Live, login, shot
-from tests.web.world import treatable
 
 AHEAD = timedelta(minutes=3)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.builders.clinic import ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import ready_clinic
 from tests.web.test_pages import signed_in
 
 
