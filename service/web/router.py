@@ -15,6 +15,7 @@ from service.web import (
     chair_pages,
     course_pages,
     document_pages,
+    intake_pages,
     outcome_pages,
     patient_pages,
     record_pages,
@@ -79,5 +80,7 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 
 
 # Each page family is a router of its own, mounted here so app.py lists one web router.
-for _pages in (chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages, record_pages):
+# The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
+for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
+               record_pages):
     router.include_router(_pages.router)

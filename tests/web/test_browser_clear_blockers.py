@@ -1,9 +1,11 @@
-"""From an ordered course to a treatable booking in the browser: each blocker's link opens the form that clears
-it, for the role that may clear it (the technician screens, determines the MT and takes the scale; the
-psychiatrist clears, activates and files the authorization), then the course is planned and checked in."""
+"""From a referral to a treatable booking in the browser: intake, the course order, then each blocker's link
+opens the form that clears it, for the role that may clear it (the technician screens, determines the MT and
+takes the scale; the psychiatrist clears, activates and files the authorization); the course is planned and
+checked in."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.builders.clinic import ready_clinic
@@ -29,11 +31,30 @@ def _submit(page: Any, form: str, lands_on: str) -> None:
 
 def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: Any, live: Live,
                                                                       live_tenant: Tenant) -> None:
-    clinic = ready_clinic(live_tenant)
-    pid = clinic.patient()
-    cid = int(clinic.course(pid)["id"])
-
+    ready_clinic(live_tenant)  # hours, shifts and a chair: the admin's setup, which has no pages yet
     tech = login(browser, live, live_tenant, "technician", TABLET)
+    tech.goto("/patients")
+    tech.click("#new-patient")
+    for name, value in (("mrn", "REF-0042"), ("given_name", "Nora"), ("family_name", "Newman"),
+                        ("date_of_birth", "1982-09-30"), ("primary_diagnosis", "F33.2"), ("payer", "Medicare"),
+                        ("referring_clinician", "Dr. Rita Referrer")):
+        tech.fill(f'#intake input[name="{name}"]', value)
+    tech.select_option('#intake select[name="sex"]', "female")
+    shot(tech, "blockers-0-intake")
+    tech.click("#intake button[type=submit]")
+    tech.wait_for_url(re.compile(r"/patients/\d+$"))
+    pid = int(tech.url.rstrip("/").split("/")[-1])
+    assert "The psychiatrist orders a course." in tech.locator("main").inner_text()
+
+    psych = login(browser, live, live_tenant, "psychiatrist", DESKTOP)
+    psych.goto(f"/patients/{pid}")
+    psych.click("#order-course")
+    psych.check('#course-order input[name="protocol_id"][value="hf10_3000_iti26"]')
+    shot(psych, "blockers-0-course-order")
+    psych.click("#course-order button[type=submit]")
+    psych.wait_for_url(re.compile(r"/courses/\d+$"))
+    cid = int(psych.url.split("#")[0].rstrip("/").split("/")[-1])
+
     tech.goto(f"/courses/{cid}")
     assert {"screening_missing", "course_not_active", "authorization_missing"} <= set(_blockers(tech))
     activation = tech.locator('#course-blockers li[data-code="course_not_active"]')
@@ -61,7 +82,6 @@ def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: A
     _submit(tech, "#assessment", f"/courses/{cid}")
     assert "PHQ-9" in tech.locator("main").inner_text()
 
-    psych = login(browser, live, live_tenant, "psychiatrist", DESKTOP)
     psych.goto(f"/courses/{cid}")
     _follow(psych, "screening_uncleared")
     psych.fill("#findings form.clearance textarea[name=reason]", "Discussed with the patient: nothing implanted.")

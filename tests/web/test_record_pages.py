@@ -37,3 +37,13 @@ def test_record_forms_render_for_their_roles(tenant: Tenant) -> None:
     assert admin.get(f"/courses/{cid}/authorization").status_code == 200
     refused = tech.get(f"/courses/{cid}/status")
     assert refused.status_code == 403 and "You can&#39;t open this" in refused.text
+
+
+def test_intake_and_course_order_forms_render_for_their_roles(tenant: Tenant) -> None:
+    pid, _ = _blocked_course(tenant)
+    for role in ("technician", "psychiatrist", "admin"):
+        page = signed_in(tenant, role).get("/patients/new")
+        assert page.status_code == 200 and 'data-api="/api/v1/patients"' in page.text, role
+    order = signed_in(tenant, "psychiatrist").get(f"/patients/{pid}/course")
+    assert order.status_code == 200 and 'value="hf10_3000_iti26"' in order.text
+    assert signed_in(tenant, "technician").get(f"/patients/{pid}/course").status_code == 403
