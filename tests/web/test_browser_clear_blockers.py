@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from tests.builders.clinic import ready_clinic
+from tests.builders.treatable import treatable
 from tests.conftest import Tenant
 from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
 
@@ -116,3 +117,24 @@ def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: A
     tech.wait_for_selector("#checklist")
     shot(tech, "blockers-8-checked-in")
     tech.context.close()
+
+
+def test_a_missed_session_is_recorded_and_the_course_re_planned(browser: Any, live: Live,
+                                                                 live_tenant: Tenant) -> None:
+    world = treatable(live_tenant)
+    page = login(browser, live, live_tenant, "technician", TABLET)
+    page.goto(f"/chair/bookings/{world.booking_id}")
+    page.click("#booking-change summary")
+    page.select_option('#booking-status select[name="status"]', "no_show")
+    page.fill('#booking-status input[name="reason"]', "patient unwell, phoned at 08:40")
+    page.click("#booking-status button[type=submit]")
+    page.wait_for_selector("text=booking missed (no show)")
+    shot(page, "booking-missed")
+    page.goto(f"/courses/{world.course_id}")
+    assert "1 missed" in page.locator("#counts").inner_text()
+    with page.expect_response(lambda r: r.url.endswith(f"/api/v1/courses/{world.course_id}/replan")) as answer:
+        page.click("#replan button[type=submit]")
+    assert answer.value.status == 200, answer.value.text()
+    page.wait_for_selector("#counts")
+    shot(page, "course-re-planned")
+    page.context.close()
