@@ -18,7 +18,14 @@ from typing import Any, TypeVar, cast
 
 from config.device_profiles import DeviceProfile
 from device_adapters.clock import Clock
-from device_adapters.errors import DeviceError, DisarmUnconfirmed, Disconnected, LimitError, ParameterMismatch
+from device_adapters.errors import (
+    DeviceError,
+    DisarmUnconfirmed,
+    Disconnected,
+    FrameRecord,
+    LimitError,
+    ParameterMismatch,
+)
 from device_adapters.events import DeliveryEvent, EventStream, Fault, Listener, StateChanged
 from device_adapters.fail_closed import FailClosed
 from device_adapters.keepalive import KeepAlive
@@ -262,6 +269,10 @@ class Stimulator(FailClosed, ABC):
             with self._lock:
                 self._service()
             self._clock.sleep(min(left, self._service_interval()))
+
+    def recent_frames(self) -> tuple[FrameRecord, ...]:
+        """The last frames exchanged on the wire, oldest first (each with its clock time)."""
+        return self._transport.recent()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every delivery event; returns an unsubscribe function."""

@@ -8,7 +8,8 @@ Device faults (change the device): ``stall=2.5s``, ``lose_remote``, ``coil_overt
 ``coil_absent``, ``replace_coil``, ``fatal_error``, ``error``, ``lift_coil``, ``unplug``, ``hang``.
 Triggers: ``cmd=X`` (Magstim command char, or MagVenture ID like ``cmd=2``), ``reply=N`` (the Nth
 reply), ``pulse=N``, ``t=S`` (seconds after start), or ``arm``/``fire``/``disarm``. Without a
-trigger, reply faults hit the next reply and device faults apply at once. Each fault fires once.
+trigger, reply faults hit the next reply and device faults apply at once. Each fault fires once
+(``drop_reply=N`` and ``drop_command=N`` N times).
 
 Examples: ``drop_reply@cmd=E``, ``bad_checksum@reply=3``, ``coil_overtemp@pulse=1200``,
 ``unplug@pulse=600``, ``stall=2.5s@arm``.
