@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.sessions.models import DeliveryEventRow
+from service.models.sessions import DeliveryEventRow
 from tests.agent.conftest import AgentFactory, LiveServer, wait_for_end, world_with_command
 from tests.agent.test_faults import SHORT, assert_disarmed, live_pulses, wait_until
 from tests.conftest import Tenant
