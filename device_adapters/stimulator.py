@@ -334,24 +334,25 @@ class Stimulator(FailClosed, ABC):
         self._service_thread.start()
 
     def _service_loop(self) -> None:
-        """Read unsolicited messages between operations; an operation in progress reads them itself."""
+        """Read unsolicited messages between operations; an operation in progress reads them itself (this
+        thread blocks on its lock meanwhile: a MagPro needs no keep-alive). Errors do not end it."""
         while not self._clock.wait(self._stop_service, self._service_interval()):
-            if not self._lock.acquire(blocking=False):
-                continue
-            try:
+            with self._lock:
                 if self._closed:
                     return
-                self._service()
-            except Disconnected as exc:
-                self._background_failure(exc)
-                return
-            except DeviceError as exc:
-                self._background_failure(exc)
-            finally:
-                self._lock.release()
+                try:
+                    self._service()
+                except Disconnected as exc:
+                    self._background_failure(exc)
+                    return
+                except DeviceError as exc:
+                    self._background_failure(exc)
 
     def _background_failure(self, exc: DeviceError) -> None:
-        """An error seen off the caller's thread: reported now, raised by the next public call."""
+        """An error seen off the caller's thread: reported now, raised by the next public call (once: the
+        timer keeps running, and a condition it sees on every tick is reported only until then)."""
+        if self._background_error is not None:
+            return
         self._background_error = exc
         self._fail(exc)
 

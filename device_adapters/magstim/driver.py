@@ -194,6 +194,8 @@ class MagstimDriver(Stimulator):
 
     def _keepalive_tick(self) -> None:
         """From the timer thread: a status query when one is due, by a command no late reply is owed to."""
+        if not self._keepalive_due():
+            return  # checked without the wire lock first: most ticks have nothing to send
         with self._wire:
             if self._keepalive_due():
                 self._transact(codec.query(self._status_query()))
