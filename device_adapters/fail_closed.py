@@ -3,7 +3,7 @@ silent so a unit with a watchdog disarms itself, reports it, and refuses arm/fir
 the unit disarmed (docs/devices.md, "Fail closed").
 
 Why silence: a Magstim under remote control disarms itself when it has seen no command for its armed
-watchdog (1 s, devices.md §1.8); every command the host sends, a keep-alive above all, restarts that
+watchdog (1 s, docs/device-protocols.md §1.8); every command the host sends, a keep-alive above all, restarts that
 watchdog. A disarm command itself is always safe to repeat: a unit that receives it disarms.
 """
 

@@ -20,7 +20,8 @@ from typing import Generic, TypeVar
 from device_adapters.clock import Clock
 
 T = TypeVar("T")
-LATE_REPLY_WINDOW_S = 3.0  # how long after its deadline a reply still counts as late (a stall, devices.md §1.8)
+# How long after its deadline a reply still counts as late (covers a stall, docs/device-protocols.md §1.8).
+LATE_REPLY_WINDOW_S = 3.0
 
 
 @dataclass

@@ -25,6 +25,7 @@ from service.models.sessions import LIVE, ChairStatus, TreatmentSession
 from service.models.users import Role
 from service.records import clinic_day
 from service.sessions import service as sessions
+from service.web import blocker_links
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +92,10 @@ def booking_page(request: Request, booking_id: Id, me: ClinicalPage, session: Se
         context |= _session_context(session, me, ts, now)
     else:
         try:
-            context["blockers"] = blockers.for_patient(session, me, booking.patient_id, booking.course_id, now)
+            found = blockers.for_patient(session, me, booking.patient_id, booking.course_id, now)
+            listed = found["blockers"]
+            assert isinstance(listed, list)  # for_patient answers a list of blockers
+            context["blockers"] = found | {"blockers": blocker_links.before_check_in(listed)}
         except ServiceError as exc:
             context["blockers"] = {"blocked": True, "blockers": [{"code": exc.code, "message": exc.message}]}
     return render(request, "booking.html", me, settings, **context)
