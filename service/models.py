@@ -23,7 +23,7 @@ from service.motor_thresholds.models import MotorThreshold  # noqa: E402
 from service.patients.models import Patient  # noqa: E402
 from service.protocols.models import ProtocolOverride  # noqa: E402
 from service.reviews.models import JobRun, ReviewFlag  # noqa: E402
-from service.screenings.models import Screening, ScreeningClearance  # noqa: E402
+from service.screenings.models import Screening, ScreeningCheck, ScreeningClearance  # noqa: E402
 from service.sessions.models import (  # noqa: E402
     ChairCommand,
     ChairStatus,
@@ -44,7 +44,8 @@ __all__ = [
     "ReviewFlag", "TechnicianShift",
     # clinical records (issue 4)
     "AdverseEvent", "Assessment", "EligibilityProfile", "MedicationChange", "MedicationTrial", "MotorThreshold",
-    "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningClearance", "SuicideAlert",
+    "ProtocolOverride", "PsychotherapyTrial", "ReportingTask", "Screening", "ScreeningCheck", "ScreeningClearance",
+    "SuicideAlert",
     # treatment sessions (issue 6)
     "ChairCommand", "ChairStatus", "DeliveryEventRow", "SessionTrain", "TreatmentSession",
     # signatures (issue 7)

@@ -22,7 +22,9 @@ class ScreeningItem(FrozenModel):
 
 class ScreeningFile(VersionedFile):
     answers: tuple[str, ...]
-    unsure_maps_to: Category
+    # "on_yes": an unsure answer counts as a yes (the item's own category) until the checked answer is recorded.
+    unsure_maps_to: Literal["on_yes"] | Category
+    unsure_source: str | None = None
     items: tuple[ScreeningItem, ...]
 
 

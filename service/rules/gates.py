@@ -156,8 +156,10 @@ def _screening(f: ScreeningFacts, today: date, checklist_flags: frozenset[str]) 
             Blocker(
                 "screening_absolute_contraindication",
                 "Do not treat: the safety screening found an absolute contraindication "
-                f"({'; '.join(x.text for x in r.absolute)}).",
-                {"items": items},
+                f"({'; '.join(x.text for x in r.absolute)})."
+                + (" An 'unsure' answer counts as yes until a clinician records the checked answer."
+                   if any(x.unsure for x in r.absolute) else ""),
+                {"items": items, "unsure_items": [x.item_id for x in r.absolute if x.unsure]},
             )
         )
     if r.missing_items:

@@ -43,8 +43,21 @@ def test_relative_needs_a_psychiatrists_clearance(item: str) -> None:
     assert cleared.status == "cleared" and cleared.relative[0].cleared
 
 
-def test_unsure_counts_as_relative() -> None:
-    assert screening.evaluate({**ALL_NO, "implant_within_30cm": "unsure"}).status == "needs_clearance"
+@pytest.mark.parametrize("item", ["implant_within_30cm", "cochlear_implant", "neurostimulator", "shunt"])
+def test_unsure_about_an_absolute_item_blocks_like_yes_until_checked(item: str) -> None:
+    unsure = screening.evaluate({**ALL_NO, item: "unsure"})
+    assert unsure.status == "absolute_contraindication" and unsure.absolute[0].unsure
+    assert screening.evaluate({**ALL_NO, item: "unsure"}, checked={item: "no"}).status == "cleared"
+    assert screening.evaluate({**ALL_NO, item: "unsure"}, checked={item: "yes"}).status == "absolute_contraindication"
+
+
+def test_unsure_about_a_relative_item_needs_a_clearance() -> None:
+    assert screening.evaluate({**ALL_NO, "pregnancy": "unsure"}).status == "needs_clearance"
+
+
+def test_only_an_unsure_answer_takes_a_checked_answer() -> None:
+    with pytest.raises(RuleInputError):
+        screening.evaluate({**ALL_NO, "shunt": "yes"}, checked={"shunt": "no"})
 
 
 def test_none_items_raise_nothing() -> None:
