@@ -33,6 +33,8 @@ class ChecklistItem(FrozenModel):
     text: str
     blocking_answer: Literal["yes", "no"] | None = None
     flag_on_yes: str | None = None
+    # Why a "yes" needs a clinician's acknowledgement with a note before the session starts (None: it does not).
+    review_on_yes: str | None = None
 
 
 class ChecklistFile(VersionedFile):

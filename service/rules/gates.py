@@ -9,7 +9,8 @@ cleared by a psychiatrist, re-screen after medication change or retreatment (ref
 serious adverse events block until cleared (§5.2, issue 4); open suicide-risk alerts block until a
 psychiatrist responds (§6.2); MT freshness (§3.3, ``motor_threshold.freshness``); course active;
 authorisation units and dates (§2.2); protocol daily limit and interval (§9.2); pre-session
-checklist (§4.5). Checklist flags feed the MT and screening rules: ``sleep_deprivation``,
+checklist (§4.5), whose answers that matter wait for a clinician's acknowledgement. Checklist flags
+feed the MT and screening rules: ``sleep_deprivation``,
 ``substance_use`` and ``unusual_response`` are MT triggers dated today, ``medication_change`` makes
 a screen completed before today stale and is checked against the MT policy as an unknown drug
 unless the caller lists the change in ``motor_threshold.medication_changes``.
@@ -51,6 +52,7 @@ BLOCKER_CODES: tuple[str, ...] = (
     "protocol_min_interval",
     "checklist_incomplete",
     "checklist_failed",
+    "checklist_needs_review",
 )
 
 
@@ -122,6 +124,7 @@ class TreatmentFacts:
     protocol_id: str | None
     previous_session_starts: tuple[datetime, ...] = ()
     checklist_answers: Mapping[str, str] | None = None
+    checklist_acknowledged: frozenset[str] = frozenset()  # items a clinician acknowledged with a note
     adverse_events: tuple[OpenAdverseEvent, ...] = ()
     suicide_alerts: tuple[OpenSuicideAlert, ...] = ()
     authorization: AuthorizationFacts | None = None
@@ -274,8 +277,8 @@ def _protocol(f: TreatmentFacts) -> list[Blocker]:
     return out
 
 
-def _checklist(answers: Mapping[str, str] | None) -> tuple[list[Blocker], frozenset[str]]:
-    result = checklist.evaluate(answers or {})
+def _checklist(answers: Mapping[str, str] | None, acknowledged: frozenset[str]) -> tuple[list[Blocker], frozenset[str]]:
+    result = checklist.evaluate(answers or {}, acknowledged)
     out = []
     if result.missing:
         out.append(
@@ -287,12 +290,19 @@ def _checklist(answers: Mapping[str, str] | None) -> tuple[list[Blocker], frozen
         )
     if result.blocking:
         out.append(Blocker("checklist_failed", " ".join(result.blocking), {"answers": dict(answers or {})}))
+    if result.unacknowledged:
+        out.append(Blocker(
+            "checklist_needs_review",
+            "A clinician must acknowledge these checklist answers with a note before treating: "
+            + " ".join(r.why for r in result.unacknowledged),
+            {"items": [r.item_id for r in result.unacknowledged]},
+        ))
     return out, result.flags
 
 
 def treatment_blockers(facts: TreatmentFacts) -> list[Blocker]:
     """Everything that blocks treatment of this patient today, most serious first; empty list: go."""
-    checklist_blockers, flags = _checklist(facts.checklist_answers)
+    checklist_blockers, flags = _checklist(facts.checklist_answers, facts.checklist_acknowledged)
     return [
         *_screening(facts.screening, facts.today, flags),
         *_adverse_events(facts.adverse_events),

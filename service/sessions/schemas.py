@@ -80,6 +80,13 @@ class ChecklistIn(BaseModel):
         default=None, description="Method (beam_f3, 5.5cm, neuronavigation) and coordinates with their frame")
 
 
+class AcknowledgementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str = Field(min_length=1, max_length=60, description="Checklist item answered 'yes' that needs review")
+    note: str = Field(min_length=5, max_length=1000, description="What the clinician reviewed and decided")
+
+
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

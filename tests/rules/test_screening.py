@@ -107,6 +107,8 @@ ALL_OK = {
     "caffeine": "no",
     "medication_change": "no",
     "new_symptoms": "no",
+    "seizure_or_fainting": "no",
+    "coil_position_confirmed": "yes",
 }
 
 
@@ -121,3 +123,16 @@ def test_checklist() -> None:
     with pytest.raises(RuleInputError) as err:
         checklist.evaluate({**ALL_OK, "caffeine": "lots"})
     assert err.value.field == "checklist.caffeine"
+
+
+@pytest.mark.parametrize("item", ["sleep_loss", "alcohol_or_drugs", "medication_change", "new_symptoms",
+                                  "seizure_or_fainting"])
+def test_answers_that_matter_wait_for_an_acknowledgement(item: str) -> None:
+    pending = checklist.evaluate({**ALL_OK, item: "yes"})
+    assert [r.item_id for r in pending.unacknowledged] == [item] and pending.unacknowledged[0].why
+    assert not checklist.evaluate({**ALL_OK, item: "yes"}, acknowledged={item}).unacknowledged
+    assert not checklist.evaluate({**ALL_OK, "caffeine": "yes"}).review
+
+
+def test_coil_position_not_confirmed_blocks() -> None:
+    assert checklist.evaluate({**ALL_OK, "coil_position_confirmed": "no"}).blocking

@@ -18,7 +18,8 @@ from tests.conftest import T0, Tenant, patient_body
 TODAY = date(2026, 11, 23)  # T0's date in New York
 ALL_NO = {i.id: "no" for i in clinical_data.screening().items}
 CHECKLIST_OK = {"hearing_protection": "yes", "sleep_loss": "no", "alcohol_or_drugs": "no", "caffeine": "no",
-                "medication_change": "no", "new_symptoms": "no"}
+                "medication_change": "no", "new_symptoms": "no", "seizure_or_fainting": "no",
+                "coil_position_confirmed": "yes"}
 WRITE = {"X-Requested-With": "test"}
 
 
