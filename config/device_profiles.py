@@ -137,6 +137,8 @@ class DeviceProfile(_Frozen):
     channels: list[str]
     max_output_percent: int
     supports_trains: bool
+    theta_burst: bool
+    coils: tuple[str, ...]
     max_single_pulse_rate_hz: float
     coil_cutoff_c: float
     arm_ready_s: float
@@ -146,6 +148,15 @@ class DeviceProfile(_Frozen):
     rapid: RapidLimits | None = None
     bistim: BiStimLimits | None = None
     magventure: MagVentureLimits | None = None
+
+    @property
+    def max_rate_hz(self) -> float:
+        """The highest pulse rate the unit delivers: its train ceiling, or its single-pulse rate without trains."""
+        if self.magventure is not None:
+            return self.magventure.max_rate_pps
+        if self.rapid is not None:
+            return max(self.rapid.absolute_max_frequency_hz.values())
+        return self.max_single_pulse_rate_hz
 
     def recharge_time_s(self, power: int) -> float:
         """Recharge time after one pulse at ``power`` %."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from config.device_profiles import DeviceProfile
 from device_adapters.errors import LimitError
-from device_adapters.protocol import TrainProtocol
+from device_adapters.values import TrainProtocol
 
 
 def _fmt(value: float) -> str:

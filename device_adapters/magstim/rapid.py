@@ -36,7 +36,8 @@ from device_adapters.magstim.replies import (
     RapidStatus,
     Version,
 )
-from device_adapters.protocol import (
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
@@ -44,7 +45,6 @@ from device_adapters.protocol import (
     TrainProtocol,
     TrainRecord,
 )
-from device_adapters.transport import Transport
 
 
 class Rapid2Driver(MagstimDriver):

@@ -38,7 +38,9 @@ from device_adapters.magventure.messages import (
     Timing,
     WaveformBlock,
 )
-from device_adapters.protocol import (
+from device_adapters.stimulator import Stimulator
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
@@ -46,8 +48,6 @@ from device_adapters.protocol import (
     TrainProtocol,
     TrainRecord,
 )
-from device_adapters.stimulator import Stimulator
-from device_adapters.transport import Transport
 
 BURST_WAVEFORM, BIPHASIC = 3, 1
 NO_COIL = 0  # coil type number the unit reports with no coil plugged in (our simulator's convention)

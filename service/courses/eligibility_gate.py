@@ -11,12 +11,13 @@ from sqlmodel import Session
 
 from config import clinical_data
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import Unprocessable
-from service.courses.models import Course
 from service.courses.schemas import CourseCreate
 from service.eligibility import facts as eligibility_facts
-from service.patients.models import Patient
+from service.models.courses import Course
+from service.models.patients import Patient
+from service.records import clinic_day
 from service.rules import eligibility as rules
 
 
@@ -24,9 +25,9 @@ def _decision(session: Session, patient: Patient, criteria_set_id: str, now: dat
     known = [cs.id for cs in clinical_data.payer_criteria().criteria_sets]
     if criteria_set_id not in known:
         raise Unprocessable("criteria_set_id", f"unknown criteria set {criteria_set_id!r}; known: {', '.join(known)}")
-    today = support.clinic_today(session, patient.clinic_id, now)
+    today = clinic_day.clinic_today(session, patient.clinic_id, now)
     facts = eligibility_facts.build(session, patient, today)
-    with support.field_errors():
+    with validation.field_errors():
         return rules.evaluate(criteria_set_id, facts, today)
 
 

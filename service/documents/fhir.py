@@ -12,10 +12,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from service.adverse_events.models import AdverseEvent
-from service.assessments.models import Assessment
 from service.documents.record import CourseRecord
-from service.sessions.models import TreatmentSession
+from service.models.adverse_events import AdverseEvent
+from service.models.assessments import Assessment
+from service.models.sessions import TreatmentSession
 
 CPT = "http://www.ama-assn.org/go/cpt"
 LOINC = "http://loinc.org"

@@ -8,7 +8,7 @@ triggers a risk/benefit judgement). "unsure" maps to the file's ``unsure_maps_to
 as a yes, so an unsure answer to an absolute item blocks and cannot be cleared; ``checked`` answers (a
 clinician's recorded yes/no after checking the implant card or report) replace the unsure ones.
 Screening is per course: a new course (retreatment) or a medication change since the screen makes
-it stale (reference §4.3).
+it stale (docs/clinical-rules.md#rescreening).
 
 Public API::
 

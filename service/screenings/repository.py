@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.screenings.models import Screening, ScreeningCheck, ScreeningClearance
+from service.models.screenings import Screening, ScreeningCheck, ScreeningClearance
 
 
 def get(session: Session, clinic_id: int, screening_id: int) -> Screening | None:
