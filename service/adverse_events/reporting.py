@@ -20,7 +20,7 @@ from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import NotFound
 from service.models.adverse_events import AdverseEvent, ReportingTask
-from service.records import amendments, clinic_day
+from service.records import amendments
 from service.rules import adverse_events as rules
 
 ENTITY = "ae_reporting_task"

@@ -5,9 +5,10 @@ Items are data (``config/clinical/checklist.json``): hearing protection every se
 alcohol or drug use and caffeine asked before each session [C: consent forms citing Rossi 2009 and
 Lerner 2019] (docs/clinical-rules.md#pre-session-checklist). Some "yes" answers raise flags the caller
 feeds into the MT freshness and screening rules (``sleep_deprivation``, ``substance_use``,
-``medication_change``, ``unusual_response``). A "yes" to an item with ``review_on_yes`` (sleep loss and alcohol or drugs lower the seizure threshold; a new
-symptom, seizure or fainting needs review; a medication change may call for a new MT) is a finding that blocks
-until a clinician acknowledges it with a note (docs/eligibility-and-checklist.md).
+``medication_change``, ``unusual_response``). A "yes" to an item with ``review_on_yes`` (sleep loss and
+alcohol or drugs lower the seizure threshold; a new symptom, seizure or fainting needs review; a medication
+change may call for a new MT) is a finding that blocks until a clinician acknowledges it with a note
+(docs/clinical-rules.md#pre-session-checklist, docs/eligibility-and-checklist.md).
 
 Public API::
 

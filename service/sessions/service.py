@@ -17,6 +17,7 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
+from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.models.bookings import Booking, BookingStatus

@@ -17,8 +17,8 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
   config/clinical/motor_threshold.json); an event dated the day of the determination precedes it;
 - a payer's authorisation must be in force today with units left (#missed-sessions-and-gaps);
 - standard 10 Hz allows one session a day (#sessions-per-day), counted by when sessions really started;
-- hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol or drugs, a
-  medication change, new symptoms and a seizure or fainting since the last session wait for a clinician's
+- hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol
+  or drugs, a medication change, new symptoms and a seizure or fainting since the last session wait for a clinician's
   acknowledgement with a note, which stands while the answer stays "yes";
 - a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception;
   the machine orders

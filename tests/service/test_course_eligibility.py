@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from service.models.courses import Course
-from tests.conftest import Tenant
-from tests.builders.records import TODAY, at
 from tests.builders.clinic import error_field, ok, ready_clinic
+from tests.builders.records import TODAY, at
+from tests.conftest import Tenant
 from tests.web.test_pages import signed_in
 
 DAY = timedelta(days=1)
