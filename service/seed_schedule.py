@@ -11,7 +11,7 @@ from service.auth.principal import Principal
 from service.bookings import planning
 from service.calendar import repository as calendar_repo
 from service.calendar.service import DEFAULT_HOURS
-from service.courses.schemas import CourseCreate
+from service.courses.schemas import CourseCreate, EligibilityException
 from service.courses.service import order
 from service.models.calendar import ClinicSchedule, TechnicianShift
 from service.models.patients import Patient
@@ -40,6 +40,10 @@ def seed_schedule(session: Session, clinic_id: int, technician: str, psychiatris
     session.add(patient)
     session.flush()
     who = Principal(psych.id or 0, psych.username, psych.display_name, psych.role, clinic_id, 0, False)
+    # The demo patient's eligibility evidence is not entered, so the course carries a documented exception.
+    exception = EligibilityException(basis="clinical_judgement",
+                                      reason="demo patient: eligibility evidence not entered in the demo")
     course = order(session, who, CourseCreate(patient_id=patient.id or 0, protocol_id="hf10_3000_iti26",
-                                              intensity_pct_mt=120, window_start=time(9), window_end=time(12)), now)
+                                              intensity_pct_mt=120, window_start=time(9), window_end=time(12),
+                                              eligibility_exception=exception), now)
     planning.plan_and_book(session, who, course.id or 0, None, False, now)
