@@ -16,6 +16,7 @@ from service.blockers.booking_facts import SchedulingFacts
 from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
+from service.courses import eligibility_gate
 from service.medications import service as medications
 from service.models.courses import Course
 from service.models.patients import Patient
@@ -77,6 +78,7 @@ def blockers_for(
     mt = motor_thresholds.facts(session, clinic_id, patient_id)
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
+        eligibility_documented=eligibility_gate.documented(course),
         motor_threshold=mt, protocol_id=course.protocol_id,
         previous_session_starts=tuple(s for s in sched.previous_session_starts if s <= local_now),
         checklist_answers=checklist_answers, checklist_acknowledged=frozenset(checklist_acknowledged),

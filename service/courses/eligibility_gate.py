@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from config import clinical_data
+from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import Unprocessable
-from service.courses.schemas import CourseCreate
+from service.courses.schemas import CourseCreate, EligibilityException
 from service.eligibility import facts as eligibility_facts
 from service.models.courses import Course
 from service.models.patients import Patient
@@ -55,3 +56,26 @@ def apply(session: Session, who: Principal, patient: Patient, data: CourseCreate
     course.eligibility_exception, course.eligibility_exception_reason = exception.basis, exception.reason
     course.eligibility_exception_by, course.eligibility_exception_by_name = who.user_id, who.display_name
     course.eligibility_exception_at = now
+
+
+def documented(course: Course) -> bool:
+    """Is there a record of why this course is treated: eligible at ordering, or a documented exception?"""
+    return course.eligibility_status == "eligible" or course.eligibility_exception is not None
+
+
+def record_exception(session: Session, who: Principal, course: Course, exception: EligibilityException,
+                     now: datetime) -> Course:
+    """Document the exception on a course ordered without one (ordered before eligibility gated ordering)."""
+    if documented(course):
+        raise validation.conflict("eligibility_exception", "the course already has its eligibility on record"
+                                  f" ({course.eligibility_exception or course.eligibility_status})")
+    before = {"eligibility_exception": None}
+    course.eligibility_exception, course.eligibility_exception_reason = exception.basis, exception.reason
+    course.eligibility_exception_by, course.eligibility_exception_by_name = who.user_id, who.display_name
+    course.eligibility_exception_at, course.updated_at = now, now
+    session.add(course)
+    session.flush()
+    audit.record(session, who.actor, at=now, action="eligibility_exception", entity="course", entity_id=course.id,
+                 patient_id=course.patient_id, old=before,
+                 new={"eligibility_exception": exception.basis, "reason": exception.reason})
+    return course

@@ -43,6 +43,7 @@ BLOCKER_CODES: tuple[str, ...] = (
     "suicide_alert_open",
     "mt_stale",
     "course_not_active",
+    "eligibility_undocumented",
     "authorization_missing",
     "authorization_not_started",
     "authorization_expired",
@@ -125,6 +126,8 @@ class TreatmentFacts:
     previous_session_starts: tuple[datetime, ...] = ()
     checklist_answers: Mapping[str, str] | None = None
     checklist_acknowledged: frozenset[str] = frozenset()  # items a clinician acknowledged with a note
+    # The course was ordered as eligible under its criteria set, or with a psychiatrist's documented exception.
+    eligibility_documented: bool = True
     adverse_events: tuple[OpenAdverseEvent, ...] = ()
     suicide_alerts: tuple[OpenSuicideAlert, ...] = ()
     authorization: AuthorizationFacts | None = None
@@ -236,6 +239,14 @@ def _mt(f: TreatmentFacts, flags: frozenset[str]) -> list[Blocker]:
     ]
 
 
+def _eligibility(documented: bool) -> list[Blocker]:
+    if documented:
+        return []
+    return [Blocker("eligibility_undocumented",
+                    "The course has no eligibility decision or documented exception on record: the psychiatrist"
+                    " records why it is treated (docs/clinical-rules.md#eligibility-exception).")]
+
+
 def _course(status: str) -> list[Blocker]:
     if status == "active":
         return []
@@ -309,6 +320,7 @@ def treatment_blockers(facts: TreatmentFacts) -> list[Blocker]:
         *_suicide_alerts(facts.suicide_alerts),
         *_mt(facts, flags),
         *_course(facts.course_status),
+        *_eligibility(facts.eligibility_documented),
         *_authorization(facts),
         *_protocol(facts),
         *checklist_blockers,

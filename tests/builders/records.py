@@ -36,6 +36,8 @@ def new_course(tenant: Tenant, patient_id: int, **fields: Any) -> int:
         "template_id": "standard-36", "kind": "initial", "status": "active", "intensity_pct_mt": 120.0,
         "ordered_by": tenant.users["psychiatrist"], "ordered_at": T0 - timedelta(days=3),
         "start_date": TODAY - timedelta(days=1), "created_at": T0, "updated_at": T0,
+        # A course row carries its eligibility record, as an ordered one does (here a documented exception).
+        "eligibility_exception": "clinical_judgement", "eligibility_exception_reason": "built for a test",
     } | fields
     return add(tenant, Course(**values))
 
