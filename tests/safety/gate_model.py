@@ -20,9 +20,8 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
 - hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol
   or drugs, a medication change, new symptoms and a seizure or fainting since the last session wait for a clinician's
   acknowledgement with a note, which stands while the answer stays "yes";
-- a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception;
-  the machine orders
-  with one: it never changes what start may do);
+- a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception);
+  the machine orders with an exception, so ``eligibility_undocumented`` never arises;
 - the dose is % MT × MT and is refused above the device's 100%.
 """
 
