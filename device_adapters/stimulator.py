@@ -124,7 +124,7 @@ class Stimulator(ABC):
 
     @guarded
     def arm(self) -> None:
-        """Arm and wait until the device reports ready (devices.md §1.8: up to 1 s)."""
+        """Arm and wait until the device reports ready (docs/device-protocols.md §1.8: up to 1 s)."""
         with self._lock:
             self._arm()
             self._armed = True
