@@ -17,7 +17,7 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.courses import repository
+from service.courses import eligibility_gate, repository
 from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
 from service.eligibility.facts import prior_courses
 from service.models.bookings import BookingStatus
@@ -112,8 +112,10 @@ def order(session: Session, who: Principal, data: CourseCreate, now: datetime) -
                        code="open_course_exists")
     _check_retreatment(session, data, template)
     authorized = _authorized(template.phases, data.phases, "phases")
-    course = Course(**data.model_dump(exclude={"phases", "template_id"}), template_id=template.id,
-                    clinic_id=who.clinic_id, ordered_by=who.user_id, ordered_at=now, created_at=now, updated_at=now)
+    course = Course(**data.model_dump(exclude={"phases", "template_id", "criteria_set_id", "eligibility_exception"}),
+                    template_id=template.id, clinic_id=who.clinic_id, ordered_by=who.user_id, ordered_at=now,
+                    created_at=now, updated_at=now)
+    eligibility_gate.apply(session, who, patient, data, course, now)
     session.add(course)
     session.flush()
     for position, phase in enumerate(template.phases):

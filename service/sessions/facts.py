@@ -50,8 +50,10 @@ def device_at_chair(session: Session, ts: TreatmentSession) -> Device | None:
 def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming: bool = False) -> dict[str, Any]:
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
+    acknowledged = (ts.checklist or {}).get("acknowledgements", {})
     today = clinic_day.clinic_today(session, ts.clinic_id, now)
-    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now)
+    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now,
+                            checklist_acknowledged=tuple(acknowledged))
     if resuming:  # the session already counted for the day's limit and the authorization
         blockers = [b for b in blockers if not b.code.startswith(("protocol_", "authorization_exhausted"))]
     mt = current_mt(session, ts.patient_id)

@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from config import clinical_data
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
+from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.bookings import Booking, BookingStatus
@@ -29,7 +31,7 @@ from service.rules import protocols
 from service.rules.errors import RuleInputError
 from service.sessions import check_in_rules, counting, device_program, facts
 from service.sessions.device_program import DevicePlan
-from service.sessions.schemas import ChecklistIn
+from service.sessions.schemas import AcknowledgementIn, ChecklistIn
 
 ENTITY = "treatment_session"
 log = logging.getLogger("tmsops.sessions")
@@ -95,9 +97,12 @@ def record_checklist(session: Session, who: Principal, session_id: int, body: Ch
         result = checklist_rules.evaluate(body.answers)
     except RuleInputError as exc:
         raise Unprocessable(exc.field, exc.message) from exc
+    # An acknowledgement stands while its item is still answered yes: re-answering other items keeps it.
+    kept = {k: v for k, v in (ts.checklist or {}).get("acknowledgements", {}).items()
+            if checklist_rules.needs_review(k, body.answers)}
     ts.checklist = {"answers": body.answers, "version": result.version, "complete": result.complete,
                     "missing": list(result.missing), "blocking": list(result.blocking), "by": who.user_id,
-                    "at": now.isoformat()}
+                    "at": now.isoformat(), "review": [r.item_id for r in result.review], "acknowledgements": kept}
     if body.coil_position is not None:
         ts.coil_position = body.coil_position
     ready = result.complete and not result.blocking
@@ -107,6 +112,35 @@ def record_checklist(session: Session, who: Principal, session_id: int, body: Ch
     audit.record(session, who.actor, at=now, action="checklist", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"checklist": ts.checklist, "coil_position": ts.coil_position})
     return ts
+
+
+def acknowledge(session: Session, who: Principal, session_id: int, body: AcknowledgementIn,
+                now: datetime) -> TreatmentSession:
+    """A clinician acknowledges, with a note, a checklist answer that needs review before the session starts."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status not in (SessionStatus.checked_in.value, SessionStatus.ready_to_start.value):
+        raise Conflict(f"session {session_id} is {ts.status}; checklist answers are acknowledged before starting")
+    answers = (ts.checklist or {}).get("answers", {})
+    if not checklist_rules.needs_review(body.item_id, answers):
+        raise Unprocessable("item_id", f"{body.item_id} is not a checklist answer of this session that needs review")
+    acknowledged = dict((ts.checklist or {}).get("acknowledgements", {}))
+    if body.item_id in acknowledged:
+        raise validation.conflict("item_id", f"{body.item_id} is already acknowledged")
+    acknowledged[body.item_id] = {"note": body.note, "by": who.user_id, "by_name": who.display_name,
+                                  "at": now.isoformat()}
+    ts.checklist = {**(ts.checklist or {}), "acknowledgements": acknowledged}
+    ts.updated_at = now
+    session.add(ts)
+    audit.record(session, who.actor, at=now, action="checklist_acknowledge", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"item_id": body.item_id, "note": body.note})
+    return ts
+
+
+def checklist_questions() -> dict[str, Any]:
+    """The current pre-session checklist: version, answers, items with what each answer does."""
+    data = clinical_data.checklist()
+    return {"version": data.version, "source": data.source, "answers": ["yes", "no"],
+            "items": [i.model_dump() for i in data.items]}
 
 
 def preflight(session: Session, who: Principal, session_id: int, now: datetime) -> dict[str, Any]:

@@ -5,8 +5,9 @@ start, what the service must answer. Nothing here calls the service's rule code:
 restated from docs/clinical-rules.md and the clinic's data files they were encoded in:
 
 - screening per course; implants within 30 cm and cochlear implants are absolute contraindications, other
-  "yes" answers need a psychiatrist's clearance; a medication change after the screen makes it stale
-  (#rescreening, #contraindications);
+  "yes" answers need a psychiatrist's clearance; "unsure" about an absolute item counts as "yes" until a
+  clinician records the checked answer (a note never clears it; #unsure-answers); a medication change after the
+  screen makes it stale (#rescreening, #contraindications);
 - a serious adverse event (a seizure is serious by default) blocks until a psychiatrist clears it
   (#severity-and-seriousness);
 - an open PHQ-9 item-9 alert blocks until a psychiatrist responds (#suicide-items);
@@ -16,8 +17,12 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
   config/clinical/motor_threshold.json); an event dated the day of the determination precedes it;
 - a payer's authorisation must be in force today with units left (#missed-sessions-and-gaps);
 - standard 10 Hz allows one session a day (#sessions-per-day), counted by when sessions really started;
-- hearing protection every session (#pre-session-checklist); the dose is % MT × MT and is refused above the
-  device's 100%.
+- hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol
+  or drugs, a medication change, new symptoms and a seizure or fainting since the last session wait for a clinician's
+  acknowledgement with a note, which stands while the answer stays "yes";
+- a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception);
+  the machine orders with an exception, so ``eligibility_undocumented`` never arises;
+- the dose is % MT × MT and is refused above the device's 100%.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ CNS_ACTIVE = {"bupropion": True, "lorazepam": True, "sertraline": False}
 ABSOLUTE_ITEMS = ("implant_within_30cm", "cochlear_implant")
 RELATIVE_ITEMS = ("seizure_history", "seizure_threshold_drugs", "pregnancy")
 CHECKLIST_ITEMS = ("hearing_protection", "sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change",
-                   "new_symptoms")
+                   "new_symptoms", "seizure_or_fainting", "coil_position_confirmed")
+MUST_BE_YES = ("hearing_protection", "coil_position_confirmed")  # a "no" keeps the session from being ready
+REVIEW_ITEMS = ("sleep_loss", "alcohol_or_drugs", "medication_change", "new_symptoms", "seizure_or_fainting")
 MT_TRIGGER_ITEMS = ("sleep_loss", "alcohol_or_drugs", "new_symptoms", "medication_change")
 
 STARTED = ("programming", "completed", "interrupted")  # sessions the device was programmed for
@@ -68,6 +75,13 @@ class Screen:
     incomplete: bool
     id: int = 0
     cleared: set[str] = field(default_factory=set)
+    unsure: frozenset[str] = frozenset()  # absolute items answered "unsure"
+    checked: dict[str, str] = field(default_factory=dict)  # the clinician's checked answer to an unsure item
+
+    @property
+    def contraindicated(self) -> bool:
+        """An absolute "yes", or an unsure absolute item not yet checked (or checked "yes")."""
+        return bool(self.absolute) or any(self.checked.get(item, "yes") == "yes" for item in self.unsure)
 
 
 @dataclass
@@ -84,6 +98,7 @@ class Session:
     id: int
     status: str = "checked_in"
     answers: dict[str, str] | None = None
+    acknowledged: set[str] = field(default_factory=set)  # checklist answers a clinician acknowledged
     started_at: datetime | None = None
     programs: int = 0  # deliver commands the service may have queued for it
     stops: int = 0
@@ -144,7 +159,7 @@ class World:
         """Every reason treatment must not start for ``session`` now (its checklist answers included)."""
         answers = session.answers
         found = (self._screening(answers) | self._events() | self._mt(answers) | self._course()
-                 | self._authorization() | self._spacing(session) | self._checklist(answers))
+                 | self._authorization() | self._spacing(session) | self._checklist(answers, session.acknowledged))
         return found - RESUME_EXEMPT if resuming else found
 
     def _screening(self, answers: dict[str, str] | None) -> set[str]:
@@ -152,7 +167,7 @@ class World:
             return {"screening_missing"}
         screen = self.screens[-1]  # the newest screen of the course supersedes the earlier ones
         found = set()
-        if screen.absolute:
+        if screen.contraindicated:
             found.add("screening_absolute_contraindication")
         if screen.incomplete:
             found.add("screening_incomplete")
@@ -215,14 +230,22 @@ class World:
         return {"protocol_daily_limit"} if len(today) >= SESSIONS_PER_DAY else set()
 
     @staticmethod
-    def _checklist(answers: dict[str, str] | None) -> set[str]:
+    def _checklist(answers: dict[str, str] | None, acknowledged: set[str]) -> set[str]:
         answers = answers or {}
         found = set()
         if any(item not in answers for item in CHECKLIST_ITEMS):
             found.add("checklist_incomplete")
-        if answers.get("hearing_protection") == "no":
+        if any(answers.get(item) == "no" for item in MUST_BE_YES):
             found.add("checklist_failed")
+        if any(answers.get(item) == "yes" and item not in acknowledged for item in REVIEW_ITEMS):
+            found.add("checklist_needs_review")
         return found
+
+    @staticmethod
+    def to_acknowledge(session: Session) -> list[str]:
+        """The session's checklist answers that still wait for a clinician's acknowledgement."""
+        answers = session.answers or {}
+        return [i for i in REVIEW_ITEMS if answers.get(i) == "yes" and i not in session.acknowledged]
 
     # --- facts the gates read ----------------------------------------------------------------------------
 
@@ -240,7 +263,7 @@ class World:
 
     @staticmethod
     def checklist_ready(answers: dict[str, str]) -> bool:
-        return all(item in answers for item in CHECKLIST_ITEMS) and answers["hearing_protection"] == "yes"
+        return all(item in answers for item in CHECKLIST_ITEMS) and all(answers[i] == "yes" for i in MUST_BE_YES)
 
     # --- booking -------------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ from tests.safety.gate_model import (
     ABSOLUTE_ITEMS,
     CHECKLIST_ITEMS,
     CNS_ACTIVE,
+    MUST_BE_YES,
     RELATIVE_ITEMS,
     Authorization,
     Booking,
@@ -73,13 +74,13 @@ EXAMPLES = int(os.environ.get("TMS_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("TMS_STATEFUL_STEPS", "30"))
 WRITE = {"X-Requested-With": "test"}
 ALL_NO = {i.id: "no" for i in clinical_data.screening().items}
-CLEAN_CHECKLIST = dict.fromkeys(CHECKLIST_ITEMS, "no") | {"hearing_protection": "yes"}
+CLEAN_CHECKLIST = dict.fromkeys(CHECKLIST_ITEMS, "no") | dict.fromkeys(MUST_BE_YES, "yes")
 # The machine's clinic is open every day, holidays included: the subject is the gates, not the calendar.
 HOLIDAYS = sorted(set(holidays.country_holidays("US", years=range(2026, 2029)).values()))
 PROTOCOL = "hf10_3000_iti26"
 PULSES_PER_TRAIN = 40
-FLAGGED = ("sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change", "new_symptoms", "no_hearing_protection",
-           "unfinished")
+FLAGGED = ("sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change", "new_symptoms", "seizure_or_fainting",
+           "no_hearing_protection", "no_coil_confirmation", "unfinished")
 
 
 def expect(response: Any, status: int) -> Any:
@@ -138,8 +139,12 @@ class InterlockMachine(RuleBasedStateMachine):
                                201)["id"]
         self.patient_id = expect(self.tech.post("/api/v1/patients", json=patient_body(
             payer="Medicare" if payer else None)), 201)["id"]
+        # A new patient is not yet eligible under any criteria set: the psychiatrist documents the exception.
+        exception = {"basis": "clinical_judgement" if payer else "self_pay",
+                     "reason": "ordered for the interlock machine's patient"}
         course = expect(self.psych.post("/api/v1/courses", json={
-            "patient_id": self.patient_id, "protocol_id": PROTOCOL, "intensity_pct_mt": 120}), 201)
+            "patient_id": self.patient_id, "protocol_id": PROTOCOL, "intensity_pct_mt": 120,
+            "eligibility_exception": exception}), 201)
         self.course_id = course["id"]
         expect(self.psych.post(f"/api/v1/courses/{self.course_id}/status",
                                json={"status": "active", "reason": "screened and consented"}), 200)
@@ -206,6 +211,8 @@ class InterlockMachine(RuleBasedStateMachine):
         answers = dict(CLEAN_CHECKLIST)
         if kind == "no_hearing_protection":
             answers["hearing_protection"] = "no"
+        elif kind == "no_coil_confirmation":
+            answers["coil_position_confirmed"] = "no"
         elif kind == "unfinished":
             del answers["caffeine"]
         elif kind != "clean":
@@ -213,8 +220,26 @@ class InterlockMachine(RuleBasedStateMachine):
         body = {"answers": answers, "coil_position": {"method": "beam_f3", "x_cm": 5.1, "y_cm": 7.2}}
         out = expect(self.tech.put(f"/api/v1/sessions/{session.id}/checklist", json=body), 200)
         session.answers = answers
+        session.acknowledged = {i for i in session.acknowledged if answers.get(i) == "yes"}
         session.status = "ready_to_start" if World.checklist_ready(answers) else "checked_in"
         assert out["status"] == session.status
+        assert set(out["checklist"]["acknowledgements"]) == session.acknowledged, out["checklist"]
+
+    def _to_acknowledge(self) -> list[Session]:
+        return [s for s in self._waiting() if World.to_acknowledge(s)]
+
+    @precondition(lambda self: bool(self._to_acknowledge()))
+    @rule(data=st.data())
+    def acknowledge_checklist_answer(self, data: st.DataObject) -> None:
+        """A clinician reviews one checklist answer that matters and acknowledges it with a note."""
+        session = data.draw(st.sampled_from(self._to_acknowledge()))
+        self._acknowledge(session, data.draw(st.sampled_from(World.to_acknowledge(session))))
+
+    def _acknowledge(self, session: Session, item: str) -> None:
+        out = expect(self.psych.post(f"/api/v1/sessions/{session.id}/checklist/acknowledgements",
+                                     json={"item_id": item, "note": "reviewed with the patient: treat today"}), 200)
+        session.acknowledged.add(item)
+        assert set(out["checklist"]["acknowledgements"]) == session.acknowledged
 
     @precondition(lambda self: bool(self._waiting()))
     @rule(data=st.data())
@@ -347,8 +372,10 @@ class InterlockMachine(RuleBasedStateMachine):
         acts: list[Callable[[st.DataObject], None]] = [self.determine_mt, self.hold_or_reactivate_course]
         if self._unclear():
             acts.append(self.clear_finding)
-        if self.world.screens and self.world.screens[-1].absolute:
+        if self.world.screens and self.world.screens[-1].contraindicated:
             acts.append(self.try_to_clear_an_absolute_contraindication)
+        if self._unchecked():
+            acts.append(self.check_unsure_answer)
         if any(e.serious and not e.cleared for e in self.world.events):
             acts.append(self.clear_adverse_event)
         if self.world.open_alerts:
@@ -361,7 +388,7 @@ class InterlockMachine(RuleBasedStateMachine):
         older than a medication change, every clearance and alert response, a new MT, the course and the
         authorisation back in force. Single steps then break one gate at a time."""
         latest = self.world.screens[-1] if self.world.screens else None
-        if latest is None or latest.absolute or latest.incomplete or any(
+        if latest is None or latest.contraindicated or latest.incomplete or any(
                 d > latest.completed_on for d, _ in self.world.medication_changes):
             self.screen(kind="clean")
         while self._unclear():
@@ -373,21 +400,26 @@ class InterlockMachine(RuleBasedStateMachine):
         self.determine_mt(value=50)
         if not self.world.course_active:
             self.hold_or_reactivate_course()
+        for session in self._to_acknowledge():
+            for item in World.to_acknowledge(session):
+                self._acknowledge(session, item)
         if self.world.auth is not None and self.world.auth.withdrawn:
             self.withdraw_or_reinstate_authorization()
 
     def screen(self, data: st.DataObject | None = None, kind: str | None = None) -> None:
         kind = kind or data.draw(st.sampled_from(  # type: ignore[union-attr]
-            ["clean", "absolute", "relative", "absolute_and_relative", "unfinished"]))
+            ["clean", "absolute", "relative", "absolute_and_relative", "unsure", "unfinished"]))
         answers = dict(ALL_NO)
         absolute = frozenset(ABSOLUTE_ITEMS[:1]) if "absolute" in kind else frozenset()
         relative = frozenset(RELATIVE_ITEMS[:2]) if "relative" in kind else frozenset()
-        answers |= dict.fromkeys(absolute | relative, "yes")
+        unsure = frozenset(ABSOLUTE_ITEMS[1:2]) if kind == "unsure" else frozenset()
+        answers |= dict.fromkeys(absolute | relative, "yes") | dict.fromkeys(unsure, "unsure")
         if kind == "unfinished":
             del answers["headaches"]
         row = expect(self.tech.post(f"/api/v1/patients/{self.patient_id}/screenings",
                                     json={"course_id": self.course_id, "answers": answers}), 201)
-        self.world.screens.append(Screen(self.world.today, absolute, relative, kind == "unfinished", id=row["id"]))
+        self.world.screens.append(Screen(self.world.today, absolute, relative, kind == "unfinished", id=row["id"],
+                                         unsure=unsure))
 
     def adverse_event(self, data: st.DataObject) -> None:
         serious = data.draw(st.booleans())
@@ -428,11 +460,25 @@ class InterlockMachine(RuleBasedStateMachine):
                                json={"item_id": item, "reason": "benefit outweighs the risk; discussed"}), 201)
         screen.cleared.add(item)
 
+    def _unchecked(self) -> list[str]:
+        screen = self.world.screens[-1] if self.world.screens else None
+        return sorted(i for i in screen.unsure if i not in screen.checked) if screen else []
+
+    def check_unsure_answer(self, data: st.DataObject) -> None:
+        """A clinician checks an unsure answer (implant card, report) and records yes or no."""
+        screen = self.world.screens[-1]
+        item, answer = data.draw(st.sampled_from(self._unchecked())), data.draw(st.sampled_from(["no", "no", "yes"]))
+        expect(self.tech.post(f"/api/v1/screenings/{screen.id}/checks",
+                              json={"item_id": item, "answer": answer, "how_checked": "audiology report"}), 201)
+        screen.checked[item] = answer
+
     def try_to_clear_an_absolute_contraindication(self, data: st.DataObject) -> None:
+        """Neither an absolute "yes" nor an unsure absolute item is cleared by a note."""
         screen = self.world.screens[-1]
         before = self._rows()
+        items = sorted(screen.absolute | {i for i in screen.unsure if screen.checked.get(i, "yes") == "yes"})
         r = self.psych.post(f"/api/v1/screenings/{screen.id}/clearances",
-                            json={"item_id": sorted(screen.absolute)[0], "reason": "the patient insists on it"})
+                            json={"item_id": items[0], "reason": "the patient insists on it"})
         assert r.status_code == 422, r.text
         assert self._rows() == before
 

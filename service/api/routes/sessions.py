@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -17,7 +17,15 @@ from service.auth.principal import Principal
 from service.models.sessions import SessionTrain
 from service.models.users import Role
 from service.sessions import counting, lost_chairs, progress, service
-from service.sessions.schemas import CheckInIn, ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
+from service.sessions.schemas import (
+    AcknowledgementIn,
+    CheckInIn,
+    ChecklistIn,
+    SessionAdverseEventIn,
+    SessionPublic,
+    StopIn,
+    TrainOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -59,6 +67,19 @@ def get_session(session_id: Id, who: StaffUser, session: SessionDep, settings: S
 def put_checklist(session_id: Id, body: ChecklistIn, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """Answer the pre-session checklist (and record the coil position)."""
     return _public(session, service.record_checklist(session, who, session_id, body, now))
+
+
+@router.get("/session-checklist")
+def get_checklist_questions(_: StaffUser) -> dict[str, Any]:
+    """The current pre-session checklist (versioned data): each item, its blocking answer and what needs review."""
+    return service.checklist_questions()
+
+
+@router.post("/sessions/{session_id}/checklist/acknowledgements", response_model=SessionPublic)
+def acknowledge_checklist_answer(session_id: Id, body: AcknowledgementIn, who: ClinicalUser, session: SessionDep,
+                                 now: NowDep) -> object:
+    """A clinician acknowledges, with a note, a checklist answer that must be reviewed before treating."""
+    return _public(session, service.acknowledge(session, who, session_id, body, now))
 
 
 @router.get("/sessions/{session_id}/preflight")
