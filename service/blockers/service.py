@@ -13,6 +13,7 @@ from service.assessments import service as assessments
 from service.auth.principal import Principal
 from service.blockers import scheduling
 from service.blockers.scheduling import SchedulingFacts
+from service.chairs.models import Device
 from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
@@ -59,19 +60,23 @@ def _alerts(session: Session, course: Course, tz: ZoneInfo) -> tuple[OpenSuicide
 def blockers_for(
     session: Session, clinic_id: int, patient_id: int, course_id: int, today: date,
     checklist_answers: Mapping[str, str] | None = None, *,
-    now: datetime | None = None, scheduling_facts: SchedulingFacts | None = None,
+    now: datetime | None = None, scheduling_facts: SchedulingFacts | None = None, device: Device | None = None,
 ) -> list[Blocker]:
     """Everything that blocks treatment of this patient's course today, most serious first (empty: go).
 
     ``now`` (for the session-spacing rules) defaults to the wall clock; ``scheduling_facts`` default to what
     the booking and authorization tables say. ``checklist_answers`` None means the checklist is not done yet.
+    ``device`` (at a chair): the motor threshold is the one determined on that stimulator and coil.
     """
     course = support.course_for_patient(session, clinic_id, patient_id, course_id, field=None)
     patient = session.get(Patient, patient_id)
     tz = ZoneInfo(support.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
     sched = scheduling_facts or scheduling.read(session, course, today, tz)
-    mt = motor_thresholds.facts(session, clinic_id, patient_id)
+    mt = motor_thresholds.facts(session, clinic_id, patient_id, device=device)
+    missing = None
+    if device is not None and mt.determined_on is None:
+        missing = f"{device.model} serial {device.serial} with coil {device.coil_model}"
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
         motor_threshold=mt, protocol_id=course.protocol_id,
@@ -79,7 +84,7 @@ def blockers_for(
         checklist_answers=checklist_answers, adverse_events=_events(session, course, tz),
         suicide_alerts=_alerts(session, course, tz), authorization=sched.authorization,
         # Self-pay patients (no payer on file) need no payer authorization.
-        authorization_required=bool(patient and patient.payer),
+        authorization_required=bool(patient and patient.payer), mt_missing_for_device=missing,
     )
     with support.field_errors():
         return gates.treatment_blockers(facts)

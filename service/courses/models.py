@@ -52,6 +52,8 @@ class Course(SQLModel, table=True):
     window_start: time | None = None
     window_end: time | None = None
     status_reason: str | None = Field(default=None, max_length=1000)
+    # The patient's signed override the course was ordered with (a dose outside the safety table).
+    dose_override_id: int | None = Field(default=None, foreign_key="protocol_override.id")
     version: int = 1
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()

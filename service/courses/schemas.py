@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,6 +49,10 @@ class CourseCreate(_Window):
     intensity_pct_mt: float = Field(ge=50, le=150, description="Intensity as % of resting motor threshold")
     start_date: date | None = Field(default=None, description="Wanted first session day (local date)")
     phases: list[PhaseAuthorization] = Field(default_factory=list, max_length=10)
+    override_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647,
+        description="A psychiatrist's signed override for this patient of exactly the prescribed parameters, "
+                    "when the dose lies outside the safety table")
 
 
 class CourseAmend(_Window):
@@ -110,3 +114,7 @@ class CoursePublic(BaseModel):
         default_factory=list, description="Phases an extension replaced (kept as history, not planned)")
     planned_sessions: int
     sessions: dict[str, int] = Field(description="Bookings of this course by status")
+    dose_override_id: int | None = None
+    dose_check: dict[str, Any] | None = Field(
+        default=None, description="The prescription against the safety table, with the signed override that "
+                                  "accepts it when it lies outside (None: outside the table, unsigned)")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from service.auth.principal import Principal
+from service.chairs.models import Device
 from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
@@ -22,8 +23,6 @@ ENTITY = "motor_threshold"
 
 
 def _device_coil(session: Session, who: Principal, data: MotorThresholdCreate) -> str | None:
-    if data.device_id is None:
-        return data.coil
     device = repository.device(session, who.clinic_id, data.device_id)
     if device is None:
         raise Unprocessable("device_id", f"device {data.device_id} is not a device of this clinic")
@@ -63,9 +62,16 @@ def history(session: Session, who: Principal, patient_id: int, now: datetime) ->
 
 def facts(
     session: Session, clinic_id: int, patient_id: int, *, session_dates: Sequence[date] | None = None,
+    device: Device | None = None,
 ) -> rules.MTFacts:
-    """The MT rule's facts from the database; sessions delivered default to the patient's delivered bookings."""
-    latest = repository.latest(session, clinic_id, patient_id)
+    """The MT rule's facts from the database; sessions delivered default to the patient's delivered bookings.
+
+    With ``device`` (at a chair) the determination is the newest on that stimulator and coil.
+    """
+    if device is not None:
+        latest = repository.latest_on(session, clinic_id, patient_id, device)
+    else:
+        latest = repository.latest(session, clinic_id, patient_id)
     determined = None
     if latest is not None:
         determined = support.local_now(session, clinic_id, as_utc(latest.determined_at)).date()

@@ -8,22 +8,27 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
-from service.chairs.models import Device
+from service.chairs.models import Chair, Device
 from service.clinical import support
 from service.core.errors import Conflict
 from service.courses.models import Course
+from service.motor_thresholds import repository as motor_thresholds
 from service.motor_thresholds.models import MotorThreshold
-from service.rules import protocols
 from service.sessions import dose
 from service.sessions.models import SessionStatus, TreatmentSession
 
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 
 
-def current_mt(session: Session, patient_id: int) -> MotorThreshold | None:
-    """The latest determination (history is never overwritten; the newest is in force)."""
-    return session.exec(select(MotorThreshold).where(MotorThreshold.patient_id == patient_id)
-                        .order_by(col(MotorThreshold.determined_at).desc(), col(MotorThreshold.id).desc())).first()
+def current_mt(session: Session, ts: TreatmentSession, device: Device | None) -> MotorThreshold | None:
+    """The determination in force at the chair: the newest on its stimulator with the coil it carries.
+
+    An MT in % of machine output is specific to the stimulator and coil (reference §3.1): one measured on
+    another unit would dose this one at a different field, so it is never used here.
+    """
+    if device is None:
+        return None
+    return motor_thresholds.latest_on(session, ts.clinic_id, ts.patient_id, device)
 
 
 def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, now: datetime) -> str:
@@ -43,10 +48,12 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
     today = support.clinic_today(session, ts.clinic_id, now)
-    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now)
+    device = chair_device(session, ts)
+    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now,
+                            device=device)
     if resuming:  # the session already counted for the day's limit and the authorization
         blockers = [b for b in blockers if not b.code.startswith(("protocol_", "authorization_exhausted"))]
-    mt = current_mt(session, ts.patient_id)
+    mt = current_mt(session, ts, device)
     result: dict[str, Any] = {
         "session_id": ts.id, "status": ts.status,
         "blockers": [{"code": b.code, "message": b.message, "details": dict(b.details)} for b in blockers],
@@ -55,18 +62,25 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
         "dose": None, "dose_error": None, "cpt_code": cpt_code(session, ts, mt, now),
     }
     course = session.get(Course, ts.course_id)
-    device = session.get(Device, ts.device_id) if ts.device_id else None
     if mt is None or course is None or device is None:
         missing = "motor threshold" if mt is None else "device" if device is None else "course"
         result["dose_error"] = {"code": "dose_unavailable", "message": f"no dose: the {missing} is missing"}
         return result
+    intensity = ts.intensity_pct_mt if resuming and ts.intensity_pct_mt is not None else course.intensity_pct_mt
     try:
-        plan = dose.plan(protocols.get(course.protocol_id), device.model, course.intensity_pct_mt,
-                         mt.value_pct_mso, mt.adjusted_pct_mso)
+        plan = dose.plan(session, course, device.model, intensity, mt.value_pct_mso, mt.adjusted_pct_mso)
     except Conflict as exc:
-        result["dose_error"] = {"code": exc.code, "message": exc.message}
+        result["dose_error"] = {"code": exc.code, "message": exc.message, "details": exc.details}
         return result
     result["dose"] = {"output_pct_mso": plan.output_pct_mso, "reasons": list(plan.reasons),
-                      "intensity_pct_mt": course.intensity_pct_mt, "protocol": plan.payload(),
-                      "pulses_planned": plan.train.total_pulses, "device_model": device.model}
+                      "intensity_pct_mt": intensity, "protocol": plan.payload(),
+                      "pulses_planned": plan.train.total_pulses, "device_model": device.model,
+                      "device_id": device.id, "check": plan.verdict.public() if plan.verdict else None}
     return result
+
+
+def chair_device(session: Session, ts: TreatmentSession) -> Device | None:
+    """The stimulator at the session's chair now (the one the program goes to)."""
+    chair = session.get(Chair, ts.chair_id)
+    device_id = chair.device_id if chair is not None and chair.device_id else ts.device_id
+    return session.get(Device, device_id) if device_id else None

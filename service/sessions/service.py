@@ -107,19 +107,22 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
     if check["dose_error"]:
-        raise Conflict(check["dose_error"]["message"], code=check["dose_error"]["code"])
+        error = check["dose_error"]
+        raise Conflict(error["message"], code=error["code"], details=error.get("details"))
     course = session.get(Course, ts.course_id)
     assert course is not None
-    device = session.get(Device, ts.device_id) if ts.device_id else None
+    device = facts.chair_device(session, ts)
+    assert device is not None  # preflight gives no dose without one
     protocol = protocols.get(course.protocol_id)
-    plan = dose.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
+    plan = dose.plan(session, course, device.model, course.intensity_pct_mt, check["mt"]["value"],
                      check["mt"].get("depth_adjusted"))
     _snapshot(ts, course, device, protocol, plan, check, who, now)
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment started", now)
     audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
-                                                "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code})
+                                                "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code,
+                                                "dose_override_id": ts.dose_override_id})
     return ts
 
 
@@ -132,8 +135,10 @@ def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, proto
     ts.intensity_pct_mt = course.intensity_pct_mt
     ts.mt_determination_id, ts.mt_pct_mso = check["mt"]["id"], check["mt"]["value"]
     ts.output_pct_mso, ts.dose_reasons = plan.output_pct_mso, list(plan.reasons)
+    ts.dose_override_id = plan.override_id
     ts.pulses_planned = train.total_pulses
     if device is not None:
+        ts.device_id = device.id
         ts.device_model, ts.device_serial, ts.device_firmware = device.model, device.serial, device.firmware
         ts.coil_model, ts.coil_serial = device.coil_model, device.coil_serial
     ts.psychiatrist_id = course.ordered_by
@@ -172,17 +177,43 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
     if check["blockers"]:
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
-    protocol = protocols.get(ts.protocol_id or "")
-    train = dose.train_for(protocol, ts.output_pct_mso or 0, trains=remaining)
-    payload = dose.DevicePlan(ts.output_pct_mso or 0, (), train).payload()
+    payload = _resumed_program(session, ts, check, remaining)
     ts.status = SessionStatus.programming.value
     ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment resumed", now)
     audit.record(session, who.actor, at=now, action="resume", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"remaining_trains": remaining,
-                                                "remaining_pulses": remaining * train.pulses_per_train})
+                                                "remaining_pulses": remaining * payload["pulses_per_train"],
+                                                "output_pct_mso": payload["intensity_percent"]})
     return ts
+
+
+def _resumed_program(session: Session, ts: TreatmentSession, check: dict[str, Any], remaining: int) -> dict[str, Any]:
+    """The remaining trains, planned by the same dose check as start with the MT in force at the chair now.
+
+    The session has one dose on its record: if the MT for the chair's stimulator and coil (or the stimulator)
+    changed since the start, the output for the rest would differ, and the resume is refused with both values.
+    """
+    if check["dose_error"]:
+        error = check["dose_error"]
+        raise Conflict(error["message"], code=error["code"], details=error.get("details"))
+    course = session.get(Course, ts.course_id)
+    device = facts.chair_device(session, ts)
+    assert course is not None and device is not None  # preflight gives no dose without them
+    plan = dose.plan(session, course, device.model, ts.intensity_pct_mt or course.intensity_pct_mt,
+                     check["mt"]["value"], check["mt"].get("depth_adjusted"), trains=remaining)
+    if plan.output_pct_mso != ts.output_pct_mso or device.id != ts.device_id:
+        effective = (ts.output_pct_mso or 0) * 100 / check["mt"]["value"]
+        raise Conflict(
+            f"the session started at {ts.output_pct_mso}% of machine output on MT {ts.mt_pct_mso:g}%; the MT in "
+            f"force for {device.model} {device.serial} is now {check['mt']['value']:g}%, so that output would be "
+            f"{effective:.0f}% of MT and the prescription is now {plan.output_pct_mso}%: a session has one dose, "
+            "so the remaining trains are not sent. Start a new session.",
+            code="dose_changed",
+            details={"started_output_pct_mso": ts.output_pct_mso, "output_pct_mso_now": plan.output_pct_mso,
+                     "mt_pct_mso_at_start": ts.mt_pct_mso, "mt_pct_mso_now": check["mt"]["value"]})
+    return plan.payload()
 
 
 def _send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, Any], now: datetime) -> None:

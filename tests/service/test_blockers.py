@@ -19,6 +19,7 @@ from tests.service.clinical_helpers import (
     WRITE,
     at,
     audit_rows,
+    clinic_device,
     new_booking,
     new_course,
     new_patient,
@@ -52,7 +53,8 @@ def ready(tenant: Tenant) -> tuple[int, int]:
 
 
 def mt(tenant: Tenant, pid: int, when: str) -> dict[str, Any]:
-    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55}
+    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55,
+            "device_id": clinic_device(tenant)}
     return post(tenant, f"/api/v1/patients/{pid}/motor-thresholds", body)
 
 

@@ -10,13 +10,13 @@ from service.chairs.models import Device
 from service.core.db import session_scope
 from service.motor_thresholds.models import MotorThreshold
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import TODAY, at, audit_rows, count, field_of, new_patient
+from tests.service.clinical_helpers import TODAY, at, audit_rows, clinic_device, count, field_of, new_patient
 
 BASE = {"method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 52.0}
 
 
 def record(tenant: Tenant, pid: int, **fields: Any) -> Any:
-    body = BASE | {"determined_at": at(hours=-1)} | fields
+    body = BASE | {"determined_at": at(hours=-1), "device_id": clinic_device(tenant)} | fields
     return tenant.client("technician").post(f"/api/v1/patients/{pid}/motor-thresholds", json=body)
 
 
