@@ -87,8 +87,9 @@ def check_train(frequency_hz: float, intensity_pct_mt: float, train_duration_s: 
                 "ifcn_table_coverage",
                 f"≤ {top_hz:g} Hz and ≤ {top_pct:g}% MT",
                 f"{frequency_hz:g} Hz at {intensity_pct_mt:g}% MT",
-                "These parameters lie outside the IFCN safety table (Rossi 2009 Table 4); "
-                "a psychiatrist's signed override is needed.",
+                f"{frequency_hz:g} Hz at {intensity_pct_mt:g}% MT lies outside the IFCN safety table (Rossi 2009 "
+                f"Table 4), which has no cell above {top_pct:g}% MT or {top_hz:g} Hz (limit: ≤ {top_hz:g} Hz and "
+                f"≤ {top_pct:g}% MT); a psychiatrist's signed override is needed.",
             )
         ]
     cell = f"{limit.row_frequency_hz:g} Hz / {limit.column_intensity_pct:g}% MT"

@@ -13,6 +13,8 @@ from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPubli
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
+from service.protocols.dose_gate import override_public
+from service.protocols.models import ProtocolOverride
 from service.sessions import progress, service
 from service.sessions.models import SessionTrain
 from service.sessions.schemas import ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
@@ -24,8 +26,11 @@ router = APIRouter(prefix="/api/v1", tags=["sessions"])
 def _public(session: SessionDep, ts: object) -> SessionPublic:
     trains = session.exec(select(SessionTrain).where(SessionTrain.session_id == ts.id)  # type: ignore[attr-defined]
                           .order_by(col(SessionTrain.id))).all()
+    override_id = ts.dose_override_id  # type: ignore[attr-defined]
+    override = session.get(ProtocolOverride, override_id) if override_id else None
     return SessionPublic.model_validate(ts, from_attributes=True).model_copy(
-        update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains]})
+        update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains],
+                "dose_override": override_public(override) if override else None})
 
 
 @router.post("/bookings/{booking_id}/check-in", response_model=SessionPublic, status_code=201)
