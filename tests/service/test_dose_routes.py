@@ -22,6 +22,7 @@ from tests.service.dose_helpers import (
     store_course_intensity,
 )
 from tests.service.scheduling import WRITE, ok, ready_clinic
+from tests.web.test_pages import signed_in
 
 
 def test_order_route(tenant: Tenant) -> None:
@@ -74,6 +75,8 @@ def test_override_route(tenant: Tenant) -> None:
     assert shown["override"]["printed_name"] == signed["printed_name"]
     flags = ok(psych.get("/api/v1/review-flags", params={"kind": "dose_override"}))
     assert [f["course_id"] for f in flags] == [t.course_id] and str(signed["id"]) in flags[0]["message"]
+    page = signed_in(tenant, "psychiatrist").get(f"/courses/{t.course_id}").text
+    assert f"override {signed['id']} approved by {signed['printed_name']}" in page and "2.9 s" in page
     session = check_in_and_ready(t)
     started = ok(t.tech.post(f"/api/v1/sessions/{session['id']}/start", headers=WRITE))
     assert (started["output_pct_mso"], started["dose_override_id"]) == (65, signed["id"])
