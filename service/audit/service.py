@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.audit.chain import row_hash, to_json_value
-from service.audit.models import AuditEvent, AuditHead
+from service.models.audit import AuditEvent, AuditHead
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.audit.chain import GENESIS_HASH, row_hash
-from service.audit.models import AuditEvent, AuditHead
+from service.models.audit import AuditEvent, AuditHead
 
 
 @dataclass(frozen=True)

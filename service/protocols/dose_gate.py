@@ -13,8 +13,8 @@ from typing import Any
 from sqlmodel import Session
 
 from service.core.errors import Conflict
-from service.courses.models import Course
-from service.protocols.models import ProtocolOverride
+from service.models.courses import Course
+from service.models.protocols import ProtocolOverride
 from service.protocols.service import override_for
 from service.rules import dose_check
 from service.rules import protocols as protocol_rules

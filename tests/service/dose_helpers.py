@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from service.courses.models import Course
-from service.sessions.models import ChairCommand
+from service.models.courses import Course
+from service.models.sessions import ChairCommand
 from tests.agent.flow import Treatable
+from tests.builders.clinic import WRITE, ok
 from tests.conftest import PASSWORD, Tenant
-from tests.service.scheduling import WRITE, ok
 
 # The catalog's 10 Hz protocol (4 s trains, 26 s apart, 75 trains) as a signed override names it.
 HF10 = {"frequency_hz": 10, "train_duration_s": 4, "iti_s": 26, "trains": 75}

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.adverse_events.models import AdverseEvent, ReportingTask
-from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import (
+from service.models.adverse_events import AdverseEvent, ReportingTask
+from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
@@ -20,6 +19,7 @@ from tests.service.clinical_helpers import (
     new_course,
     new_patient,
 )
+from tests.conftest import T0, Tenant
 
 
 def report(tenant: Tenant, pid: int, cid: int, role: str = "technician", **fields: Any) -> Any:
@@ -86,6 +86,14 @@ def test_amending_to_serious_reclassifies_and_opens_the_task(tenant: Tenant) -> 
     assert audit_rows(tenant, pid, "adverse_event")[-1].reason == "admitted overnight for observation"
 
 
+def test_onset_now_is_stamped_with_the_service_clock(tenant: Tenant) -> None:
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    created = report(tenant, pid, cid, onset_at="now")
+    assert created.status_code == 201, created.text
+    assert created.json()["onset_at"].startswith(T0.replace(tzinfo=None).isoformat())
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
@@ -95,6 +103,7 @@ def test_amending_to_serious_reclassifies_and_opens_the_task(tenant: Tenant) -> 
         ({"relatedness": "maybe"}, "relatedness"),
         ({"term": "other"}, "description"),
         ({"onset_at": at(days=1)}, "onset_at"),
+        ({"onset_at": "later"}, "onset_at"),
         ({"aware_on": "2099-01-01"}, "aware_on"),
         ({"course_id": 2_000_000_000}, "course_id"),
     ],

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from service.courses.models import Course
+from service.models.courses import Course
 from tests.agent.flow import check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, book, ok, ready_clinic
+from tests.builders.records import count
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import count
 from tests.service.dose_helpers import deliver_commands, error
-from tests.service.scheduling import WRITE, book, ok, ready_clinic
 
 
 def _validate(tenant: Tenant, **params: Any) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from service.core.clock import FrozenClock
-from service.courses.models import Course
+from service.models.courses import Course
 from tests.agent.flow import check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, ok, ready_clinic
+from tests.builders.records import count
 from tests.conftest import Tenant
-from tests.service.clinical_helpers import count
 from tests.service.dose_helpers import (
     agent_takes,
     deliver_commands,
@@ -21,7 +22,6 @@ from tests.service.dose_helpers import (
     sign,
     store_course_intensity,
 )
-from tests.service.scheduling import WRITE, ok, ready_clinic
 from tests.web.test_pages import signed_in
 
 
