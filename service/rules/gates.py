@@ -129,7 +129,7 @@ class TreatmentFacts:
     authorization_required: bool = True
     mt_policy: FreshnessPolicy | None = None
     # At a chair: the stimulator and coil there, when the patient has no MT determined on them (an MT in
-    # % of machine output belongs to one stimulator and coil, reference §3.1–3.2).
+    # % of machine output belongs to one stimulator and coil, docs/dose-safety.md).
     mt_missing_for_device: str | None = None
 
 

@@ -23,7 +23,7 @@ DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 def current_mt(session: Session, ts: TreatmentSession, device: Device | None) -> MotorThreshold | None:
     """The determination in force at the chair: the newest on its stimulator with the coil it carries.
 
-    An MT in % of machine output is specific to the stimulator and coil (reference §3.1): one measured on
+    An MT in % of machine output is specific to the stimulator and coil (docs/dose-safety.md): one measured on
     another unit would dose this one at a different field, so it is never used here.
     """
     if device is None:
