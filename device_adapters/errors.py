@@ -13,9 +13,10 @@ class FrameRecord:
     direction: str
     data: bytes
     at: float
+    note: str = ""
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.data.hex(' ')}"
+        return f"{self.direction} {self.data.hex(' ')}" + (f" ({self.note})" if self.note else "")
 
 
 class DeviceError(Exception):
@@ -95,3 +96,8 @@ class ParameterMismatch(DeviceError):
 
 class StoppedAtDevice(StateRejected):
     """The device was stopped or disarmed at its own panel (not a fault: the run is interrupted)."""
+
+
+class DisarmUnconfirmed(DeviceError):
+    """A disarm was never confirmed: the unit may still be armed. Arm and fire are refused until a status
+    read shows it disarmed; the driver sends nothing meanwhile, so a unit with a watchdog disarms itself."""

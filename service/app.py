@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
-from service.api import handlers, openapi
+from service.api import handlers, openapi, unavailable
 from service.api.deps import public, route_roles
 from service.api.request_limits import BodyLimit
 from service.api.routes.adverse_events import router as adverse_events_router
@@ -81,6 +81,7 @@ def create_app(
     app.state.passwords = Passwords(settings)
 
     handlers.install(app)
+    unavailable.install(app)  # database unreachable: 503 + Retry-After, for the API and pages
     openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
     web_errors.install(app)  # pages get refusals and errors as pages; the API keeps JSON
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
+from service.chairs import capabilities
 from service.core.errors import Conflict
 from service.models.chairs import Chair, Device
 from service.models.courses import Course
@@ -15,6 +16,7 @@ from service.models.motor_thresholds import MotorThreshold
 from service.models.sessions import SessionStatus, TreatmentSession
 from service.motor_thresholds import repository as motor_thresholds
 from service.records import clinic_day
+from service.rules import protocols
 from service.sessions import device_program as dose
 
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
@@ -44,11 +46,18 @@ def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, 
     return "90868"
 
 
+def device_at_chair(session: Session, ts: TreatmentSession) -> Device | None:
+    """The device standing at the session's chair now (the one its agent drives), else the booked one."""
+    chair = session.get(Chair, ts.chair_id)
+    device_id = chair.device_id if chair is not None and chair.device_id else ts.device_id
+    return session.get(Device, device_id) if device_id else None
+
+
 def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming: bool = False) -> dict[str, Any]:
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
     today = clinic_day.clinic_today(session, ts.clinic_id, now)
-    device = chair_device(session, ts)
+    device = device_at_chair(session, ts)
     blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now,
                             device=device)
     if resuming:  # the session already counted for the day's limit and the authorization
@@ -67,6 +76,12 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
         result["dose_error"] = {"code": "dose_unavailable", "message": f"no dose: the {missing} is missing"}
         return result
     intensity = ts.intensity_pct_mt if resuming and ts.intensity_pct_mt is not None else course.intensity_pct_mt
+    chair = session.get(Chair, ts.chair_id)
+    why = capabilities.why_not(device.model, protocols.get(course.protocol_id), chair.mode if chair else ts.mode)
+    if why is not None:
+        result["dose_error"] = {"code": "capability", "message": f"chair {ts.chair_id} cannot run "
+                                f"{course.protocol_id}: {why}"}
+        return result
     try:
         plan = dose.plan(session, course, device.model, intensity, mt.value_pct_mso, mt.adjusted_pct_mso)
     except Conflict as exc:
@@ -77,10 +92,3 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
                       "pulses_planned": plan.train.total_pulses, "device_model": device.model,
                       "device_id": device.id, "check": plan.verdict.public() if plan.verdict else None}
     return result
-
-
-def chair_device(session: Session, ts: TreatmentSession) -> Device | None:
-    """The stimulator at the session's chair now (the one the program goes to)."""
-    chair = session.get(Chair, ts.chair_id)
-    device_id = chair.device_id if chair is not None and chair.device_id else ts.device_id
-    return session.get(Device, device_id) if device_id else None

@@ -102,9 +102,10 @@ def test_the_accelerated_pause_runs_from_the_end_of_one_session(tenant: Tenant) 
     pid = clinic.patient(payer=None)
     course = clinic.course(pid, protocol_id="accelerated_itbs_1800", intensity_pct_mt=90)
     ok(clinic.psych.post(f"/api/v1/courses/{course['id']}/status", json={"status": "active", "reason": "consented"}))
+    chair_id, _ = clinic.add_chair("Chair X100", model="magventure-x100")  # a unit that gives theta bursts
     first = T0.replace(hour=14)
-    ok(book(clinic, course["id"], first.isoformat()), 201)
+    ok(book(clinic, course["id"], first.isoformat(), chair_id=chair_id), 201)
     # 50 min after the start is 40 min after a 10-min session ends: refused
-    too_soon = error(book(clinic, course["id"], (first + timedelta(minutes=50)).isoformat()))
+    too_soon = error(book(clinic, course["id"], (first + timedelta(minutes=50)).isoformat(), chair_id=chair_id))
     assert too_soon["code"] == "interval" and "50 min after each session" in too_soon["message"]
-    ok(book(clinic, course["id"], (first + timedelta(minutes=60)).isoformat()), 201)
+    ok(book(clinic, course["id"], (first + timedelta(minutes=60)).isoformat(), chair_id=chair_id), 201)
