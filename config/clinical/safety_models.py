@@ -112,7 +112,10 @@ class InterTrainRule(FrozenModel):
     min_iti_s: float
     applies_above_hz: float
     unsafe_iti_s: float
+    # Trains closer together than this count as one continuous train against the single-train table.
+    continuous_below_iti_s: float = Field(ge=0)
     source: str
+    continuous_source: str
 
 
 class SafetyTableFile(VersionedFile):

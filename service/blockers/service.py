@@ -18,6 +18,7 @@ from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.courses import eligibility_gate
 from service.medications import service as medications
+from service.models.chairs import Device
 from service.models.courses import Course
 from service.models.patients import Patient
 from service.motor_thresholds import service as motor_thresholds
@@ -62,20 +63,24 @@ def blockers_for(
     session: Session, clinic_id: int, patient_id: int, course_id: int, today: date,
     checklist_answers: Mapping[str, str] | None = None, *,
     now: datetime | None = None, scheduling_facts: SchedulingFacts | None = None,
-    checklist_acknowledged: Collection[str] = (),
+    checklist_acknowledged: Collection[str] = (), device: Device | None = None,
 ) -> list[Blocker]:
     """Everything that blocks treatment of this patient's course today, most serious first (empty: go).
 
     ``now`` (for the session-spacing rules) defaults to the wall clock; ``scheduling_facts`` default to what
     the booking and authorization tables say. ``checklist_answers`` None means the checklist is not done yet;
     ``checklist_acknowledged`` names the answers a clinician has acknowledged with a note.
+    ``device`` (at a chair): the motor threshold is the one determined on that stimulator and coil.
     """
     course = clinic_day.course_for_patient(session, clinic_id, patient_id, course_id, field=None)
     patient = session.get(Patient, patient_id)
     tz = ZoneInfo(clinic_day.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
     sched = scheduling_facts or booking_facts.read(session, course, today, tz)
-    mt = motor_thresholds.facts(session, clinic_id, patient_id)
+    mt = motor_thresholds.facts(session, clinic_id, patient_id, device=device)
+    missing = None
+    if device is not None and mt.determined_on is None:
+        missing = f"{device.model} serial {device.serial} with coil {device.coil_model}"
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
         eligibility_documented=eligibility_gate.documented(course),
@@ -85,7 +90,7 @@ def blockers_for(
         adverse_events=_events(session, course, tz),
         suicide_alerts=_alerts(session, course, tz), authorization=sched.authorization,
         # Self-pay patients (no payer on file) need no payer authorization.
-        authorization_required=bool(patient and patient.payer),
+        authorization_required=bool(patient and patient.payer), mt_missing_for_device=missing,
     )
     with validation.field_errors():
         return gates.treatment_blockers(facts)

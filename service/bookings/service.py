@@ -34,6 +34,7 @@ from service.models.authorizations import Authorization
 from service.models.bookings import RESOURCES, Booking, BookingStatus
 from service.models.chairs import Device
 from service.models.courses import Course, CoursePhase
+from service.rules import protocols as protocol_rules
 
 ENTITY = "booking"
 BOOKABLE_COURSE = ("planned", "active")
@@ -210,10 +211,12 @@ def _check_daily_rhythm(session: Session, course: Course, cal: calendar.ClinicCa
     if len(same_day) >= protocol.sessions_per_day:
         raise Conflict(f"start_at: already {len(same_day)} session(s) on {day}; protocol {protocol.id} allows"
                        f" {protocol.sessions_per_day} a day", code="daily_limit")
-    gap = timedelta(minutes=protocol.min_interval_minutes or 0)
+    # The pause runs from the end of one session to the start of the next (protocol_rules.min_start_gap).
+    gap = protocol_rules.min_start_gap(protocol)
     near = [s for s in same_day if abs(s - start) < gap]
     if near:
-        raise Conflict(f"start_at: starts must be {protocol.min_interval_minutes} min apart; another session starts"
+        raise Conflict(f"start_at: starts must be {gap.total_seconds() / 60:.0f} min apart (a pause of"
+                       f" {protocol.min_interval_minutes} min after each session); another session starts"
                        f" at {cal.local_time(near[0]):%H:%M}", code="interval")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -63,6 +63,10 @@ class CourseCreate(_Window):
                                         description="Payer criteria set the patient's eligibility is judged by")
     eligibility_exception: EligibilityException | None = Field(
         default=None, description="Required when the patient is not eligible under criteria_set_id (or none is given)")
+    override_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647,
+        description="A psychiatrist's signed override for this patient of exactly the prescribed parameters, "
+                    "when the dose lies outside the safety table")
 
 
 class CourseAmend(_Window):
@@ -131,3 +135,7 @@ class CoursePublic(BaseModel):
     eligibility_exception_by: int | None = None
     eligibility_exception_by_name: str | None = None
     eligibility_exception_at: datetime | None = None
+    dose_override_id: int | None = None
+    dose_check: dict[str, Any] | None = Field(
+        default=None, description="The prescription against the safety table, with the signed override that "
+                                  "accepts it when it lies outside (None: outside the table, unsigned)")

@@ -61,6 +61,8 @@ class Course(SQLModel, table=True):
     eligibility_exception_by: int | None = Field(default=None, foreign_key="app_user.id")
     eligibility_exception_by_name: str | None = Field(default=None, max_length=200)
     eligibility_exception_at: datetime | None = utc_field(nullable=True)
+    # The patient's signed override the course was ordered with (a dose outside the safety table).
+    dose_override_id: int | None = Field(default=None, foreign_key="protocol_override.id")
     version: int = 1
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()

@@ -42,6 +42,7 @@ BLOCKER_CODES: tuple[str, ...] = (
     "adverse_event_uncleared",
     "suicide_alert_open",
     "mt_stale",
+    "mt_missing_for_device",
     "course_not_active",
     "eligibility_undocumented",
     "authorization_missing",
@@ -133,6 +134,9 @@ class TreatmentFacts:
     authorization: AuthorizationFacts | None = None
     authorization_required: bool = True
     mt_policy: FreshnessPolicy | None = None
+    # At a chair: the stimulator and coil there, when the patient has no MT determined on them (an MT in
+    # % of machine output belongs to one stimulator and coil, docs/dose-safety.md).
+    mt_missing_for_device: str | None = None
 
 
 def _screening_currency(
@@ -226,6 +230,15 @@ def _mt_facts_with_flags(f: TreatmentFacts, flags: frozenset[str]) -> MTFacts:
 
 
 def _mt(f: TreatmentFacts, flags: frozenset[str]) -> list[Blocker]:
+    if f.mt_missing_for_device is not None:
+        return [
+            Blocker(
+                "mt_missing_for_device",
+                f"No motor threshold on file for {f.mt_missing_for_device}: determine it on this stimulator and "
+                "coil before treating (bill CPT 90869).",
+                {"device": f.mt_missing_for_device, "cpt": "90869"},
+            )
+        ]
     facts = _mt_facts_with_flags(f, flags)
     fresh = motor_threshold.freshness(f.mt_policy, facts, f.today)
     if not fresh.stale or fresh.action != "block":

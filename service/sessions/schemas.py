@@ -148,6 +148,9 @@ class SessionPublic(BaseModel):
     end_reason: str | None
     runs: int
     trains: list[TrainOut] = Field(default_factory=list)
+    dose_override_id: int | None = None
+    dose_override: dict[str, Any] | None = Field(
+        default=None, description="The signed override the dose outside the safety table was given under")
 
 
 class ChairStatusPublic(BaseModel):

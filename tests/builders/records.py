@@ -23,6 +23,19 @@ CHECKLIST_OK = {"hearing_protection": "yes", "sleep_loss": "no", "alcohol_or_dru
 WRITE = {"X-Requested-With": "test"}
 
 
+_DEVICES: dict[str, int] = {}
+
+
+def clinic_device(tenant: Tenant) -> int:
+    """The tenant's stimulator (made once): an MT is determined on a device and coil."""
+    if tenant.name not in _DEVICES:  # clinic ids come round again once a test's rows are rolled back
+        r = tenant.client("admin").post("/api/v1/devices", headers=WRITE, json={
+            "model": "magstim-rapid2", "serial": f"S-{uuid4().hex[:8]}", "coil_model": "D70"})
+        assert r.status_code == 201, r.text
+        _DEVICES[tenant.name] = int(r.json()["id"])
+    return _DEVICES[tenant.name]
+
+
 def new_patient(tenant: Tenant, **overrides: object) -> int:
     response = tenant.client("technician").post("/api/v1/patients", json=patient_body(**overrides))
     assert response.status_code == 201, response.text

@@ -189,7 +189,9 @@ def test_protocol_daily_limit_and_interval() -> None:
         previous_session_starts=(NOW - timedelta(minutes=30),),
     )
     assert codes(saint) == ["protocol_min_interval"]
-    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=50),))) == []
+    # The 50-minute pause runs from the end of the ~10-min session (592 s): 50 min after its start is too soon.
+    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=50),))) == ["protocol_min_interval"]
+    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=59, seconds=52),))) == []
     assert codes(replace(CLEAR, protocol_id=None)) == ["protocol_missing"]
 
 

@@ -22,7 +22,14 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
   acknowledgement with a note, which stands while the answer stays "yes";
 - a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception);
   the machine orders with an exception, so ``eligibility_undocumented`` never arises;
-- the dose is % MT × MT and is refused above the device's 100%.
+- the dose is % MT × MT and is refused above the device's 100%;
+- an MT in % of machine output belongs to the stimulator and coil it was measured on (docs/dose-safety.md): at
+  the chair only an MT determined on the chair's own unit counts, and none there blocks (CPT 90869);
+- the 10 Hz protocol's 4 s trains meet the IFCN single-train table (Rossi 2009 Table 4): 5 s up to 110% MT,
+  4.2 s at 120%, 2.9 s at 130%, no cell above 130%; a course is never set to an intensity whose cell is
+  shorter than its trains (no signed override in this machine);
+- a resumed session is one dose: the rest is sent only at the output the session started with, which the MT
+  in force at the chair must still give (the device's 100% still applies).
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ MT_MAX_GAP_DAYS = 7
 SESSIONS_PER_DAY = 1  # hf10_3000_iti26
 INTENSITY_PCT_MT = 120
 DEVICE_MAX_PCT = 100
+TRAIN_S = 4  # hf10_3000_iti26: 10 Hz, 4 s trains, 26 s apart
+# Rossi 2009 Table 4, the 10 Hz row: longest train (s) per intensity column (% MT); nothing above 130%.
+TEN_HZ_MAX_TRAIN_S = {90: 5.0, 100: 5.0, 110: 5.0, 120: 4.2, 130: 2.9}
 
 # The drugs the machine changes; whether the MT rule counts them CNS-active: docs/clinical-rules.md#mt-redetermination.
 CNS_ACTIVE = {"bupropion": True, "lorazepam": True, "sertraline": False}
@@ -103,6 +113,8 @@ class Session:
     programs: int = 0  # deliver commands the service may have queued for it
     stops: int = 0
     trains_left: int = 0  # of the program the chair agent took
+    output: int = 0  # % of machine output the session started at
+    intensity: float = 0  # % MT it was prescribed at then
 
 
 @dataclass
@@ -118,6 +130,7 @@ class Booking:
 class MotorThreshold:
     determined_at: datetime
     value: float
+    on_chair_unit: bool = True  # measured on the chair's stimulator and coil (else on another unit)
 
 
 @dataclass
@@ -141,6 +154,7 @@ class World:
     open_alerts: set[int] = field(default_factory=set)
     auth: Authorization | None = None
     bookings: list[Booking] = field(default_factory=list)
+    intensity: float = INTENSITY_PCT_MT  # the course's prescription, % MT
 
     @property
     def today(self) -> date:
@@ -188,10 +202,17 @@ class World:
             found.add("suicide_alert_open")
         return found
 
+    @property
+    def chair_mt(self) -> MotorThreshold | None:
+        """The MT in force at the chair: the newest measured on its own unit."""
+        mine = [m for m in self.mts if m.on_chair_unit]
+        return mine[-1] if mine else None
+
     def _mt(self, answers: dict[str, str] | None) -> set[str]:
-        if not self.mts:
-            return {"mt_stale"}
-        determined = local(self.mts[-1].determined_at).date()
+        mt = self.chair_mt
+        if mt is None:
+            return {"mt_missing_for_device"}
+        determined = local(mt.determined_at).date()
         today = self.today
         used = sorted(d for d in self.delivered_dates() if d >= determined)
         points = [determined, *used, today]
@@ -258,8 +279,27 @@ class World:
     def units_held(self, auth: Authorization) -> int:
         return sum(1 for b in self.bookings if b.auth_id == auth.id and b.status in PENDING_BOOKING)
 
+    def output(self, intensity: float) -> float:
+        """% of machine output for ``intensity`` % MT at the chair's MT (whole percent, halves up)."""
+        assert self.chair_mt is not None
+        exact = intensity * self.chair_mt.value / 100
+        return exact if exact > DEVICE_MAX_PCT else float(int(exact + 0.5))
+
     def dose_refused(self) -> bool:
-        return INTENSITY_PCT_MT * self.mts[-1].value / 100 > DEVICE_MAX_PCT
+        return self.output(self.intensity) > DEVICE_MAX_PCT
+
+    def resume_refusal(self, session: Session) -> str | None:
+        """The 409 code a resume must get once the gates are clear (None: the rest is sent)."""
+        now = self.output(session.intensity)
+        if now > DEVICE_MAX_PCT:
+            return "dose_refused"
+        return None if now == session.output else "dose_changed"
+
+    @staticmethod
+    def within_table(intensity: float) -> bool:
+        """The 10 Hz protocol's trains at ``intensity`` % MT: inside the cell of the next column up."""
+        column = next((c for c in sorted(TEN_HZ_MAX_TRAIN_S) if c >= intensity), None)
+        return column is not None and TEN_HZ_MAX_TRAIN_S[column] >= TRAIN_S
 
     @staticmethod
     def checklist_ready(answers: dict[str, str]) -> bool:

@@ -78,6 +78,7 @@ CLEAN_CHECKLIST = dict.fromkeys(CHECKLIST_ITEMS, "no") | dict.fromkeys(MUST_BE_Y
 # The machine's clinic is open every day, holidays included: the subject is the gates, not the calendar.
 HOLIDAYS = sorted(set(holidays.country_holidays("US", years=range(2026, 2029)).values()))
 PROTOCOL = "hf10_3000_iti26"
+PLANNED_SESSIONS = 36  # the protocol's standard-36 template
 PULSES_PER_TRAIN = 40
 FLAGGED = ("sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change", "new_symptoms", "seizure_or_fainting",
            "no_hearing_protection", "no_coil_confirmation", "unfinished")
@@ -134,7 +135,9 @@ class InterlockMachine(RuleBasedStateMachine):
         assert r.status_code == 204, r.text
         device = expect(self.admin.post("/api/v1/devices", json={
             "model": "magstim-rapid2", "serial": f"S-{uuid.uuid4().hex[:8]}", "coil_model": "D70"}), 201)
-        self.device_serial = device["serial"]
+        self.device_serial, self.device_id = device["serial"], device["id"]
+        self.other_device_id = expect(self.admin.post("/api/v1/devices", json={  # a unit at no chair of the machine
+            "model": "magstim-rapid2", "serial": f"S-{uuid.uuid4().hex[:8]}", "coil_model": "D70"}), 201)["id"]
         self.chair_id = expect(self.admin.post("/api/v1/chairs", json={"name": "Chair 1", "device_id": device["id"]}),
                                201)["id"]
         self.patient_id = expect(self.tech.post("/api/v1/patients", json=patient_body(
@@ -171,6 +174,9 @@ class InterlockMachine(RuleBasedStateMachine):
         r = self.tech.post("/api/v1/bookings", json={
             "course_id": self.course_id, "chair_id": self.chair_id, "start_at": start.isoformat(),
             "technician_id": self.tenant.users["technician"]})
+        if len(self.world.bookings) >= PLANNED_SESSIONS:  # every session the course plans is booked
+            assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "sequence", r.text
+            return None
         if refusal is not None:
             assert r.status_code == 409 and error_code(r) == refusal, f"expected 409 {refusal}: {r.text}"
             return None
@@ -282,6 +288,7 @@ class InterlockMachine(RuleBasedStateMachine):
         else:
             assert expect(r, 200)["status"] == "programming"
             session.status, session.started_at, session.programs = "programming", self.world.now, 1
+            session.intensity, session.output = self.world.intensity, int(self.world.output(self.world.intensity))
             self.world.booking_of(session).status = "in_progress"
             session.trains_left = self._agent_takes(session, "deliver")
             return True
@@ -324,6 +331,8 @@ class InterlockMachine(RuleBasedStateMachine):
         elif blocked := self.world.blockers(session, resuming=True):
             assert r.status_code == 409, f"resumed although the model says {sorted(blocked)}: {r.text}"
             assert {d["code"] for d in r.json()["error"]["details"]} == blocked, r.text
+        elif refusal := self.world.resume_refusal(session):
+            assert r.status_code == 409 and error_code(r) == refusal, f"expected 409 {refusal}: {r.text}"
         else:
             assert expect(r, 200)["status"] == "programming"
             session.status, session.programs = "programming", session.programs + 1
@@ -369,7 +378,8 @@ class InterlockMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def psychiatrist_acts(self, data: st.DataObject) -> None:
         """Whatever of the psychiatrist's work applies now: clearances, alert responses, MT, the course's status."""
-        acts: list[Callable[[st.DataObject], None]] = [self.determine_mt, self.hold_or_reactivate_course]
+        acts: list[Callable[[st.DataObject], None]] = [self.determine_mt, self.hold_or_reactivate_course,
+                                                       self.change_intensity]
         if self._unclear():
             acts.append(self.clear_finding)
         if self.world.screens and self.world.screens[-1].contraindicated:
@@ -496,13 +506,30 @@ class InterlockMachine(RuleBasedStateMachine):
         self.world.open_alerts.discard(alert)
 
     def determine_mt(self, data: st.DataObject | None = None, value: float | None = None) -> None:
-        """A new determination 10 minutes ago; 90% MSO makes 120% of it more than the device can give."""
-        value = value if value is not None else data.draw(st.sampled_from([50, 50, 90]))  # type: ignore[union-attr]
+        """A new determination 10 minutes ago, usually on the chair's unit, sometimes on another; 90% MSO makes
+        120% of it more than the device can give (110% of it just fits)."""
+        value = value if value is not None else data.draw(st.sampled_from([50, 50, 45, 90]))  # type: ignore[union-attr]
+        on_chair = data is None or data.draw(st.sampled_from([True, True, False]))
         determined_at = self.world.now - timedelta(minutes=10)
         expect(self.psych.post(f"/api/v1/patients/{self.patient_id}/motor-thresholds", json={
             "determined_at": determined_at.isoformat(), "method": "emg_relative_frequency", "muscle": "APB",
-            "value_pct_mso": value}), 201)
-        self.world.mts.append(MotorThreshold(determined_at, value))
+            "value_pct_mso": value, "device_id": self.device_id if on_chair else self.other_device_id}), 201)
+        self.world.mts.append(MotorThreshold(determined_at, value, on_chair))
+
+    def change_intensity(self, data: st.DataObject) -> None:
+        """The psychiatrist amends the course's intensity: above the table's cell for 4 s trains it is refused."""
+        intensity = data.draw(st.sampled_from([110, 120, 130, 140]))
+        before = self._rows()
+        r = self.psych.patch(f"/api/v1/courses/{self.course_id}",
+                             json={"reason": "response review", "intensity_pct_mt": intensity})
+        if intensity == self.world.intensity:
+            assert r.status_code == 422, r.text  # an amendment must change something
+        elif not World.within_table(intensity):
+            assert r.status_code == 409 and error_code(r) == "dose_outside_table", r.text
+            assert self._rows() == before, "a refused amendment changed the database"
+        else:
+            assert expect(r, 200)["intensity_pct_mt"] == intensity
+            self.world.intensity = intensity
 
     def hold_or_reactivate_course(self, data: st.DataObject | None = None) -> None:
         status = "on_hold" if self.world.course_active else "active"

@@ -186,7 +186,7 @@ def test_a_fresh_mt_determination_restarts_the_count(bound: Clinic, clock: Froze
     tech = bound.tenant.fresh_client("technician")  # the earlier sign-in expired while the clock moved
     ok(tech.post(f"/api/v1/patients/{course['patient_id']}/motor-thresholds", json={
         "determined_at": (clock.now() - timedelta(hours=1)).isoformat(), "method": "visual", "muscle": "APB",
-        "value_pct_mso": 52}), 201)
+        "value_pct_mso": 52, "device_id": bound.device_id}), 201)
     assert jobs.mt_due(int(course["id"])) == 0
 
 

@@ -12,6 +12,7 @@ from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
+    clinic_device,
     count,
     field_of,
     new_booking,
@@ -35,7 +36,8 @@ def test_a_mild_event_is_stored_with_the_parameters_in_force(tenant: Tenant) -> 
     pid = new_patient(tenant)
     cid = new_course(tenant, pid, intensity_pct_mt=120.0)
     tenant.client("technician").post(f"/api/v1/patients/{pid}/motor-thresholds", json={
-        "determined_at": at(hours=-3), "method": "visual", "muscle": "APB", "value_pct_mso": 50, "coil": "figure8"})
+        "determined_at": at(hours=-3), "method": "visual", "muscle": "APB", "value_pct_mso": 50, "coil": "figure8",
+        "device_id": clinic_device(tenant)})
     created = report(tenant, pid, cid)
     assert created.status_code == 201, created.text
     body = created.json()

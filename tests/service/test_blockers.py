@@ -18,6 +18,7 @@ from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
+    clinic_device,
     field_of,
     new_booking,
     new_course,
@@ -53,7 +54,8 @@ def ready(tenant: Tenant) -> tuple[int, int]:
 
 
 def mt(tenant: Tenant, pid: int, when: str) -> dict[str, Any]:
-    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55}
+    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55,
+            "device_id": clinic_device(tenant)}
     return post(tenant, f"/api/v1/patients/{pid}/motor-thresholds", body)
 
 

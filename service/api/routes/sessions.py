@@ -14,8 +14,10 @@ from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPubli
 from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.audit import service as audit
 from service.auth.principal import Principal
+from service.models.protocols import ProtocolOverride
 from service.models.sessions import SessionTrain
 from service.models.users import Role
+from service.protocols.dose_gate import override_public
 from service.sessions import counting, lost_chairs, progress, service
 from service.sessions.schemas import (
     AcknowledgementIn,
@@ -33,8 +35,11 @@ router = APIRouter(prefix="/api/v1", tags=["sessions"])
 def _public(session: SessionDep, ts: object) -> SessionPublic:
     trains = session.exec(select(SessionTrain).where(SessionTrain.session_id == ts.id)  # type: ignore[attr-defined]
                           .order_by(col(SessionTrain.id))).all()
+    override_id = ts.dose_override_id  # type: ignore[attr-defined]
+    override = session.get(ProtocolOverride, override_id) if override_id else None
     return SessionPublic.model_validate(ts, from_attributes=True).model_copy(
         update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains],
+                "dose_override": override_public(override) if override else None,
                 "pulse_counts": counting.public(ts)})  # type: ignore[arg-type]
 
 
