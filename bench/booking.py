@@ -24,17 +24,17 @@ from bench.planning import Row, print_table
 from service.audit.service import SYSTEM
 from service.auth.principal import Principal
 from service.bookings import planning
-from service.bookings.models import Booking
-from service.calendar.models import ClinicSchedule, TechnicianShift
-from service.chairs.models import Chair, Device
 from service.clinics import service as clinics
 from service.core.db import make_engine, session_scope
 from service.core.migrate import upgrade
-from service.courses.models import Course
 from service.courses.schemas import CourseCreate
 from service.courses.service import order
-from service.patients.models import Patient
-from service.users.models import User
+from service.models.bookings import Booking
+from service.models.calendar import ClinicSchedule, TechnicianShift
+from service.models.chairs import Chair, Device
+from service.models.courses import Course
+from service.models.patients import Patient
+from service.models.users import User
 
 TODAY = date(2025, 11, 17)  # a Monday; the year ahead crosses the US winter holidays
 NOW = datetime(2025, 11, 17, 11, 0, tzinfo=UTC)  # 06:00 in Boston, before opening

@@ -23,11 +23,11 @@ from sqlmodel import Session, select
 
 import service.models  # noqa: F401  (every table, so foreign keys resolve)
 from bench.harness import Result, print_table, served
-from service.clinics.models import Clinic
 from service.core.db import make_engine, session_scope
-from service.sessions.fixtures import delivery_world
-from service.sessions.models import DeliveryEventRow
-from service.users.models import User
+from service.models.clinics import Clinic
+from service.models.sessions import DeliveryEventRow
+from service.models.users import User
+from tests.builders.delivery import delivery_world
 
 PASSWORD = "bench password 123"
 

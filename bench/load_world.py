@@ -24,10 +24,10 @@ from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
 from service.clinics import service as clinics
 from service.core.db import make_engine, session_scope
-from service.sessions.fixtures import delivery_world
+from service.models.users import Role
 from service.users import service as users
-from service.users.models import Role
 from service.users.schemas import UserCreate
+from tests.builders.delivery import delivery_world
 
 PASSWORD = "bench password 123"
 TZ = ZoneInfo("America/New_York")  # the clinic's default time zone

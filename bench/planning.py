@@ -21,7 +21,7 @@ from schedules.calendar import ClinicCalendar, weekday_hours
 from schedules.intervals import BusyIndex
 from schedules.plan import PlanRequest, PlanResult, TimeWindow
 from schedules.planner import plan_course
-from schedules.resources import Booking, Chair, Resources, Technician, weekly_shifts
+from schedules.resources import ChairResource, HeldBooking, Resources, TechnicianResource, weekly_shifts
 
 TODAY = date(2025, 11, 17)  # a Monday; the year ahead crosses the US winter holidays
 SLOT_MINUTES = 45  # 37-min 10 Hz session + 8-min set-up
@@ -49,19 +49,20 @@ def make_calendar() -> ClinicCalendar:
 
 def make_resources() -> Resources:
     """10 chairs (all 10 Hz, every other one iTBS too) and 12 technicians on early and late shifts."""
-    chairs = tuple(Chair(f"c{n}", f"d{n}", frozenset({"10hz", "itbs"} if n % 2 else {"10hz"})) for n in range(CHAIRS))
+    chairs = tuple(ChairResource(f"c{n}", f"d{n}", frozenset({"10hz", "itbs"} if n % 2 else {"10hz"}))
+                   for n in range(CHAIRS))
     technicians = tuple(
-        Technician(f"t{n}", weekly_shifts(time(7), time(15)) if n % 2 else weekly_shifts(time(11), time(19)))
+        TechnicianResource(f"t{n}", weekly_shifts(time(7), time(15)) if n % 2 else weekly_shifts(time(11), time(19)))
         for n in range(TECHNICIANS)
     )
     return Resources(chairs, technicians)
 
 
-def existing_year(calendar: ClinicCalendar, fill: float, seed: int, days: int = 365) -> list[Booking]:
+def existing_year(calendar: ClinicCalendar, fill: float, seed: int, days: int = 365) -> list[HeldBooking]:
     """A year of bookings from ``TODAY``: each chair's 45-min grid filled with probability ``fill``."""
     rng = random.Random(seed)
     per_day = int((datetime.combine(TODAY, CLOSE) - datetime.combine(TODAY, OPEN)).seconds // 60 // SLOT_MINUTES)
-    bookings: list[Booking] = []
+    bookings: list[HeldBooking] = []
     for offset in range(days):
         day = TODAY + timedelta(days=offset)
         if not calendar.is_open(day):
@@ -75,9 +76,9 @@ def existing_year(calendar: ClinicCalendar, fill: float, seed: int, days: int = 
     return bookings
 
 
-def _booking(start: datetime, chair: int, slot: int, patient: int) -> Booking:
+def _booking(start: datetime, chair: int, slot: int, patient: int) -> HeldBooking:
     # technician (chair + slot) mod 12 is distinct across the 10 chairs at one time: no double-booked technician
-    return Booking(
+    return HeldBooking(
         start,
         start + timedelta(minutes=SLOT_MINUTES),
         f"c{chair}",
@@ -114,7 +115,7 @@ def course_rows(runs: int, fill: float) -> list[Row]:
         TimeWindow(time(9), time(13)),
     )
     index = BusyIndex.from_bookings(existing)
-    sources: list[tuple[str, list[Booking] | BusyIndex]] = [
+    sources: list[tuple[str, list[HeldBooking] | BusyIndex]] = [
         (f"36-session course, index built ({len(existing)} bookings)", existing),
         ("36-session course, prebuilt clinic index", index),
     ]
@@ -137,7 +138,8 @@ def network_row(clinics: int, courses_per_clinic: int, fill: float) -> Row:
             request = _week_request(f"k{clinic}-{course}", rng)
             result = plan_course(request, calendar, resources, index, TODAY)
             for s in result.placed:  # the next course plans around this one
-                index.add_booking(Booking(s.start, s.end, s.chair_id, s.device_id, s.technician_id, request.patient_id))
+                index.add_booking(HeldBooking(s.start, s.end, s.chair_id, s.device_id, s.technician_id,
+                                              request.patient_id))
             results.append(result)
     elapsed = (clock.perf_counter() - began) * 1000
     placed, unplaced = sum(len(r.placed) for r in results), sum(len(r.unplaced) for r in results)

@@ -1,7 +1,7 @@
 """Typed, cached loaders for the clinical rule data in ``config/clinical/*.json``.
 
 Every file carries a ``version`` and a ``source`` note; the numbers and their sources come from
-``shared/reference/clinical.md``. Values tagged [U] (unverified) there live only in these files, so
+``docs/clinical-rules.md``. Values tagged [U] (unverified) there live only in these files, so
 they can be corrected without touching code. Loading validates the structure and the internal
 consistency that code relies on (severity bands cover the whole score range without gaps, item
 numbers are contiguous, safety-table rows are complete); a bad file fails loudly at first use.

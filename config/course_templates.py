@@ -1,7 +1,7 @@
 """Course templates (phases and their rhythm) loaded from ``course_templates.json``.
 
 The clinical facts behind each template are cited in the JSON's ``source`` fields
-(shared/reference/clinical.md §1.1 and §2).
+(docs/clinical-rules.md#cleared-protocols and #course-structure).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
-"""What each stimulator model can deliver (repetitive trains, rate, theta burst, coil types), as data."""
+"""What each stimulator model can deliver (repetitive trains, rate, theta burst, coil types), derived from the
+device profiles in ``config/devices/`` that the drivers and the simulator read, so a capability lives in one place."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CAPABILITIES_PATH = Path(__file__).resolve().parent / "device_capabilities.json"
+from config.device_profiles import available_models, load_profile
 
 
 class ModelCapability(BaseModel):
@@ -21,15 +21,20 @@ class ModelCapability(BaseModel):
     coils: tuple[str, ...]
 
 
-class CapabilitiesFile(BaseModel):
+class Capabilities(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: int
-    source: str
     models: dict[str, ModelCapability]
 
 
+def capability_of(model: str) -> ModelCapability:
+    """The capability of one model, read off its device profile."""
+    profile = load_profile(model)
+    return ModelCapability(repetitive=profile.supports_trains, max_rate_hz=profile.max_rate_hz,
+                           theta_burst=profile.theta_burst, coils=profile.coils)
+
+
 @lru_cache
-def device_capabilities(path: Path = CAPABILITIES_PATH) -> CapabilitiesFile:
-    """The capability table (cached)."""
-    return CapabilitiesFile.model_validate_json(path.read_text(encoding="utf-8"))
+def device_capabilities() -> Capabilities:
+    """Every shipped model's capability (cached)."""
+    return Capabilities(models={model: capability_of(model) for model in available_models()})

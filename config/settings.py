@@ -59,10 +59,10 @@ class Settings(BaseSettings):
     clinic_timezone: str = "America/New_York"
 
     # MDR reporting (21 CFR 803): "user_facility" or "physician_office" (config/clinical/adverse_events.json).
-    # Which one a standalone TMS centre is, is a legal question settled per customer (reference §5.3).
+    # Which one a standalone TMS centre is, is a legal question per customer (docs/clinical-rules.md#mdr-reporting).
     mdr_facility_type: str = "user_facility"
 
-    # Background jobs (issue 5). None = on for `serve` (development, production), off under environment=test.
+    # Background jobs. None = on for `serve` (development, production), off under environment=test.
     scheduler_enabled: bool | None = None
     scheduler_sync_seconds: int = Field(default=300, ge=1)  # how often jobs are re-derived from rows
     scheduler_leader_retry_seconds: int = Field(default=30, ge=1)  # a follower's retry for the leader lock
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     scheduler_morning: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # clinic-local
     authorization_warn_units: int = Field(default=3, ge=0)  # warn when this few session units are left
     authorization_warn_days: int = Field(default=7, ge=0)  # warn this many days before the window ends
-    mt_redetermine_every_sessions: int = Field(default=5, ge=1)  # clinical.md §3.3: weekly / every 5 sessions
+    mt_redetermine_every_sessions: int = Field(default=5, ge=1)  # docs/clinical-rules.md#mt-redetermination
 
     # A live session whose start command the chair agent took this long ago, while its heartbeats report no
     # run of it and nothing unsent, was lost by an agent that restarted: it ends 'interrupted' (sessions/lost.py).

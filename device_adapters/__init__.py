@@ -45,7 +45,9 @@ from device_adapters.events import (
 from device_adapters.magstim.rapid import Rapid2Driver
 from device_adapters.magstim.single import BiStimDriver, Magstim200Driver
 from device_adapters.magventure.driver import MagVentureDriver
-from device_adapters.protocol import (
+from device_adapters.stimulator import Stimulator
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
@@ -53,8 +55,6 @@ from device_adapters.protocol import (
     TrainProtocol,
     TrainRecord,
 )
-from device_adapters.stimulator import Stimulator
-from device_adapters.transport import Transport
 
 DRIVERS: dict[str, type[Magstim200Driver] | type[Rapid2Driver] | type[MagVentureDriver]] = {
     "magstim-200": Magstim200Driver,

@@ -46,15 +46,15 @@ class RejectedError(DeviceError):
 
 
 class CommandRejected(RejectedError):
-    """Unknown command (Magstim single ``?`` reply, devices.md §1.3)."""
+    """Unknown command (Magstim single ``?`` reply, docs/device-protocols.md §1.3)."""
 
 
 class DataRejected(RejectedError):
-    """Known command, bad data (Magstim ``<cmd>?`` reply, devices.md §1.3)."""
+    """Known command, bad data (Magstim ``<cmd>?`` reply, docs/device-protocols.md §1.3)."""
 
 
 class StateRejected(RejectedError):
-    """Valid command that conflicts with the device state (Magstim ``<cmd>S`` reply, devices.md §1.3)."""
+    """Valid command that conflicts with the device state (Magstim ``<cmd>S`` reply, docs/device-protocols.md §1.3)."""
 
 
 class RemoteControlLost(StateRejected):

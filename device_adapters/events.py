@@ -12,18 +12,26 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 from device_adapters.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# The wire schema's event kinds, defined once: the device's reports below, plus the agent's own records of a run
+# (run_started, programmed, run_ended, agent_note). The service validates batches against this type.
+WireKind = Literal[
+    "run_started", "programmed", "run_ended", "train_started", "train_ended", "pulses_delivered",
+    "coil_temperature", "state_changed", "parameters_changed", "fault", "agent_note",
+]
+WIRE_KINDS: tuple[str, ...] = get_args(WireKind)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeliveryEvent:
     """Common fields: ``seq`` counts from 1 per open stimulator; ``at`` is UTC, ``monotonic`` is clock seconds."""
 
-    kind: ClassVar[str] = "event"
+    kind: ClassVar[WireKind]
     seq: int
     at: datetime
     monotonic: float
@@ -40,7 +48,7 @@ class DeliveryEvent:
 class TrainStarted(DeliveryEvent):
     """A train began (host-triggered or started at the device's front panel)."""
 
-    kind: ClassVar[str] = "train_started"
+    kind: ClassVar[WireKind] = "train_started"
     train: int
     planned_pulses: int | None = None
 
@@ -49,7 +57,7 @@ class TrainStarted(DeliveryEvent):
 class TrainEnded(DeliveryEvent):
     """A train ended; ``estimated`` when the device gives no pulse count and it was interrupted."""
 
-    kind: ClassVar[str] = "train_ended"
+    kind: ClassVar[WireKind] = "train_ended"
     train: int
     delivered_pulses: int
     completed: bool
@@ -61,7 +69,7 @@ class TrainEnded(DeliveryEvent):
 class PulsesDelivered(DeliveryEvent):
     """``count`` pulses delivered; ``total`` is the running total since the session began."""
 
-    kind: ClassVar[str] = "pulses_delivered"
+    kind: ClassVar[WireKind] = "pulses_delivered"
     count: int
     total: int
     train: int | None = None
@@ -72,7 +80,7 @@ class PulsesDelivered(DeliveryEvent):
 class CoilTemperature(DeliveryEvent):
     """Coil temperature as the device reports it (°C)."""
 
-    kind: ClassVar[str] = "coil_temperature"
+    kind: ClassVar[WireKind] = "coil_temperature"
     celsius: float
     second_winding_celsius: float | None = None
 
@@ -81,7 +89,7 @@ class CoilTemperature(DeliveryEvent):
 class StateChanged(DeliveryEvent):
     """Arm state changed: ``disarmed``, ``armed`` (charging) or ``ready``."""
 
-    kind: ClassVar[str] = "state_changed"
+    kind: ClassVar[WireKind] = "state_changed"
     state: str
 
 
@@ -89,7 +97,7 @@ class StateChanged(DeliveryEvent):
 class ParametersChanged(DeliveryEvent):
     """Parameters changed at the device (front panel) or read back after programming."""
 
-    kind: ClassVar[str] = "parameters_changed"
+    kind: ClassVar[WireKind] = "parameters_changed"
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,7 +105,7 @@ class ParametersChanged(DeliveryEvent):
 class Fault(DeliveryEvent):
     """A device error; ``error`` is the exception class name, ``message`` its text."""
 
-    kind: ClassVar[str] = "fault"
+    kind: ClassVar[WireKind] = "fault"
     error: str
     message: str
 
@@ -115,10 +123,6 @@ class EventStream:
         self._pending: deque[DeliveryEvent] = deque(maxlen=maxlen)
         self._listeners: list[Listener] = []
 
-    @property
-    def last_seq(self) -> int:
-        """Sequence number of the most recent event (0 before any)."""
-        return self._seq
 
     def emit(self, event_type: type[DeliveryEvent], **fields: Any) -> DeliveryEvent:
         """Create, number and publish an event."""

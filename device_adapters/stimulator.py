@@ -20,14 +20,14 @@ from device_adapters.clock import Clock
 from device_adapters.errors import DeviceError, Disconnected, LimitError, ParameterMismatch
 from device_adapters.events import DeliveryEvent, EventStream, Fault, Listener, StateChanged
 from device_adapters.limits import check_intensity
-from device_adapters.protocol import (
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
     ProgrammedParameters,
     TrainProtocol,
 )
-from device_adapters.transport import Transport
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,7 +124,7 @@ class Stimulator(ABC):
 
     @guarded
     def arm(self) -> None:
-        """Arm and wait until the device reports ready (devices.md §1.8: up to 1 s)."""
+        """Arm and wait until the device reports ready (docs/device-protocols.md §1.8: up to 1 s)."""
         with self._lock:
             self._arm()
             self._armed = True

@@ -13,7 +13,7 @@ from config.device_profiles import SerialSettings
 from device_adapters.clock import Clock
 from device_adapters.errors import Disconnected, FrameRecord
 
-WRITE_TIMEOUT_S = 0.3  # MagPy/MAGIC write timeout (devices.md §1.1)
+WRITE_TIMEOUT_S = 0.3  # MagPy/MAGIC write timeout (docs/device-protocols.md §1.1)
 TRANSCRIPT_LENGTH = 16
 
 

@@ -1,8 +1,8 @@
 """Gaps in a course: too many business days without a session flag the course for review and make MT stale.
 
-No guideline defines a maximum gap (clinical.md §2.2); the thresholds are configurable design
-suggestions from there: review after N business days (default 3-5), MT re-check after a gap of about
-7 days (§2.2, §3.3; §9 rule 3).
+No guideline defines a maximum gap (docs/clinical-rules.md#missed-sessions-and-gaps); the thresholds
+are configurable design suggestions from there: review after N business days (default 3-5), MT
+re-check after a gap of about 7 days (docs/clinical-rules.md#mt-redetermination).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schedules.resources import Booking
+from schedules.resources import HeldBooking
 
 ResourceKey = tuple[str, str]  # (kind, id): ("chair", "c1"), ("technician", "t2"), ...
 
@@ -52,7 +52,7 @@ class BusyIndex:
         self._count = 0
 
     @classmethod
-    def from_bookings(cls, bookings: Iterable[Booking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
+    def from_bookings(cls, bookings: Iterable[HeldBooking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
         """An index holding every resource of every booking."""
         index = cls(bucket_seconds)
         for booking in bookings:
@@ -70,7 +70,7 @@ class BusyIndex:
         """Mark a resource busy over [start, end)."""
         self._put((key,), Busy(start.timestamp(), end.timestamp(), label))
 
-    def add_booking(self, booking: Booking) -> None:
+    def add_booking(self, booking: HeldBooking) -> None:
         """Mark every resource of a booking busy (one shared interval record)."""
         busy = Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id)
         self._put(booking.resource_keys(), busy)

@@ -48,7 +48,7 @@ class TimeWindow:
 
 
 @dataclass(frozen=True)
-class Authorization:
+class AuthorizationLimit:
     """A payer authorization: local date window (inclusive) and session units (CPT 90868, one per session)."""
 
     start: date
@@ -57,10 +57,6 @@ class Authorization:
     units_used: int = 0
     number: str | None = None
 
-    @property
-    def units_remaining(self) -> int:
-        """Units not yet used by delivered sessions."""
-        return max(self.units - self.units_used, 0)
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ class PlanRequest:
     session_minutes: int
     setup_buffer_minutes: int = 10
     window: TimeWindow | None = None
-    authorization: Authorization | None = None
+    authorization: AuthorizationLimit | None = None
     slot_step_minutes: int = 5
     first_index: int = 1
 

@@ -1,8 +1,9 @@
 """Plan a course into a clinic, and re-plan a missed session (pure functions, injectable ``today``).
 
 Missed sessions go to the end of their phase, the clinic convention of adding missed sessions at the
-end (clinical.md §2.2); later phases move after it. Authorization limits are checked before the
-session happens, so a re-plan that crosses the authorization end or count is warned about at once.
+end (docs/clinical-rules.md#missed-sessions-and-gaps); later phases move after it. Authorization
+limits are checked before the session happens, so a re-plan that crosses the authorization end or
+count is warned about at once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from schedules.plan import (
     Unplaced,
     reason,
 )
-from schedules.resources import Booking, Resources
+from schedules.resources import HeldBooking, Resources
 from schedules.rhythm import WantedSession, expand_phases, next_rhythm_day
 from schedules.slots import Placer
 
@@ -45,7 +46,7 @@ def plan_course(
     request: PlanRequest,
     calendar: ClinicCalendar,
     resources: Resources,
-    existing: Sequence[Booking] | BusyIndex,
+    existing: Sequence[HeldBooking] | BusyIndex,
     today: date,
 ) -> PlanResult:
     """Place every session of the request; each one not placed is listed with the constraints that stopped it."""
@@ -64,7 +65,7 @@ def replan_missed(
     missed_index: int,
     calendar: ClinicCalendar,
     resources: Resources,
-    existing: Sequence[Booking] | BusyIndex,
+    existing: Sequence[HeldBooking] | BusyIndex,
     today: date,
 ) -> ReplanResult:
     """Move a missed session to the end of its phase and later phases after it, or warn what no longer fits.
@@ -118,7 +119,7 @@ def _start_day(request: PlanRequest, today: date) -> tuple[date, list[str]]:
     return start, []
 
 
-def _index(existing: Sequence[Booking] | BusyIndex) -> BusyIndex:
+def _index(existing: Sequence[HeldBooking] | BusyIndex) -> BusyIndex:
     return existing if isinstance(existing, BusyIndex) else BusyIndex.from_bookings(existing)
 
 

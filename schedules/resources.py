@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import MappingProxyType
@@ -11,7 +11,7 @@ _NO_SHIFTS: Mapping[int, tuple[tuple[time, time], ...]] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
-class Chair:
+class ChairResource:
     """A treatment chair and the stimulator standing at it; ``capabilities`` are protocol ids it can run."""
 
     id: str
@@ -20,7 +20,7 @@ class Chair:
 
 
 @dataclass(frozen=True)
-class Technician:
+class TechnicianResource:
     """A technician's weekly shifts (weekday -> local (start, end) pieces) and dated days off."""
 
     id: str
@@ -46,7 +46,7 @@ def weekly_shifts(
 
 
 @dataclass(frozen=True)
-class Booking:
+class HeldBooking:
     """An existing booking: a UTC half-open interval holding a chair, a device, a technician and a patient."""
 
     start: datetime
@@ -78,18 +78,14 @@ class Booking:
 class Resources:
     """What a clinic can book: its chairs (with devices) and technicians."""
 
-    chairs: tuple[Chair, ...]
-    technicians: tuple[Technician, ...]
+    chairs: tuple[ChairResource, ...]
+    technicians: tuple[TechnicianResource, ...]
 
-    def chairs_for(self, protocol: str) -> tuple[Chair, ...]:
+    def chairs_for(self, protocol: str) -> tuple[ChairResource, ...]:
         """Chairs whose device can run this protocol, in id order (deterministic)."""
         return tuple(sorted((c for c in self.chairs if protocol in c.capabilities), key=lambda c: c.id))
 
-    def technicians_sorted(self) -> tuple[Technician, ...]:
+    def technicians_sorted(self) -> tuple[TechnicianResource, ...]:
         """Technicians in id order (deterministic)."""
         return tuple(sorted(self.technicians, key=lambda t: t.id))
 
-
-def bookings_of(bookings: Iterable[Booking], kind: str, resource_id: str) -> list[Booking]:
-    """The bookings that hold one resource."""
-    return [b for b in bookings if (kind, resource_id) in b.resource_keys()]

@@ -1,6 +1,6 @@
 """Place one wanted session: gates (authorization, capability, calendar), then the earliest free slot.
 
-The search is greedy and deterministic (reliability.md B4: greedy is the instant answer for
+The search is greedy and deterministic (docs/records-and-signatures.md#slot-search: greedy is the instant answer for
 interactive single bookings). It prefers the course's previous start time, chair and technician so a
 course keeps one recurring slot where it can, and jumps past busy intervals instead of stepping.
 """
@@ -33,10 +33,10 @@ from schedules.plan import (
     Unplaced,
     reason,
 )
-from schedules.resources import Chair, Resources, Technician
+from schedules.resources import ChairResource, Resources, TechnicianResource
 from schedules.rhythm import WantedSession
 
-_R = TypeVar("_R", Chair, Technician)
+_R = TypeVar("_R", ChairResource, TechnicianResource)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ class Placer:
             technician.id,
         )
 
-    def _technician(self, day: date, start: datetime, end: datetime) -> Technician | _Miss:
+    def _technician(self, day: date, start: datetime, end: datetime) -> TechnicianResource | _Miss:
         local_start, local_end = self.calendar.local_time(start), self.calendar.local_time(end)
         on_shift = [
             t
@@ -210,7 +210,7 @@ class Placer:
         whole = len(on_shift) == len(self.technicians)
         return _Miss("technician_busy", min(retry) if whole else start + self.step)
 
-    def _chair(self, start: datetime, end: datetime) -> Chair | _Miss:
+    def _chair(self, start: datetime, end: datetime) -> ChairResource | _Miss:
         retry: list[datetime] = []
         causes: set[str] = set()
         for chair in self._sticky(self.chairs, "chair_id"):

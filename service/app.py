@@ -14,49 +14,48 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
-from schedules.scheduler import lifespan as scheduler_lifespan
-from service.adverse_events.router import router as adverse_events_router
-from service.assessments.router import router as assessments_router
+from service.api import handlers, openapi
+from service.api.deps import public, route_roles
+from service.api.request_limits import BodyLimit
+from service.api.routes.adverse_events import router as adverse_events_router
+from service.api.routes.agent import router as agent_router
+from service.api.routes.assessments import router as assessments_router
+from service.api.routes.auth import router as auth_router
+from service.api.routes.authorizations import router as authorizations_router
+from service.api.routes.blockers import router as blockers_router
+from service.api.routes.bookings import router as bookings_router
+from service.api.routes.calendar import router as calendar_router
+from service.api.routes.chairs import router as chairs_router
+from service.api.routes.clinics import router as clinics_router
+from service.api.routes.courses import router as courses_router
+from service.api.routes.documents import router as documents_router
+from service.api.routes.eligibility import router as eligibility_router
+from service.api.routes.flags import router as reviews_router
+from service.api.routes.medications import router as medications_router
+from service.api.routes.motor_thresholds import router as motor_thresholds_router
+from service.api.routes.patients import router as patients_router
+from service.api.routes.protocols import router as protocols_router
+from service.api.routes.screenings import router as screenings_router
+from service.api.routes.sessions import router as sessions_router
+from service.api.routes.signatures import router as signatures_router
+from service.api.routes.users import router as users_router
 from service.auth.passwords import Passwords
-from service.auth.router import router as auth_router
-from service.authorizations.router import router as authorizations_router
-from service.blockers.router import router as blockers_router
-from service.bookings.router import router as bookings_router
-from service.calendar.router import router as calendar_router
-from service.chairs.router import router as chairs_router
-from service.clinical import support as clinical_support
-from service.clinics.router import router as clinics_router
-from service.core import handlers, openapi, threads
+from service.core import threads
 from service.core.clock import Clock
 from service.core.db import make_engine
-from service.core.deps import public, route_roles
-from service.core.limits import BodyLimit
-from service.courses.router import router as courses_router
-from service.documents.router import router as documents_router
-from service.eligibility.router import router as eligibility_router
-from service.equipment.router import router as equipment_router
-from service.medications.router import router as medications_router
-from service.motor_thresholds.router import router as motor_thresholds_router
-from service.patients.router import router as patients_router
-from service.protocols.router import router as protocols_router
-from service.reviews.router import router as reviews_router
-from service.screenings.router import router as screenings_router
-from service.sessions.agent_router import router as agent_router
-from service.sessions.router import router as sessions_router
-from service.signatures.router import router as signatures_router
-from service.users.router import router as users_router
+from service.jobs.scheduler import lifespan as scheduler_lifespan
 from service.web.pages import LoginRequired
 from service.web.router import router as web_router
 
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
-           # clinical records (issue 4)
+           # clinical records
            medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
            protocols_router, adverse_events_router, blockers_router,
-           # scheduling (issue 5)
-           courses_router, authorizations_router, calendar_router, equipment_router, bookings_router, reviews_router,
-           # treatment sessions and chair agents (issue 6)
+           # scheduling
+           courses_router, authorizations_router, calendar_router, bookings_router, reviews_router,
+           # treatment sessions and chair agents
            sessions_router, agent_router,
-           # pages, signatures, documents (issue 7)
+           # pages, signatures, documents
            signatures_router, documents_router]
 
 
@@ -82,7 +81,6 @@ def create_app(
 
     handlers.install(app)
     openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
-    clinical_support.install(app)  # rule-engine input errors → 422 naming the field
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_: Request, __: LoginRequired) -> Response:

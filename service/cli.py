@@ -1,4 +1,4 @@
-"""The `tmsops` command: serve, migrate, seed-demo, create-user, audit verify (and more per issue)."""
+"""The `tmsops` command: serve, migrate, seed-demo, create-user, audit verify, and more."""
 
 from __future__ import annotations
 

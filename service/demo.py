@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from service.chairs.models import Chair, Device
 from service.clinics import repository as clinics
 from service.core.db import make_engine
+from service.models.chairs import Chair, Device
 from service.seed import DEMO_AGENT, DEMO_CLINIC
 
 AGENT_SECRET = Path("var/demo-agent.secret")

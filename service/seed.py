@@ -10,13 +10,13 @@ from sqlmodel import Session
 
 from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
-from service.bookings.demo import seed_schedule
 from service.chairs import repository as chairs
-from service.chairs.models import Chair, Device
 from service.clinics import service as clinics
+from service.models.chairs import Chair, Device
+from service.models.users import Role
+from service.seed_schedule import seed_schedule
 from service.users import repository as users
 from service.users import service as user_service
-from service.users.models import Role
 from service.users.schemas import UserCreate
 
 DEMO_CLINIC = "Demo TMS Clinic"
@@ -58,5 +58,5 @@ def seed_demo(session: Session, passwords: Passwords, now: datetime) -> SeedResu
             session.flush()
             session.add(Chair(clinic_id=clinic_id, name=chair_name, device_id=device.id, created_at=now))
     session.flush()
-    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course (issue 5)
+    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course
     return SeedResult(clinic_id, created)

@@ -26,7 +26,7 @@ from service.app import create_app
 from service.core.clock import FrozenClock
 from service.core.db import make_engine, normalize_url, session_scope
 from service.core.migrate import upgrade
-from service.users.models import Role
+from service.models.users import Role
 
 PG_ENV = "TMS_TEST_DATABASE_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -21,9 +21,9 @@ from device_adapters.agent.client import ServiceClient, ServiceUnavailable
 from device_adapters.agent.outbox import OpenRun, Outbox
 from device_adapters.clock import Clock
 from device_adapters.errors import DeviceError, Disconnected, ParameterMismatch
-from device_adapters.events import DeliveryEvent
-from device_adapters.protocol import DeliveryReport, TrainProtocol
+from device_adapters.events import DeliveryEvent, WireKind
 from device_adapters.stimulator import Stimulator
+from device_adapters.values import DeliveryReport, TrainProtocol
 
 log = logging.getLogger("tmsops.agent")
 RESTARTED = "the chair agent stopped during delivery (process restarted)"
@@ -269,7 +269,7 @@ class ChairAgent:
             self._last_state = data.get("state")
         self._emit(run, event.kind, data, at=event.at)
 
-    def _emit(self, run: str, kind: str, payload: dict[str, Any], at: datetime | None = None) -> None:
+    def _emit(self, run: str, kind: WireKind, payload: dict[str, Any], at: datetime | None = None) -> None:
         self.outbox.append(run, kind, (at or datetime.now(UTC)).isoformat(), payload)
 
     # ----- background loops ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Magstim driver core shared by 200², BiStim² and Rapid²: remote control, keep-alive, arm/fire/disarm.
 
-Hardware facts (devices.md §1.8, TDb086 §3b, TDb087 §5.4–5.5): set commands need remote control;
+Hardware facts (docs/device-protocols.md §1.8, TDb086 §3b, TDb087 §5.4–5.5): set commands need remote control;
 under remote control the unit must see a status-returning command every 10 s in standby and every
 1 s armed (we send one every 2 s / 0.5 s); arming reaches ready within 1 s; a reply's status byte
 shows the state *before* the command, except ``Q``/``R`` which show the new remote bit.
@@ -204,7 +204,7 @@ class MagstimDriver(Stimulator):
         self._wait_ready(self.profile.arm_ready_s, "of arming")
 
     def _wait_ready(self, within_s: float, after: str) -> None:
-        """Poll until ready; the unit takes up to ``within_s`` (devices.md §1.8), we allow 0.5 s more."""
+        """Poll until ready; the unit takes up to ``within_s`` (docs/device-protocols.md §1.8), we allow 0.5 s more."""
         deadline = self._clock.monotonic() + within_s + 0.5
         while not self._poll().ready:
             if self._clock.monotonic() >= deadline:

@@ -1,6 +1,6 @@
 """Magstim Rapid² (TDb087): version query, unlock code from V9, trains, energy limits.
 
-Train sequence (TDb087 §5.6, devices.md §1.8): remote control, ``[`` 1.0 s (train mode), power,
+Train sequence (TDb087 §5.6, docs/device-protocols.md §1.8): remote control, ``[`` 1.0 s (train mode), power,
 frequency, pulse count, duration; arm, wait for ready, ``EH`` fires one train. After each train the
 unit enforces a wait (≥ 0.5 s) and refuses parameter changes during it. The unit reports no pulse
 count: a train that ran its full duration delivered its programmed pulses; an interrupted one is
@@ -36,7 +36,8 @@ from device_adapters.magstim.replies import (
     RapidStatus,
     Version,
 )
-from device_adapters.protocol import (
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
@@ -44,7 +45,6 @@ from device_adapters.protocol import (
     TrainProtocol,
     TrainRecord,
 )
-from device_adapters.transport import Transport
 
 
 class Rapid2Driver(MagstimDriver):

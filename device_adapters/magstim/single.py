@@ -8,7 +8,7 @@ from device_adapters.errors import LimitError
 from device_adapters.magstim import codec
 from device_adapters.magstim.driver import MagstimDriver
 from device_adapters.magstim.replies import Parameters, SystemMode
-from device_adapters.protocol import (
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,

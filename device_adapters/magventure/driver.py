@@ -1,6 +1,6 @@
 """MagVenture MagPro R30/X100 driver: binary frames at 38400, no remote-control session.
 
-Facts (devices.md §2.4–2.5): the unit pushes messages of its own (di/dt after every pulse, page and
+Facts (docs/device-protocols.md §2.4–2.5): the unit pushes messages of its own (di/dt after every pulse, page and
 train start/stop, amplitude and coil changes from the front panel), so every read goes through one
 dispatcher that updates the state and emits events; replies are recognised by type and content,
 never by position. The unit must be enabled before it fires.
@@ -38,7 +38,9 @@ from device_adapters.magventure.messages import (
     Timing,
     WaveformBlock,
 )
-from device_adapters.protocol import (
+from device_adapters.stimulator import Stimulator
+from device_adapters.transport import Transport
+from device_adapters.values import (
     DeliveryReport,
     DeviceStatus,
     Identity,
@@ -46,8 +48,6 @@ from device_adapters.protocol import (
     TrainProtocol,
     TrainRecord,
 )
-from device_adapters.stimulator import Stimulator
-from device_adapters.transport import Transport
 
 BURST_WAVEFORM, BIPHASIC = 3, 1
 NO_COIL = 0  # coil type number the unit reports with no coil plugged in (our simulator's convention)
@@ -295,10 +295,10 @@ class MagVentureDriver(Stimulator):
             self._expecting.discard(Timing)
 
     def _stimulus_count(self) -> int | None:
-        """ID 12 sub 0 → message 12, bytes 11-12: stimuli since power-on (pytms; devices.md §2.3-2.4).
+        """ID 12 sub 0 → message 12, bytes 11-12: stimuli since power-on (pytms; docs/device-protocols.md §2.3-2.4).
 
         Only pytms documents ID 12; a unit spoken to with MAGIC's IDs is not sent a command it may not know
-        (an unknown command can leave a MagPro deaf until restarted, devices.md §2.5).
+        (an unknown command can leave a MagPro deaf until restarted, docs/device-protocols.md §2.5).
         """
         if self.variant == "magic":
             return None

@@ -1,1 +1,1 @@
-"""Adverse events, their psychiatrist clearance and MDR reporting tasks (issue 4)."""
+"""Adverse events, their psychiatrist clearance and MDR reporting tasks."""

@@ -10,12 +10,13 @@ from sqlmodel import Session
 
 from config import clinical_data
 from service.adverse_events import repository
-from service.adverse_events.models import AdverseEvent, ReportingTask
 from service.adverse_events.schemas import TaskCompletion
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import NotFound
+from service.models.adverse_events import AdverseEvent, ReportingTask
+from service.records import amendments, clinic_day
 from service.rules import adverse_events as rules
 
 ENTITY = "ae_reporting_task"
@@ -23,7 +24,7 @@ ENTITY = "ae_reporting_task"
 
 def clinic_holidays(session: Session, clinic_id: int, start: date) -> list[date]:
     """Public holidays of the clinic's country and subdivision for this year and next (none if unknown)."""
-    clinic = support.clinic(session, clinic_id)
+    clinic = clinic_day.clinic(session, clinic_id)
     try:
         found = holidays.country_holidays(clinic.country, subdiv=clinic.subdivision,
                                           years=(start.year, start.year + 1))
@@ -37,7 +38,7 @@ def open_task(
 ) -> ReportingTask:
     """Open the reporting task a serious event needs; the due date follows the facility type."""
     kind = "death" if "death" in event.serious_criteria else "serious_injury"
-    with support.field_errors():
+    with validation.field_errors():
         due = rules.reporting_due(facility_type, event.aware_on, event=kind,  # type: ignore[arg-type]
                                   holidays=clinic_holidays(session, who.clinic_id, event.aware_on))
     task = ReportingTask(
@@ -46,7 +47,7 @@ def open_task(
         recipients=list(due.recipients), work_days=due.work_days, due_on=due.due_on, reasons=list(due.reasons),
         created_at=now,
     )
-    support.created(session, who, task, entity=ENTITY, patient_id=event.patient_id, now=now)
+    amendments.created(session, who, task, entity=ENTITY, patient_id=event.patient_id, now=now)
     return task
 
 
@@ -64,7 +65,7 @@ def complete(session: Session, who: Principal, task_id: int, data: TaskCompletio
     if task is None:
         raise NotFound(f"reporting task {task_id} not found")
     if task.status != "open":
-        raise support.conflict("status", f"reporting task {task_id} is already done")
+        raise validation.conflict("status", f"reporting task {task_id} is already done")
     task.status, task.note, task.completed_by, task.completed_at = "done", data.note, who.user_id, now
     session.add(task)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.adverse_events.models import AdverseEvent, ReportingTask
+from service.models.adverse_events import AdverseEvent, ReportingTask
 
 
 def get(session: Session, clinic_id: int, event_id: int) -> AdverseEvent | None:

@@ -8,25 +8,26 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.adverse_events import reporting, repository
-from service.adverse_events.models import AdverseEvent
 from service.adverse_events.schemas import AdverseEventAmend, AdverseEventCreate, ClearanceCreate
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import Booking
-from service.chairs.models import Device
-from service.clinical import support
+from service.core import validation
 from service.core.errors import NotFound, Unprocessable
-from service.courses.models import Course
+from service.models.adverse_events import AdverseEvent
+from service.models.bookings import Booking
+from service.models.chairs import Device
+from service.models.courses import Course
+from service.models.sessions import TreatmentSession
 from service.motor_thresholds import repository as mt_repository
 from service.patients import service as patients
+from service.records import amendments, clinic_day
 from service.rules import adverse_events as rules
-from service.sessions.models import TreatmentSession
 
 ENTITY = "adverse_event"
 
 
 def _classify(fields: dict[str, Any]) -> rules.AEClassification:
-    with support.field_errors():
+    with validation.field_errors():
         return rules.classify(
             fields["term"], fields["grade"], fields.get("seriousness_criteria") or (),
             relatedness=fields.get("relatedness"), action=fields.get("action"), outcome=fields.get("outcome"),
@@ -72,12 +73,12 @@ def create(
 ) -> AdverseEvent:
     """Record an event; a serious one blocks the course and opens a reporting task."""
     patients.get_or_404(session, who, patient_id)
-    course = support.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
-    today = support.clinic_today(session, who.clinic_id, now)
-    support.require_past("onset_at", data.onset_at, now, today)
+    course = clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
+    today = clinic_day.clinic_today(session, who.clinic_id, now)
+    validation.require_past("onset_at", data.onset_at, now, today)
     aware_on = data.aware_on or today
-    support.require_past("aware_on", aware_on, now, today)
-    if aware_on < support.local_now(session, who.clinic_id, data.onset_at).date():
+    validation.require_past("aware_on", aware_on, now, today)
+    if aware_on < clinic_day.local_now(session, who.clinic_id, data.onset_at).date():
         raise Unprocessable("aware_on", "the clinic cannot have become aware before the onset")
     fields = data.model_dump()
     c = _classify(fields)
@@ -85,7 +86,7 @@ def create(
     event = AdverseEvent(**(fields | {"aware_on": aware_on}), **_classified(c), **snapshot,
                          clinic_id=who.clinic_id, patient_id=patient_id, reported_by=who.user_id,
                          created_at=now, updated_at=now)
-    support.created(session, who, event, entity=ENTITY, patient_id=patient_id, now=now)
+    amendments.created(session, who, event, entity=ENTITY, patient_id=patient_id, now=now)
     if c.opens_reporting_task:
         reporting.open_task(session, who, event, facility_type, now)
     return event
@@ -107,7 +108,7 @@ def amend(
     changes = data.model_dump(exclude_unset=True, exclude={"reason"})
     c = _classify(event.model_dump() | changes)
     was_serious = event.serious
-    support.amend_row(session, who, event, changes | _classified(c), entity=ENTITY, patient_id=event.patient_id,
+    amendments.amend_row(session, who, event, changes | _classified(c), entity=ENTITY, patient_id=event.patient_id,
                       reason=data.reason, now=now)
     if c.serious and not was_serious and not repository.tasks_for(session, [event.id or 0]):
         reporting.open_task(session, who, event, facility_type, now)
@@ -120,7 +121,7 @@ def clear(session: Session, who: Principal, event_id: int, data: ClearanceCreate
     if not event.serious:
         raise Unprocessable("serious", "only a serious event blocks the course; there is nothing to clear")
     if event.status != "open":
-        raise support.conflict("status", f"adverse event {event_id} is already cleared")
+        raise validation.conflict("status", f"adverse event {event_id} is already cleared")
     event.status, event.cleared_by, event.cleared_at, event.clearance_note = "cleared", who.user_id, now, data.note
     event.updated_at = now
     session.add(event)
@@ -135,7 +136,7 @@ def history(session: Session, who: Principal, patient_id: int, now: datetime) ->
     """The patient's adverse events; the read is audited."""
     patients.get_or_404(session, who, patient_id)
     rows = repository.for_patient(session, who.clinic_id, patient_id)
-    support.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
                        detail={"returned": [r.id for r in rows]})
     return rows
 

@@ -1,1 +1,1 @@
-"""Rating-scale assessments and the suicide-risk alerts they raise (issue 4)."""
+"""Rating-scale assessments and the suicide-risk alerts they raise."""

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from service.assessments.models import Assessment, SuicideAlert
+from service.models.assessments import Assessment, SuicideAlert
 
 
 def get(session: Session, clinic_id: int, assessment_id: int) -> Assessment | None:

@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from service.assessments import repository
-from service.assessments.models import Assessment, SuicideAlert
 from service.assessments.schemas import AlertResponse, AssessmentCreate
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import NotFound
-from service.courses.models import Course
+from service.models.assessments import Assessment, SuicideAlert
+from service.models.courses import Course
 from service.patients import service as patients
+from service.records import amendments, clinic_day
 from service.rules import scales
 
 ENTITY = "assessment"
@@ -29,7 +30,7 @@ def _course_start(session: Session, course: Course) -> datetime | None:
     """The end of the course's first calendar day, in UTC (a same-day score counts as pre-course)."""
     if course.start_date is None:
         return None
-    tz = ZoneInfo(support.clinic(session, course.clinic_id).timezone)
+    tz = ZoneInfo(clinic_day.clinic(session, course.clinic_id).timezone)
     return datetime.combine(course.start_date, time.max, tzinfo=tz)
 
 
@@ -47,13 +48,13 @@ def baseline_for(
 
 
 def _score(session: Session, who: Principal, patient_id: int, data: AssessmentCreate) -> tuple[Any, Any]:
-    with support.field_errors():
+    with validation.field_errors():
         inst = scales.definition(data.instrument)
     baseline = None
     if data.course_id is not None:
-        course = support.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
+        course = clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
         baseline = baseline_for(session, who.clinic_id, patient_id, course, inst.id, data.administered_at)
-    with support.field_errors():
+    with validation.field_errors():
         result = scales.score(inst.id, data.items, baseline_total=baseline.total if baseline else None)
     return result, baseline
 
@@ -61,8 +62,8 @@ def _score(session: Session, who: Principal, patient_id: int, data: AssessmentCr
 def create(session: Session, who: Principal, patient_id: int, data: AssessmentCreate, now: datetime) -> Assessment:
     """Score and store one administration; suicide items above threshold open alerts for the psychiatrist."""
     patients.get_or_404(session, who, patient_id)
-    today = support.clinic_today(session, who.clinic_id, now)
-    support.require_past("administered_at", data.administered_at, now, today)
+    today = clinic_day.clinic_today(session, who.clinic_id, now)
+    validation.require_past("administered_at", data.administered_at, now, today)
     result, baseline = _score(session, who, patient_id, data)
     row = Assessment(
         clinic_id=who.clinic_id, patient_id=patient_id, course_id=data.course_id, instrument=result.instrument,
@@ -74,12 +75,12 @@ def create(session: Session, who: Principal, patient_id: int, data: AssessmentCr
         domain_scores=[list(d) for d in result.domain_scores], reasons=list(result.reasons),
         entered_by=who.user_id, created_at=now,
     )
-    support.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
+    amendments.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
     for a in result.alerts:
         alert = SuicideAlert(clinic_id=who.clinic_id, patient_id=patient_id, assessment_id=row.id or 0,
                              instrument=a.instrument, item_number=a.item_number, value=a.value,
                              threshold=a.threshold, message=a.message, raised_at=now)
-        support.created(session, who, alert, entity=ALERT, patient_id=patient_id, now=now)
+        amendments.created(session, who, alert, entity=ALERT, patient_id=patient_id, now=now)
     return row
 
 
@@ -96,10 +97,10 @@ def history(
     """A patient's assessments (the trajectory), oldest first; the read is audited."""
     patients.get_or_404(session, who, patient_id)
     if instrument is not None:
-        with support.field_errors():
+        with validation.field_errors():
             instrument = scales.definition(instrument).id
     rows = repository.for_patient(session, who.clinic_id, patient_id, instrument=instrument, course_id=course_id)
-    support.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
                        detail={"returned": [r.id for r in rows]})
     return rows
 
@@ -118,7 +119,7 @@ def respond(session: Session, who: Principal, alert_id: int, data: AlertResponse
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     if alert.status != "open":
-        raise support.conflict("status", f"alert {alert_id} already has a response ({alert.responded_at})")
+        raise validation.conflict("status", f"alert {alert_id} already has a response ({alert.responded_at})")
     alert.status, alert.response_note = "responded", data.note
     alert.responded_by, alert.responded_at = who.user_id, now
     session.add(alert)

@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from config.settings import PROJECT_ROOT, Settings
-from service.audit.models import AuditEvent
 from service.core.clock import as_utc
+from service.models.audit import AuditEvent
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from config.settings import Settings
 from service.audit.chain import content_digest, link_hash
 from service.audit.checkpoints import Checkpoint, CheckpointLog, default_path
 from service.audit.keys import audit_key, signing_key
-from service.audit.models import AuditEvent, AuditHead
 from service.core.clock import Clock
 from service.core.db import session_scope
+from service.models.audit import AuditEvent, AuditHead
 
 log = logging.getLogger("tmsops.audit.sealer")
 

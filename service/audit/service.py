@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from service.audit.chain import content_digest, to_json_value
 from service.audit.keys import audit_key
-from service.audit.models import AuditEvent
+from service.models.audit import AuditEvent
 
 
 @dataclass(frozen=True)

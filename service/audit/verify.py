@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from service.audit.chain import GENESIS_HASH, content_digest, link_hash
 from service.audit.keys import audit_key
-from service.audit.models import AuditEvent, AuditHead
+from service.models.audit import AuditEvent, AuditHead
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from sqlmodel import Session, col, select
 from config.settings import Settings
 from service.audit import service as audit
 from service.audit.service import Actor
-from service.auth.models import AuthSession, LoginAttempt
 from service.auth.passwords import Passwords
 from service.auth.principal import Principal
 from service.auth.tokens import new_token, token_digest
 from service.core.clock import as_utc
 from service.core.errors import TooManyRequests, Unauthorized
-from service.users.models import User
+from service.models.auth import AuthSession, LoginAttempt
+from service.models.users import User
 
 
 def check_throttle(session: Session, settings: Settings, username: str, now: datetime) -> None:

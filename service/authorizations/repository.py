@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.authorizations.models import Authorization, AuthorizationStatus, AuthorizationUnit
+from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit
+from service.models.bookings import PENDING, Booking, BookingStatus
 
 
 def get(session: Session, clinic_id: int, authorization_id: int) -> Authorization | None:
@@ -41,3 +43,13 @@ def all_active(session: Session) -> list[Authorization]:
     """Every active authorization of every clinic (the jobs' input)."""
     return list(session.exec(select(Authorization).where(
         Authorization.status == AuthorizationStatus.active.value).order_by(col(Authorization.id))).all())
+
+
+def booking_counts(session: Session, authorization_id: int) -> tuple[int, int]:
+    """Sessions delivered (completed) and still pending (booked, checked in, in progress) on an authorization."""
+    rows = session.exec(
+        select(Booking.status, func.count()).where(Booking.authorization_id == authorization_id)
+        .group_by(col(Booking.status))
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    return counts.get(BookingStatus.completed.value, 0), sum(counts.get(s, 0) for s in PENDING)

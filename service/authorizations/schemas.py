@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.authorizations.models import AuthorizationStatus, Cpt
 from service.core.amend import Unchanged
+from service.models.authorizations import AuthorizationStatus, Cpt
 
 
 class _Strict(BaseModel):

@@ -14,18 +14,17 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from schedules.plan import Authorization as PlannerAuthorization
+from schedules.plan import AuthorizationLimit
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import repository
-from service.authorizations.models import Authorization, AuthorizationUnit, Cpt
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, UnitGrant
-from service.bookings import repository as bookings
-from service.bookings.models import Booking
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import service as courses
-from service.courses.models import Course
-from service.sessions.models import TreatmentSession
+from service.models.authorizations import Authorization, AuthorizationUnit, Cpt
+from service.models.bookings import Booking
+from service.models.courses import Course
+from service.models.sessions import TreatmentSession
 
 ENTITY = "authorization"
 
@@ -41,7 +40,7 @@ def mt_redeterminations(session: Session, authorization: Authorization) -> int:
 def usage(session: Session, auth: Authorization) -> dict[str, Any]:
     """Units per CPT code and session units: authorized, delivered, booked, remaining."""
     grants = {u.cpt: u.units for u in repository.units(session, auth.id or 0)}
-    delivered, booked = bookings.unit_counts(session, auth.id or 0)
+    delivered, booked = repository.booking_counts(session, auth.id or 0)
     initial = grants.get(Cpt.initial.value, 0)
     capacity = initial + grants.get(Cpt.session.value, 0)
     # the first delivered (or booked) session bills 90867 when it is authorized, the rest 90868
@@ -170,14 +169,14 @@ def current(session: Session, course: Course, today: date) -> Authorization | No
     return min(auths, key=lambda a: (a.start_date > today, a.start_date)) if auths else None
 
 
-def for_planner(session: Session, course: Course, today: date) -> PlannerAuthorization | None:
+def for_planner(session: Session, course: Course, today: date) -> AuthorizationLimit | None:
     """The current authorization for the pure planner; ``units_used`` counts delivered and booked sessions
     (the planner only places new ones)."""
     auth = current(session, course, today)
     if auth is None:
         return None
     sessions = usage(session, auth)["sessions"]
-    return PlannerAuthorization(auth.start_date, auth.end_date, sessions["authorized"],
+    return AuthorizationLimit(auth.start_date, auth.end_date, sessions["authorized"],
                                 sessions["delivered"] + sessions["booked"], auth.number)
 
 

@@ -1,1 +1,1 @@
-"""What blocks treatment of this patient today, and why: the one gate function (issue 4)."""
+"""What blocks treatment of this patient today, and why: the one gate function."""

@@ -11,16 +11,17 @@ from sqlmodel import Session, col, select
 from service.adverse_events import repository as adverse_events
 from service.assessments import service as assessments
 from service.auth.principal import Principal
-from service.blockers import scheduling
-from service.blockers.scheduling import SchedulingFacts
-from service.clinical import support
+from service.blockers import booking_facts
+from service.blockers.booking_facts import SchedulingFacts
+from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
-from service.courses.models import Course
 from service.medications import service as medications
+from service.models.courses import Course
+from service.models.patients import Patient
 from service.motor_thresholds import service as motor_thresholds
 from service.patients import service as patients
-from service.patients.models import Patient
+from service.records import amendments, clinic_day
 from service.rules import gates
 from service.rules.gates import Blocker, OpenAdverseEvent, OpenSuicideAlert, ScreeningFacts, TreatmentFacts
 from service.screenings import repository as screenings
@@ -66,11 +67,11 @@ def blockers_for(
     ``now`` (for the session-spacing rules) defaults to the wall clock; ``scheduling_facts`` default to what
     the booking and authorization tables say. ``checklist_answers`` None means the checklist is not done yet.
     """
-    course = support.course_for_patient(session, clinic_id, patient_id, course_id, field=None)
+    course = clinic_day.course_for_patient(session, clinic_id, patient_id, course_id, field=None)
     patient = session.get(Patient, patient_id)
-    tz = ZoneInfo(support.clinic(session, clinic_id).timezone)
+    tz = ZoneInfo(clinic_day.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
-    sched = scheduling_facts or scheduling.read(session, course, today, tz)
+    sched = scheduling_facts or booking_facts.read(session, course, today, tz)
     mt = motor_thresholds.facts(session, clinic_id, patient_id)
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
@@ -81,7 +82,7 @@ def blockers_for(
         # Self-pay patients (no payer on file) need no payer authorization.
         authorization_required=bool(patient and patient.payer),
     )
-    with support.field_errors():
+    with validation.field_errors():
         return gates.treatment_blockers(facts)
 
 
@@ -102,9 +103,9 @@ def for_patient(
     patients.get_or_404(session, who, patient_id)
     if course_id is None:
         course_id = default_course(session, who.clinic_id, patient_id).id or 0
-    today = support.clinic_today(session, who.clinic_id, now)
+    today = clinic_day.clinic_today(session, who.clinic_id, now)
     found = blockers_for(session, who.clinic_id, patient_id, course_id, today, now=now)
-    support.read_audit(session, who, entity="blockers", entity_id=course_id, patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity="blockers", entity_id=course_id, patient_id=patient_id, now=now,
                        detail={"codes": [b.code for b in found]})
     return {"patient_id": patient_id, "course_id": course_id, "today": today, "blocked": bool(found),
             "blockers": [{"code": b.code, "message": b.message, "details": dict(b.details)} for b in found]}

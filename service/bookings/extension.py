@@ -1,4 +1,4 @@
-"""Extend a live course under its template's rule (Medicare-style: Noridian A57598, clinical.md §2.1).
+"""Extend a live course under its template's rule (Noridian A57598; docs/clinical-rules.md#medicare-extension).
 
 A course on the ``medicare-20`` template is 20 daily sessions and a 5-session taper. When the PHQ-9 taken at
 about session 20 shows an improvement of at least 25% from the course baseline, the payer allows 10 more
@@ -19,16 +19,16 @@ from sqlmodel import Session
 from config.course_templates import CourseTemplate, ExtensionRule, get_course_template
 from service.assessments import repository as assessments
 from service.auth.principal import Principal
-from service.bookings import planning, repository
+from service.bookings import planning
 from service.bookings import service as bookings
-from service.bookings.models import RELEASED, BookingStatus
 from service.bookings.schemas import ExtensionBody
 from service.calendar import service as calendar
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course, CoursePhase, CourseStatus
+from service.models.bookings import RELEASED, BookingStatus
+from service.models.courses import Course, CoursePhase, CourseStatus
 
 INSTRUMENT = "PHQ-9"  # the scale the payer's rule reads
 
@@ -91,7 +91,7 @@ def evaluate(session: Session, who: Principal, course_id: int) -> Evaluation:
         return ev
     latest = scored[-1]
     taken = as_utc(latest.administered_at)
-    delivered = [b for b in repository.of_course(session, course_id, (BookingStatus.completed.value,))
+    delivered = [b for b in course_repo.bookings_of(session, course_id, (BookingStatus.completed.value,))
                  if as_utc(b.start_at) <= taken]
     ev.assessment_id, ev.administered_at, ev.at_session = latest.id, taken, len(delivered)
     ev.improvement_pct = round(-(latest.percent_change or 0.0), 1)  # a PHQ-9 falls as the patient improves
@@ -123,7 +123,7 @@ def extend(session: Session, who: Principal, course_id: int, body: ExtensionBody
     first_index = sum(p.planned_sessions for p in kept) + 1
     cal = calendar.clinic_calendar(session, course.clinic_id)
     today = cal.local_date(now)
-    rows = repository.of_course(session, course_id)
+    rows = course_repo.bookings_of(session, course_id)
     to_cancel = [b for b in rows if b.phase_name in replaced_names and b.status == BookingStatus.booked.value
                  and as_utc(b.start_at) >= now]
     kept_days = [cal.local_date(as_utc(b.start_at)) for b in rows

@@ -18,23 +18,22 @@ from schedules.calendar import ClinicCalendar
 from schedules.gaps import find_gaps, nominal_gap_business_days
 from schedules.plan import PlannedSession, PlanRequest, PlanResult, TimeWindow, Unplaced
 from schedules.planner import plan_course, replan_missed
-from schedules.resources import Booking as PlannerBooking
-from schedules.resources import Resources
+from schedules.resources import HeldBooking, Resources
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
 from service.bookings import repository
 from service.bookings import service as bookings
-from service.bookings.models import RELEASED, Booking, BookingStatus
 from service.calendar import service as calendar
+from service.chairs import service as equipment
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course
-from service.equipment import service as equipment
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
+from service.flags.service import raise_flag
+from service.models.bookings import RELEASED, Booking, BookingStatus
+from service.models.courses import Course
+from service.models.flags import FlagKind
 
 HORIZON_DAYS = 400  # the most existing bookings ever loaded for planning (a course fits in a year)
 
@@ -55,7 +54,7 @@ class Inputs:
     request: PlanRequest
     calendar: ClinicCalendar
     resources: Resources
-    existing: list[PlannerBooking]
+    existing: list[HeldBooking]
     today: date
     horizon: datetime  # existing bookings were loaded up to here
 
@@ -96,11 +95,11 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
     first = max(request.start_date, today)
     horizon = datetime.combine(first, time.min, tzinfo=UTC) + timedelta(days=horizon_days or span_days(request.phases))
     rows = repository.holding_between(session, course.clinic_id, since, horizon, exclude_course=course.id)
-    existing = [PlannerBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
+    existing = [HeldBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
     midnight = cal.to_utc(today, time.min)
     if now > midnight:
         # the planner skips past days but not past hours of today: hold the patient until now
-        existing.append(PlannerBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
+        existing.append(HeldBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
     return Inputs(request, cal, resources, existing, today, horizon)
 
 
@@ -128,7 +127,7 @@ def plan_and_book(session: Session, who: Principal, course_id: int, start_date: 
     """Plan every session of a course that has no bookings yet, and book what fits; the rest come back with
     the constraints that stopped them."""
     course = bookings.open_course(session, who, course_id)
-    if any(b.status not in RELEASED for b in repository.of_course(session, course_id)):
+    if any(b.status not in RELEASED for b in course_repo.bookings_of(session, course_id)):
         raise Conflict(f"course_id: course {course_id} already has bookings; re-plan missed sessions or book"
                        " single sessions instead", code="already_planned")
     inputs = _inputs(session, course, now, start_date)
@@ -165,7 +164,7 @@ def _current_plan(session: Session, course: Course, cal: ClinicCalendar) -> tupl
     """The course's held sessions, plus each missed one at its latest released time, as a planner result."""
     # the planner indexes the phases it is given (an extension's replaced phases are not among them)
     positions = {p.name: n for n, p in enumerate(course_repo.phases(session, course.id or 0))}
-    rows = [b for b in repository.of_course(session, course.id or 0) if b.phase_name in positions]
+    rows = [b for b in course_repo.bookings_of(session, course.id or 0) if b.phase_name in positions]
     held = {b.sequence: b for b in rows if b.status not in RELEASED}
     missed: dict[int, Booking] = {}
     for b in rows:
@@ -215,7 +214,7 @@ def _replan_request(request: PlanRequest, plan: PlanResult, missed: list[Booking
 def _apply(session: Session, who: Actor, course: Course, plan: PlanResult, cal: ClinicCalendar, now: datetime,
            dry_run: bool, out: Outcome) -> None:
     """Release bookings whose session moved or became unplaced, then book the new times."""
-    held = {b.sequence: b for b in repository.of_course(session, course.id or 0) if b.status not in RELEASED}
+    held = {b.sequence: b for b in course_repo.bookings_of(session, course.id or 0) if b.status not in RELEASED}
     wanted = {s.index: s for s in plan.placed}
     moved = [s for s in plan.placed if s.index not in held or as_utc(held[s.index].start_at) != s.start
              or str(held[s.index].chair_id) != s.chair_id]
@@ -254,7 +253,7 @@ def check_gaps(session: Session, course: Course, cal: ClinicCalendar, now: datet
     """Flag the course when its sessions (done, then the next booked one, or today if none is booked) leave a
     gap longer than the clinic allows, beyond what the phase's own rhythm leaves (a taper week is no gap)."""
     today = cal.local_date(now)
-    rows = sorted((b for b in repository.of_course(session, course.id or 0) if b.status not in RELEASED),
+    rows = sorted((b for b in course_repo.bookings_of(session, course.id or 0) if b.status not in RELEASED),
                   key=lambda b: b.start_at)
     entries = [(cal.local_date(as_utc(b.start_at)), b.phase_name) for b in rows]
     done = [e for e in entries if e[0] <= today]

@@ -5,24 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from service.bookings.models import PENDING, RELEASED, Booking, BookingStatus
-from service.courses.models import Course
-from service.patients.models import Patient
+from service.models.bookings import RELEASED, Booking, BookingStatus
+from service.models.courses import Course
+from service.models.patients import Patient
 
 
 def get(session: Session, clinic_id: int, booking_id: int) -> Booking | None:
     return session.exec(select(Booking).where(Booking.id == booking_id, Booking.clinic_id == clinic_id)).first()
 
 
-def of_course(session: Session, course_id: int, statuses: Sequence[str] | None = None) -> list[Booking]:
-    query = select(Booking).where(Booking.course_id == course_id)
-    if statuses is not None:
-        query = query.where(col(Booking.status).in_(statuses))
-    return list(session.exec(query.order_by(col(Booking.start_at), col(Booking.id))).all())
 
 
 def overlapping(session: Session, resource: str, resource_id: int, start: datetime, end: datetime) -> Booking | None:
@@ -48,21 +42,8 @@ def holding_between(session: Session, clinic_id: int, start: datetime, end: date
     return [(s, e, c, d, t, p, i or 0) for s, e, c, d, t, p, i in session.connection().execute(query).all()]
 
 
-def status_counts(session: Session, course_id: int) -> dict[str, int]:
-    rows = session.exec(
-        select(Booking.status, func.count()).where(Booking.course_id == course_id).group_by(col(Booking.status))
-    ).all()
-    return {status: int(n) for status, n in rows}
 
 
-def unit_counts(session: Session, authorization_id: int) -> tuple[int, int]:
-    """Sessions delivered (completed) and still pending (booked, checked in, in progress) on an authorization."""
-    rows = session.exec(
-        select(Booking.status, func.count()).where(Booking.authorization_id == authorization_id)
-        .group_by(col(Booking.status))
-    ).all()
-    counts = {status: int(n) for status, n in rows}
-    return counts.get(BookingStatus.completed.value, 0), sum(counts.get(s, 0) for s in PENDING)
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,

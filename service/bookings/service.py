@@ -20,20 +20,20 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
 from service.bookings import repository
-from service.bookings.models import RESOURCES, Booking, BookingStatus
 from service.bookings.schemas import BookingCreate
 from service.calendar import repository as calendar_repo
 from service.calendar import service as calendar
+from service.chairs import capabilities
 from service.chairs import repository as chairs
-from service.chairs.models import Device
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.models import Course, CoursePhase
-from service.equipment import capabilities
+from service.models.authorizations import Authorization
+from service.models.bookings import RESOURCES, Booking, BookingStatus
+from service.models.chairs import Device
+from service.models.courses import Course, CoursePhase
 
 ENTITY = "booking"
 BOOKABLE_COURSE = ("planned", "active")
@@ -189,13 +189,13 @@ def _check_technician(session: Session, clinic_id: int, technician_id: int, cal:
 
 
 def _next_sequence(session: Session, course: Course) -> int:
-    held = {b.sequence for b in repository.of_course(session, course.id or 0) if b.status not in
+    held = {b.sequence for b in course_repo.bookings_of(session, course.id or 0) if b.status not in
             (S.cancelled.value, S.no_show.value)}
     return next(n for n in range(1, len(held) + 2) if n not in held)
 
 
 def _check_sequence_free(session: Session, course: Course, sequence: int) -> None:
-    for b in repository.of_course(session, course.id or 0):
+    for b in course_repo.bookings_of(session, course.id or 0):
         if b.sequence == sequence and b.status not in (S.cancelled.value, S.no_show.value, S.aborted.value):
             raise Conflict(f"sequence: session {sequence} of course {course.id} is already booked (booking {b.id})",
                            code="sequence_taken")
@@ -205,7 +205,7 @@ def _check_daily_rhythm(session: Session, course: Course, cal: calendar.ClinicCa
     """At most the protocol's sessions a day, and its minimum interval between starts (accelerated iTBS)."""
     protocol = courses.protocol_of(course.protocol_id)
     day = cal.local_date(start)
-    same_day = [as_utc(b.start_at) for b in repository.of_course(session, course.id or 0)
+    same_day = [as_utc(b.start_at) for b in course_repo.bookings_of(session, course.id or 0)
                 if b.status not in (S.cancelled.value, S.no_show.value) and cal.local_date(as_utc(b.start_at)) == day]
     if len(same_day) >= protocol.sessions_per_day:
         raise Conflict(f"start_at: already {len(same_day)} session(s) on {day}; protocol {protocol.id} allows"
@@ -266,7 +266,7 @@ def listing(session: Session, who: Principal, day: date | None, status: BookingS
     """Bookings of one local date, one course, or the next ones from now; the listing is audited."""
     if course_id is not None:
         courses.get_or_404(session, who, course_id)
-        rows = repository.of_course(session, course_id)
+        rows = course_repo.bookings_of(session, course_id)
         rows = [b for b in rows if status is None or b.status == status.value]
     else:
         cal = calendar.clinic_calendar(session, who.clinic_id)

@@ -17,12 +17,12 @@ from sqlmodel import Session
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.bookings import repository
-from service.bookings.models import Booking, BookingStatus
 from service.calendar import service as calendar
-from service.calendar.models import TechnicianDayOff
 from service.core.clock import as_utc
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
+from service.flags.service import raise_flag
+from service.models.bookings import Booking, BookingStatus
+from service.models.calendar import TechnicianDayOff
+from service.models.flags import FlagKind
 
 MOVABLE = (BookingStatus.booked.value, BookingStatus.checked_in.value)
 

@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
-from service.users.models import Role, User
+from service.models.calendar import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
+from service.models.users import Role, User
 
 
 def schedule(session: Session, clinic_id: int) -> ClinicSchedule | None:

@@ -15,15 +15,15 @@ from sqlmodel import Session
 
 from schedules.calendar import ClinicCalendar
 from schedules.gaps import GapPolicy
-from schedules.resources import Technician
+from schedules.resources import TechnicianResource
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.calendar import repository
-from service.calendar.models import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
 from service.calendar.schemas import ClosureCreate, DayHours, DayOffCreate, ScheduleUpdate, ShiftsReplace
 from service.clinics import repository as clinics
-from service.clinics.models import Clinic
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.models.calendar import ClinicClosure, ClinicSchedule, TechnicianDayOff, TechnicianShift
+from service.models.clinics import Clinic
 
 DEFAULT_HOURS = {str(d): ["08:00", "18:00"] for d in range(5)}
 MAX_DAYS_LISTED = 400
@@ -192,7 +192,9 @@ def replace_shifts(session: Session, who: Principal, user_id: int, data: ShiftsR
                  old={"shifts": before}, new={"shifts": [s.model_dump() for s in by_day]}, reason=data.reason)
 
 
-def planner_technicians(session: Session, clinic_id: int, *, since: date | None = None) -> tuple[Technician, ...]:
+def planner_technicians(
+    session: Session, clinic_id: int, *, since: date | None = None
+) -> tuple[TechnicianResource, ...]:
     """The clinic's active technicians, shifts and days off (from ``since`` on, if given) as the pure planner's
     resources (ids as strings)."""
     pieces: defaultdict[int, defaultdict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
@@ -201,7 +203,7 @@ def planner_technicians(session: Session, clinic_id: int, *, since: date | None 
     off: defaultdict[int, set[date]] = defaultdict(set)
     for d in repository.days_off(session, clinic_id, start=since):
         off[d.user_id].add(d.day)
-    return tuple(Technician(str(t.id), {d: tuple(p) for d, p in pieces[t.id or 0].items()},
+    return tuple(TechnicianResource(str(t.id), {d: tuple(p) for d, p in pieces[t.id or 0].items()},
                             frozenset(off[t.id or 0]))
                  for t in repository.technicians(session, clinic_id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from service.clinics.models import Clinic
+from service.models.clinics import Clinic
 
 
 def by_name(session: Session, name: str) -> Clinic | None:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.clinics import repository
-from service.clinics.models import Clinic
+from service.models.clinics import Clinic
 
 
 def get_or_create(session: Session, actor: Actor, name: str, now: datetime, **fields: str | None) -> Clinic:

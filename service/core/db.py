@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -94,6 +94,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             session.rollback()
             raise
 
-
-def metadata_with_conventions() -> MetaData:
-    return MetaData(naming_convention=NAMING_CONVENTION)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.courses.models import Course, CoursePhase
+from service.models.bookings import Booking
+from service.models.courses import Course, CoursePhase
 
 
 def get(session: Session, clinic_id: int, course_id: int) -> Course | None:
@@ -42,3 +44,19 @@ def open_courses(session: Session, clinic_id: int | None = None) -> list[Course]
     if clinic_id is not None:
         query = query.where(Course.clinic_id == clinic_id)
     return list(session.exec(query.order_by(col(Course.id))).all())
+
+
+def bookings_of(session: Session, course_id: int, statuses: Sequence[str] | None = None) -> list[Booking]:
+    """The course's bookings in time order, optionally only those in ``statuses``."""
+    query = select(Booking).where(Booking.course_id == course_id)
+    if statuses is not None:
+        query = query.where(col(Booking.status).in_(statuses))
+    return list(session.exec(query.order_by(col(Booking.start_at), col(Booking.id))).all())
+
+
+def booking_counts(session: Session, course_id: int) -> dict[str, int]:
+    """How many of the course's bookings are in each status."""
+    rows = session.exec(
+        select(Booking.status, func.count()).where(Booking.course_id == course_id).group_by(col(Booking.status))
+    ).all()
+    return {status: int(n) for status, n in rows}

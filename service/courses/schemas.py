@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.core.amend import Unchanged
 from service.core.local_time import LocalTime
-from service.courses.models import CourseKind, CourseStatus
+from service.models.courses import CourseKind, CourseStatus
 
 Placement = Literal["beam_f3", "eeg_f3", "5cm_rule", "5.5cm_rule", "neuronavigation", "fmri_guided", "h1_helmet"]
 

@@ -1,7 +1,7 @@
 """Course rules: a psychiatrist orders a course from the protocol catalog and a course template; its
 phases carry planned and authorized counts; status moves planned -> active -> completed/discontinued
-(or on_hold and back) with a reason; retreatment needs a prior response >50% (clinical.md §2.3).
-Every write is audited.
+(or on_hold and back) with a reason; retreatment needs a prior response >50%
+(docs/clinical-rules.md#retreatment). Every write is audited.
 """
 
 from __future__ import annotations
@@ -15,22 +15,21 @@ from config.clinical_data import Protocol
 from config.course_templates import CourseTemplate, IntensiveRhythm, PhaseTemplate, WeeklyRhythm, get_course_template
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings import repository as bookings
-from service.bookings.models import BookingStatus
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import repository
-from service.courses.models import Course, CourseKind, CoursePhase, CourseStatus
 from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
 from service.eligibility.facts import prior_courses
+from service.models.bookings import BookingStatus
+from service.models.courses import Course, CourseKind, CoursePhase, CourseStatus
+from service.models.patients import Patient
 from service.patients import service as patients
-from service.patients.models import Patient
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 
 ENTITY = "course"
 OPEN = (CourseStatus.planned.value, CourseStatus.active.value, CourseStatus.on_hold.value)
-RETREATMENT_MIN_RESPONSE_PCT = 50.0  # payers: prior response >50% on a standardised scale (clinical.md §2.3)
+RETREATMENT_MIN_RESPONSE_PCT = 50.0  # payers: prior response >50% (docs/clinical-rules.md#retreatment)
 TRANSITIONS = {
     CourseStatus.planned: {CourseStatus.active, CourseStatus.on_hold, CourseStatus.discontinued},
     CourseStatus.active: {CourseStatus.on_hold, CourseStatus.completed, CourseStatus.discontinued},
@@ -177,7 +176,7 @@ def public(session: Session, course: Course) -> dict[str, Any]:
         "phases": [p.model_dump() for p in phases],
         "replaced_phases": [p.model_dump() for p in replaced],
         "planned_sessions": sum(p.planned_sessions for p in phases),
-        "sessions": bookings.status_counts(session, course.id or 0),
+        "sessions": repository.booking_counts(session, course.id or 0),
     }
 
 
@@ -235,7 +234,7 @@ def change_status(session: Session, who: Principal, course_id: int, status: Cour
 
 
 def _cancel_future(session: Session, who: Principal, course: Course, reason: str, now: datetime) -> None:
-    for booking in bookings.of_course(session, course.id or 0, (BookingStatus.booked.value,)):
+    for booking in repository.bookings_of(session, course.id or 0, (BookingStatus.booked.value,)):
         if as_utc(booking.start_at) < now:
             continue  # a past booking is the missed-session sweep's to judge, not cancelled silently
         booking.status, booking.status_reason = BookingStatus.cancelled.value, reason

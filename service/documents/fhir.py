@@ -1,4 +1,4 @@
-"""A course as a FHIR R4 collection Bundle (peers reference §5): Patient, Practitioner, Device, ServiceRequest,
+"""A course as a FHIR R4 collection Bundle (docs/fhir-export.md): Patient, Practitioner, Device, ServiceRequest,
 a Procedure per delivered session (CPT), Observations for rating scales (PHQ-9 as LOINC panel 44249-1 with
 total 44261-6 and item members), AdverseEvent.
 
@@ -12,10 +12,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from service.adverse_events.models import AdverseEvent
-from service.assessments.models import Assessment
 from service.documents.record import CourseRecord
-from service.sessions.models import TreatmentSession
+from service.models.adverse_events import AdverseEvent
+from service.models.assessments import Assessment
+from service.models.sessions import TreatmentSession
 
 CPT = "http://www.ama-assn.org/go/cpt"
 LOINC = "http://loinc.org"

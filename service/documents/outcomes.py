@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.assessments.models import Assessment
-from service.courses.models import Course
+from service.models.assessments import Assessment
+from service.models.courses import Course
 
 ENDED = ("completed", "discontinued")
 
@@ -24,7 +24,7 @@ DENOMINATORS = {
                        "a course without a later score counts as neither response nor remission",
 }
 
-# Published benchmarks (clinical reference §8); shown beside the clinic's own rates, never mixed in.
+# Published benchmarks (docs/clinical-rules.md#outcome-benchmarks); shown beside the clinic's own rates, never mixed in.
 BENCHMARKS: tuple[dict[str, Any], ...] = (
     {"source": "Carpenter 2012 (42 US sites, n=307, naturalistic)", "instrument": "CGI-S (clinician)",
      "response": 58.0, "remission": 37.1},

@@ -1,5 +1,6 @@
-"""The prior-authorization packet (clinical reference §7.4): what the course's record holds, section by section,
-and a list of what is missing. Nothing is inferred or filled in: an absent fact is listed as missing."""
+"""The prior-authorization packet (docs/clinical-rules.md#prior-authorization-packet): what the course's
+record holds, section by section, and a list of what is missing. Nothing is inferred or filled in: an absent
+fact is listed as missing."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from service.chairs.models import Device
 from service.documents.record import CourseRecord
 from service.medications import service as medications
+from service.models.chairs import Device
 
 CPT_LINES = (("90867", "initial session with cortical mapping and motor threshold determination (once per course)"),
              ("90868", "subsequent delivery and management, per session"),

@@ -11,28 +11,28 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.adverse_events.models import AdverseEvent
-from service.assessments.models import Assessment
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
-from service.bookings.models import Booking
-from service.clinics.models import Clinic
 from service.core.errors import NotFound
-from service.courses.models import Course, CoursePhase
-from service.eligibility.models import EligibilityProfile
-from service.medications.models import MedicationTrial, PsychotherapyTrial
-from service.motor_thresholds.models import MotorThreshold
-from service.patients.models import Patient
+from service.models.adverse_events import AdverseEvent
+from service.models.assessments import Assessment
+from service.models.authorizations import Authorization
+from service.models.bookings import Booking
+from service.models.clinics import Clinic
+from service.models.courses import Course, CoursePhase
+from service.models.eligibility import EligibilityProfile
+from service.models.medications import MedicationTrial, PsychotherapyTrial
+from service.models.motor_thresholds import MotorThreshold
+from service.models.patients import Patient
+from service.models.screenings import Screening
+from service.models.sessions import TreatmentSession
+from service.models.signatures import CourseReview
+from service.models.users import User
 from service.rules import protocols
 from service.screenings import service as screenings
-from service.screenings.models import Screening
-from service.sessions.models import TreatmentSession
 from service.signatures import reviews
-from service.signatures.models import CourseReview
 from service.signatures.schemas import ReviewPublic
-from service.users.models import User
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.documents.record import CourseRecord
-from service.sessions.models import TreatmentSession
+from service.models.sessions import TreatmentSession
 
 # Below this, a delivered frequency differs from the prescription (device read-back is reported to 0.1 Hz).
 FREQ_TOLERANCE_HZ = 0.05

@@ -1,1 +1,1 @@
-"""Eligibility profile per patient and payer-criteria decisions built from the stored records (issue 4)."""
+"""Eligibility profile per patient and payer-criteria decisions built from the stored records."""

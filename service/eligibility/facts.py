@@ -7,16 +7,16 @@ from datetime import date
 from sqlmodel import Session
 
 from service.assessments import repository as assessments
-from service.assessments.models import Assessment
-from service.clinical import support
 from service.core.clock import as_utc
-from service.courses.models import Course
 from service.eligibility import repository
-from service.eligibility.models import EligibilityProfile
 from service.medications import repository as history
 from service.medications import service as medications
-from service.medications.models import MedicationTrial, PsychotherapyTrial
-from service.patients.models import Patient
+from service.models.assessments import Assessment
+from service.models.courses import Course
+from service.models.eligibility import EligibilityProfile
+from service.models.medications import MedicationTrial, PsychotherapyTrial
+from service.models.patients import Patient
+from service.records import clinic_day
 from service.rules.eligibility import BaselineScore, EligibilityFacts, PriorCourse
 from service.rules.eligibility import PsychotherapyTrial as Therapy
 
@@ -41,7 +41,7 @@ def baseline_scores(session: Session, patient: Patient, courses: list[Course]) -
     by_id = {c.id or 0: c for c in courses}
     latest: dict[str, BaselineScore] = {}
     for a in assessments.for_patient(session, patient.clinic_id, patient.id or 0):
-        day = support.local_now(session, patient.clinic_id, as_utc(a.administered_at)).date()
+        day = clinic_day.local_now(session, patient.clinic_id, as_utc(a.administered_at)).date()
         if _pre_treatment(a, by_id, day):
             latest[a.instrument] = BaselineScore(a.instrument, a.total, day)
     return tuple(latest.values())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.courses.models import Course
-from service.eligibility.models import EligibilityProfile
+from service.models.courses import Course
+from service.models.eligibility import EligibilityProfile
 
 
 def profile(session: Session, clinic_id: int, patient_id: int) -> EligibilityProfile | None:

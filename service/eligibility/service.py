@@ -10,13 +10,14 @@ from sqlmodel import Session
 
 from config import clinical_data
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import NotFound, Unprocessable
 from service.eligibility import facts as eligibility_facts
 from service.eligibility import repository
-from service.eligibility.models import EligibilityProfile
 from service.eligibility.schemas import ProfileWrite
+from service.models.eligibility import EligibilityProfile
 from service.patients import service as patients
+from service.records import amendments, clinic_day
 from service.rules import eligibility as rules
 
 ENTITY = "eligibility_profile"
@@ -35,8 +36,8 @@ def _check_profile(data: ProfileWrite, now: datetime, session: Session, clinic_i
     if unknown:
         raise Unprocessable(f"conditions.{unknown[0]}", f"unknown condition; known: {', '.join(sorted(vocab))}")
     if data.psychiatrist_evaluated_on is not None:
-        support.require_past("psychiatrist_evaluated_on", data.psychiatrist_evaluated_on, now,
-                             support.clinic_today(session, clinic_id, now))
+        validation.require_past("psychiatrist_evaluated_on", data.psychiatrist_evaluated_on, now,
+                             clinic_day.clinic_today(session, clinic_id, now))
 
 
 def write_profile(
@@ -51,12 +52,12 @@ def write_profile(
         row = EligibilityProfile(**fields, clinic_id=who.clinic_id, patient_id=patient_id, updated_by=who.user_id,
                                  created_at=now, updated_at=now)
         row.psychiatrist_evaluated_on = data.psychiatrist_evaluated_on
-        support.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
+        amendments.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
         return row
     if data.reason is None:
         raise Unprocessable("reason", "the profile exists: say why it is amended")
     fields["psychiatrist_evaluated_on"] = data.psychiatrist_evaluated_on
-    support.amend_row(session, who, row, fields | {"updated_by": who.user_id}, entity=ENTITY, patient_id=patient_id,
+    amendments.amend_row(session, who, row, fields | {"updated_by": who.user_id}, entity=ENTITY, patient_id=patient_id,
                       reason=data.reason, now=now)
     return row
 
@@ -67,18 +68,18 @@ def read_profile(session: Session, who: Principal, patient_id: int, now: datetim
     row = repository.profile(session, who.clinic_id, patient_id)
     if row is None:
         raise NotFound(f"patient {patient_id} has no eligibility profile yet")
-    support.read_audit(session, who, entity=ENTITY, entity_id=row.id, patient_id=patient_id, now=now)
+    amendments.read_audit(session, who, entity=ENTITY, entity_id=row.id, patient_id=patient_id, now=now)
     return row
 
 
 def decide(session: Session, who: Principal, patient_id: int, criteria: str, now: datetime) -> dict[str, Any]:
     """Eligible or not under one criteria set, with every criterion's evidence and what is missing."""
     patient = patients.get_or_404(session, who, patient_id)
-    today = support.clinic_today(session, who.clinic_id, now)
+    today = clinic_day.clinic_today(session, who.clinic_id, now)
     facts = eligibility_facts.build(session, patient, today)
-    with support.field_errors():
+    with validation.field_errors():
         decision = rules.evaluate(criteria, facts, today)
-    support.read_audit(session, who, entity="eligibility", patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity="eligibility", patient_id=patient_id, now=now,
                        detail={"criteria": criteria, "status": decision.status})
     return {
         "patient_id": patient_id, "criteria_set_id": decision.criteria_set_id,

@@ -1,1 +1,1 @@
-"""Medication-trial history, psychotherapy trials and current-medication changes (issue 4)."""
+"""Medication-trial history, psychotherapy trials and current-medication changes."""

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
-from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial
+from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
 
 Row = TypeVar("Row", MedicationTrial, PsychotherapyTrial, MedicationChange)
 

@@ -9,10 +9,9 @@ from sqlmodel import Session
 
 from config import clinical_data
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import NotFound, Unprocessable
 from service.medications import repository
-from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial
 from service.medications.schemas import (
     MedicationChangeAmend,
     MedicationChangeCreate,
@@ -21,7 +20,9 @@ from service.medications.schemas import (
     PsychotherapyTrialAmend,
     PsychotherapyTrialCreate,
 )
+from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
 from service.patients import service as patients
+from service.records import amendments, clinic_day
 from service.rules import trials
 from service.rules.motor_threshold import MedicationChange as RuleMedicationChange
 
@@ -54,8 +55,8 @@ def is_cns_active(drug_class: str | None) -> bool:
 def _check_dates(fields: dict[str, Any], now: datetime, today: date) -> None:
     for name in ("start_date", "stop_date", "changed_on"):
         if fields.get(name) is not None:
-            support.require_past(name, fields[name], now, today)
-    support.require_order("stop_date", fields.get("start_date"), fields.get("stop_date"))
+            validation.require_past(name, fields[name], now, today)
+    validation.require_order("stop_date", fields.get("start_date"), fields.get("stop_date"))
 
 
 def _validate(row: Row, now: datetime, today: date) -> None:
@@ -87,8 +88,8 @@ def create(
     """Record one history entry for a patient of the caller's clinic."""
     patients.get_or_404(session, who, patient_id)
     row = _new_row(who, patient_id, data, now)
-    _validate(row, now, support.clinic_today(session, who.clinic_id, now))
-    support.created(session, who, row, entity=ENTITIES[type(row)], patient_id=patient_id, now=now)
+    _validate(row, now, clinic_day.clinic_today(session, who.clinic_id, now))
+    amendments.created(session, who, row, entity=ENTITIES[type(row)], patient_id=patient_id, now=now)
     return row
 
 
@@ -111,8 +112,8 @@ def amend(
         drug = changes.get("drug", getattr(row, "drug", ""))
         changes["drug_class"] = _class_of(drug, changes.get("drug_class"))
     probe = model.model_validate(row.model_dump() | changes)
-    _validate(probe, now, support.clinic_today(session, who.clinic_id, now))
-    support.amend_row(session, who, row, changes, entity=ENTITIES[model], patient_id=row.patient_id,
+    _validate(probe, now, clinic_day.clinic_today(session, who.clinic_id, now))
+    amendments.amend_row(session, who, row, changes, entity=ENTITIES[model], patient_id=row.patient_id,
                       reason=data.reason, now=now)
     return row
 
@@ -121,7 +122,7 @@ def history(session: Session, who: Principal, model: type[R], patient_id: int, n
     """A patient's entries of one kind (voided ones included, flagged); the read is audited."""
     patients.get_or_404(session, who, patient_id)
     rows = repository.for_patient(session, model, who.clinic_id, patient_id)
-    support.read_audit(session, who, entity=ENTITIES[model], patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity=ENTITIES[model], patient_id=patient_id, now=now,
                        detail={"returned": [r.id for r in rows]})
     return rows
 

@@ -1,1 +1,1 @@
-"""Motor-threshold determinations (history, never overwritten), freshness and the Beam F3 helper (issue 4)."""
+"""Motor-threshold determinations (history, never overwritten), freshness and the Beam F3 helper."""

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from service.bookings.models import Booking, BookingStatus
-from service.chairs.models import Device
 from service.core.clock import as_utc
-from service.motor_thresholds.models import MotorThreshold
-from service.sessions.models import TreatmentSession
+from service.models.bookings import Booking, BookingStatus
+from service.models.chairs import Device
+from service.models.motor_thresholds import MotorThreshold
+from service.models.sessions import TreatmentSession
 
 
 def for_patient(session: Session, clinic_id: int, patient_id: int) -> list[MotorThreshold]:

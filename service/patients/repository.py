@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from service.patients.models import Patient
+from service.models.patients import Patient
 
 
 def get(session: Session, clinic_id: int, patient_id: int) -> Patient | None:

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.models.patients import Patient
 from service.patients import repository
-from service.patients.models import Patient
 from service.patients.schemas import PatientAmend, PatientCreate
 
 ENTITY = "patient"

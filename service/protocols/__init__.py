@@ -1,1 +1,1 @@
-"""Protocol catalog, custom-protocol validation and psychiatrists' signed overrides (issue 4)."""
+"""Protocol catalog, custom-protocol validation and psychiatrists' signed overrides."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.protocols.models import ProtocolOverride
+from service.models.protocols import ProtocolOverride
 
 
 def by_hash(session: Session, clinic_id: int, sha256: str) -> list[ProtocolOverride]:

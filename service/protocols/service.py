@@ -13,14 +13,15 @@ from sqlmodel import Session
 from service.audit import service as audit
 from service.auth.passwords import Passwords
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.errors import Unprocessable
+from service.models.protocols import ProtocolOverride
+from service.models.users import User
 from service.patients import service as patients
 from service.protocols import repository
-from service.protocols.models import ProtocolOverride
 from service.protocols.schemas import OverrideCreate, ProtocolParamsIn
+from service.records import clinic_day
 from service.rules import protocols as rules
-from service.users.models import User
 
 ENTITY = "protocol_override"
 
@@ -38,7 +39,7 @@ def catalog() -> list[dict[str, Any]]:
 
 def validate(params: ProtocolParamsIn) -> rules.ValidationResult:
     """Whitelisted cleared protocol, or checked against the IFCN single-train table and the ITI rule."""
-    with support.field_errors():
+    with validation.field_errors():
         return rules.validate(rules.ProtocolParams(**params.model_dump()))
 
 
@@ -63,7 +64,7 @@ def sign_override(
     if data.patient_id is not None:
         patients.get_or_404(session, who, data.patient_id)
         if data.course_id is not None:
-            support.course_for_patient(session, who.clinic_id, data.patient_id, data.course_id)
+            clinic_day.course_for_patient(session, who.clinic_id, data.patient_id, data.course_id)
     elif data.course_id is not None:
         raise Unprocessable("patient_id", "give the patient when the override is for one of their courses")
     result = validate(data.parameters)

@@ -1,4 +1,4 @@
-"""Pure, I/O-free clinical rule engines (issue 4).
+"""Pure, I/O-free clinical rule engines (the rules and their sources: ``docs/clinical-rules.md``).
 
 Each module holds one family of rules and reads its numbers from ``config.clinical_data``:
 ``scales``, ``trials``, ``eligibility``, ``screening``, ``checklist``, ``motor_threshold``,

@@ -1,12 +1,12 @@
 """Adverse events: vocabulary, CTCAE grade, seriousness, and the MDR reporting clock.
 
-Numbers and sources (``config/clinical/adverse_events.json``; shared/reference/clinical.md §5):
+Numbers and sources (``config/clinical/adverse_events.json``; docs/clinical-rules.md#adverse-events):
 
 - Severity is CTCAE v5.0 grade 1–5 [C]; seriousness is a separate regulatory judgement
   (OHRP / 21 CFR 312.32 criteria [C]). Grade 4 implies life-threatening, grade 5 death.
 - A seizure is serious by default: convulsions are the textbook "important medical event" [C].
 - A serious event blocks further sessions of the course until a psychiatrist clears it, and opens
-  a reporting task (issue 4).
+  a reporting task (docs/clinical-rules.md#mdr-reporting).
 - 21 CFR 803.10/803.30 [C]: a device user facility reports a death to FDA and the manufacturer, a
   serious injury to the manufacturer (FDA if the manufacturer is unknown), within 10 work days of
   becoming aware, on Form 3500A. Physician offices are not mandatory reporters (voluntary MedWatch).

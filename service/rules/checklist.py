@@ -2,8 +2,9 @@
 
 Items are data (``config/clinical/checklist.json``): hearing protection every session [C]; sleep loss,
 alcohol or drug use and caffeine asked before each session [C: consent forms citing Rossi 2009 and
-Lerner 2019] (reference §4.5). Some "yes" answers raise flags the caller feeds into the MT freshness
-and screening rules (``sleep_deprivation``, ``substance_use``, ``medication_change``, ``unusual_response``).
+Lerner 2019] (docs/clinical-rules.md#pre-session-checklist). Some "yes" answers raise flags the
+caller feeds into the MT freshness and screening rules (``sleep_deprivation``, ``substance_use``,
+``medication_change``, ``unusual_response``).
 
 Public API::
 

@@ -1,9 +1,9 @@
 """Treatment output: % of machine output = % MT × MT, depth-adjusted when the protocol says so.
 
-Reference §3.2 and §3.5: "treatment intensity is the protocol percentage × MT", and SAINT-style
-protocols use 90% of the depth-adjusted MT (Stokes 2005 ~3%/mm; ``motor_threshold.depth_adjusted_mt``).
-The design rule "refuse, never clamp" applies: a dose above the device maximum raises
-``LimitExceededError`` with the limit in the message; it is never lowered into range. Rounding to the
+docs/clinical-rules.md#treatment-dose and #depth-adjustment: the intensity is the protocol
+percentage × MT, and SAINT-style protocols use 90% of the depth-adjusted MT (Stokes 2005 ~3%/mm;
+``motor_threshold.depth_adjusted_mt``). The design rule "refuse, never clamp" applies: a dose above the device
+maximum raises ``LimitExceededError`` with the limit in the message; it is never lowered into range. Rounding to the
 device resolution is half-up, and a dose whose exact value is above the maximum is refused even if
 it would round down to it.
 

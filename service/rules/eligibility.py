@@ -2,7 +2,7 @@
 
 Criteria sets are data (``config/clinical/payer_criteria.json``): Medicare LCD L37086- and
 L34522/L34998-style, Aetna CPB 0469-, UnitedHealthcare/Optum-, Cigna/Evernorth EN0383- and
-Centene CP.BH.200-style (shared/reference/clinical.md §7.2, §7.3; mostly [S]: verify the current
+Centene CP.BH.200-style (docs/clinical-rules.md#medicare-lcds, #commercial-payers; mostly [S]: verify the current
 policy before billing). Every criterion answers ``met``, ``not_met``, ``missing`` (evidence not on
 file), ``needs_review`` (a case-by-case rule, e.g. Cigna/Centene ages 15–17) or ``not_applicable``,
 with reasons, evidence and what is missing.

@@ -1,18 +1,18 @@
 """What blocks treatment of this patient today, and why: the one function the session-start gate calls.
 
-``treatment_blockers(facts)`` runs every blocking rule of issue 4 over a ``TreatmentFacts`` snapshot
+``treatment_blockers(facts)`` runs every blocking rule over a ``TreatmentFacts`` snapshot
 and returns a list of ``Blocker(code, message, details)``; an empty list means nothing blocks.
 Messages are sentences a technician understands; ``details`` carry the evidence.
 
 Rules and their sources: safety screening per course, absolute contraindications, relative ones
-cleared by a psychiatrist, re-screen after medication change or retreatment (reference §4.3);
-serious adverse events block until cleared (§5.2, issue 4); open suicide-risk alerts block until a
-psychiatrist responds (§6.2); MT freshness (§3.3, ``motor_threshold.freshness``); course active;
-authorisation units and dates (§2.2); protocol daily limit and interval (§9.2); pre-session
-checklist (§4.5). Checklist flags feed the MT and screening rules: ``sleep_deprivation``,
-``substance_use`` and ``unusual_response`` are MT triggers dated today, ``medication_change`` makes
-a screen completed before today stale and is checked against the MT policy as an unknown drug
-unless the caller lists the change in ``motor_threshold.medication_changes``.
+cleared by a psychiatrist, re-screen after medication change or retreatment (docs/clinical-rules.md#screening);
+serious adverse events block until cleared (#severity-and-seriousness); open suicide-risk alerts block
+until a psychiatrist responds (#suicide-items); MT freshness (#mt-redetermination,
+``motor_threshold.freshness``); course active; authorisation units and dates (#missed-sessions-and-gaps);
+protocol daily limit and interval (#sessions-per-day); pre-session checklist (#pre-session-checklist). Checklist
+flags feed the MT and screening rules: ``sleep_deprivation``, ``substance_use`` and ``unusual_response`` are MT
+triggers dated today, ``medication_change`` makes a screen completed before today stale and is checked against
+the MT policy as an unknown drug unless the caller lists the change in ``motor_threshold.medication_changes``.
 
 Public API::
 

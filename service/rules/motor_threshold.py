@@ -1,6 +1,6 @@
 """Motor threshold: freshness policy, depth adjustment, Beam F3 scalp position.
 
-Numbers (``config/clinical/motor_threshold.json``; shared/reference/clinical.md §3):
+Numbers (``config/clinical/motor_threshold.json``; docs/clinical-rules.md#motor-threshold):
 
 - Re-determine at least weekly or every 5 sessions [C as trial practice: Zarkowski/George 2009;
   Cotovio], and after a change of CNS-active medication, a treatment gap, sleep deprivation or

@@ -1,12 +1,12 @@
 """Protocol catalog, derived timing, custom-protocol validation and session spacing.
 
-The catalog is data (``config/clinical/protocols.json``, shared/reference/clinical.md §1.1): 10 Hz
+The catalog is data (``config/clinical/protocols.json``, docs/clinical-rules.md#cleared-protocols): 10 Hz
 3000 pulses with 26 s and 11 s ITI, iTBS 600, deep TMS H1 18 Hz 1980, 1 Hz right DLPFC, accelerated
-iTBS 1800 × 10/day ≥ 50 min apart. Timing formulas (§1.2 [C]): duration = trains × train_s +
+iTBS 1800 × 10/day ≥ 50 min apart. Timing formulas (#protocol-timing [C]): duration = trains × train_s +
 (trains − 1) × ITI; pulses = trains × pulses_per_train; iTBS pulses_per_train = bursts × 3.
 
-Validation (§9.1, §4.1–4.2): parameters identical to a whitelisted cleared protocol pass as that
-protocol. Anything else is checked against the IFCN single-train table and the ITI rule; the table
+Validation (#outside-the-table, #safety-table): parameters identical to a whitelisted cleared protocol
+pass as that protocol. Anything else is checked against the IFCN single-train table and the ITI rule; the table
 does not cover H-coils or theta burst, so those are "outside the table". Any violation means the
 protocol needs a psychiatrist's signed override (``ValidationResult.needs_signed_override``).
 
@@ -128,7 +128,7 @@ def _pulses_per_train(p: Protocol | ProtocolParams) -> int:
 
 
 def timing(p: Protocol | ProtocolParams) -> Timing:
-    """Pulses per train, pulses per session and session duration from the §1.2 formulas."""
+    """Pulses per train, pulses per session and session duration (docs/clinical-rules.md#protocol-timing)."""
     per_train = _pulses_per_train(p)
     duration = p.trains * p.train_duration_s + (p.trains - 1) * p.iti_s
     return Timing(per_train, per_train * p.trains, round(duration, 3))

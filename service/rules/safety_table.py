@@ -4,7 +4,7 @@ Table 4 ("modified from Wassermann 1998") gives the maximum single-train duratio
 coil over motor cortex in healthy subjects; cells marked ">" are the longest duration tested without
 adverse effect (longer is untested, not proven unsafe). Values live in
 ``config/clinical/safety_table.json``; the 25 Hz 100–120% cells are [U] and flagged unverified.
-Examples from the reference: 10 Hz at 120% MT allows 4.2 s (a 4 s train passes, 5 s fails);
+Examples (docs/clinical-rules.md#single-train-limits): 10 Hz at 120% MT allows 4.2 s (a 4 s train passes, 5 s fails);
 20 Hz at 110% allows 1.6 s (1.7 s fails). Lookups are conservative: a frequency between rows uses
 the next higher row, an intensity between columns the next higher column; intensities under the
 lowest column use that column; anything above the table is outside it.

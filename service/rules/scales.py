@@ -1,7 +1,7 @@
 """Rating scales: item validation, totals, severity bands, response, remission, suicide-item alerts.
 
 Definitions live in ``config/clinical/scales.json`` (PHQ-9 with the difficulty item, HAM-D17, MADRS,
-QIDS-SR16 with domain maxima, GAD-7). Numbers and their sources (shared/reference/clinical.md §6):
+QIDS-SR16 with domain maxima, GAD-7). Numbers and their sources (docs/clinical-rules.md#rating-scales):
 
 - PHQ-9 bands 0–4/5–9/10–14/15–19/20–27, remission < 5 (Kroenke 2001; NCQA HEDIS) [C].
 - HAM-D17 bands 0–7/8–16/17–23/≥24 (Zimmerman 2013) [S]; remission ≤ 7 (STAR*D) [C].

@@ -6,7 +6,7 @@ Absolute = blocks treatment (device label: implants within 30 cm, cochlear impla
 checklist). Relative = needs a psychiatrist's recorded clearance with a reason (Rossi 2011: a "yes"
 triggers a risk/benefit judgement). "unsure" maps to the file's ``unsure_maps_to`` (relative).
 Screening is per course: a new course (retreatment) or a medication change since the screen makes
-it stale (reference §4.3).
+it stale (docs/clinical-rules.md#rescreening).
 
 Public API::
 

@@ -2,9 +2,9 @@
 
 A trial is a *failed adequate trial* when the daily dose is at or above the drug's minimum effective
 dose (``config/clinical/medications.json``, values [U]: verify) for at least the minimum duration
-(default 6 weeks: issue 4; older payer language ≥ 6 weeks [C], Cigna ≥ 4 weeks [S]) and the outcome
+(default 6 weeks; older payer language ≥ 6 weeks [C], Cigna ≥ 4 weeks [S]) and the outcome
 was no or partial response. A documented *intolerance* (with the side effect named) counts whatever
-the dose or duration. Reference: shared/reference/clinical.md §7.1, §7.4.
+the dose or duration. Reference: docs/clinical-rules.md#trd-definition, #medication-trials.
 
 Public API::
 

@@ -1,1 +1,1 @@
-"""Safety screening per course and the psychiatrist's clearances of relative contraindications (issue 4)."""
+"""Safety screening per course and the psychiatrist's clearances of relative contraindications."""

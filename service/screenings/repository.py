@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.screenings.models import Screening, ScreeningClearance
+from service.models.screenings import Screening, ScreeningClearance
 
 
 def get(session: Session, clinic_id: int, screening_id: int) -> Screening | None:

@@ -11,15 +11,16 @@ from sqlmodel import Session
 from config import clinical_data
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.clinical import support
+from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import NotFound, Unprocessable
-from service.courses.models import Course
 from service.medications import service as medications
+from service.models.courses import Course
+from service.models.screenings import Screening, ScreeningClearance
 from service.patients import service as patients
+from service.records import amendments, clinic_day
 from service.rules import screening as rules
 from service.screenings import repository
-from service.screenings.models import Screening, ScreeningClearance
 from service.screenings.schemas import ClearanceCreate, ScreeningCreate
 
 ENTITY = "screening"
@@ -49,17 +50,17 @@ def currency(session: Session, row: Screening, course: Course) -> rules.Screenin
 def create(session: Session, who: Principal, patient_id: int, data: ScreeningCreate, now: datetime) -> Screening:
     """Store a completed screen for one of the patient's courses; answers are checked against the questionnaire."""
     patients.get_or_404(session, who, patient_id)
-    support.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
-    today = support.clinic_today(session, who.clinic_id, now)
+    clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
+    today = clinic_day.clinic_today(session, who.clinic_id, now)
     completed_on = data.completed_on or today
-    support.require_past("completed_on", completed_on, now, today)
-    with support.field_errors():
+    validation.require_past("completed_on", completed_on, now, today)
+    with validation.field_errors():
         result = rules.evaluate(data.answers, data.questionnaire_version)
     row = Screening(clinic_id=who.clinic_id, patient_id=patient_id, course_id=data.course_id,
                     questionnaire_version=result.questionnaire_version, answers=dict(data.answers),
                     completed_on=completed_on, status=result.status, screened_by=who.user_id,
                     created_at=now, updated_at=now)
-    support.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
+    amendments.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
     return row
 
 
@@ -88,7 +89,7 @@ def public(session: Session, row: Screening) -> dict[str, Any]:
 def read(session: Session, who: Principal, screening_id: int, now: datetime) -> Screening:
     """One screen; the read is audited."""
     row = get_or_404(session, who, screening_id)
-    support.read_audit(session, who, entity=ENTITY, entity_id=row.id, patient_id=row.patient_id, now=now)
+    amendments.read_audit(session, who, entity=ENTITY, entity_id=row.id, patient_id=row.patient_id, now=now)
     return row
 
 
@@ -96,7 +97,7 @@ def history(session: Session, who: Principal, patient_id: int, course_id: int | 
     """The patient's screens (optionally of one course); the read is audited."""
     patients.get_or_404(session, who, patient_id)
     rows = repository.for_patient(session, who.clinic_id, patient_id, course_id)
-    support.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
+    amendments.read_audit(session, who, entity=ENTITY, patient_id=patient_id, now=now,
                        detail={"returned": [r.id for r in rows]})
     return rows
 
@@ -108,7 +109,7 @@ def _check_clearable(result: rules.ScreeningResult, item_id: str) -> None:
     if finding is None:
         raise Unprocessable("item_id", f"{item_id} is not a relative finding of this screen: nothing to clear")
     if finding.cleared:
-        raise support.conflict("item_id", f"{item_id} is already cleared")
+        raise validation.conflict("item_id", f"{item_id} is already cleared")
 
 
 def clear(session: Session, who: Principal, screening_id: int, data: ClearanceCreate, now: datetime) -> Screening:
@@ -118,7 +119,7 @@ def clear(session: Session, who: Principal, screening_id: int, data: ClearanceCr
     clearance = ScreeningClearance(clinic_id=who.clinic_id, screening_id=row.id or 0, item_id=data.item_id,
                                    reason=data.reason, cleared_by=who.user_id, cleared_by_name=who.display_name,
                                    cleared_at=now)
-    support.created(session, who, clearance, entity=CLEARANCE, patient_id=row.patient_id, now=now)
+    amendments.created(session, who, clearance, entity=CLEARANCE, patient_id=row.patient_id, now=now)
     old_status = row.status
     row.status, row.updated_at = evaluate(session, row).status, now
     session.add(row)

@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 from service.auth.principal import Principal
 from service.chairs import repository as chairs
 from service.core.errors import NotFound
+from service.models.sessions import ChairCommand, ChairStatus
 from service.sessions.lost import end_lost_sessions
-from service.sessions.models import ChairCommand, ChairStatus
 from service.sessions.schemas import HeartbeatIn
 
 

@@ -8,14 +8,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
-from service.chairs.models import Device
-from service.clinical import support
 from service.core.errors import Conflict
-from service.courses.models import Course
-from service.motor_thresholds.models import MotorThreshold
+from service.models.chairs import Device
+from service.models.courses import Course
+from service.models.motor_thresholds import MotorThreshold
+from service.models.sessions import SessionStatus, TreatmentSession
+from service.records import clinic_day
 from service.rules import protocols
-from service.sessions import dose
-from service.sessions.models import SessionStatus, TreatmentSession
+from service.sessions import device_program as dose
 
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 
@@ -33,8 +33,8 @@ def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, 
         col(TreatmentSession.status).in_(DELIVERED))).first()
     if earlier is None:
         return "90867"
-    if mt is not None and support.local_now(session, ts.clinic_id, mt.determined_at).date() == \
-            support.clinic_today(session, ts.clinic_id, now):
+    if mt is not None and clinic_day.local_now(session, ts.clinic_id, mt.determined_at).date() == \
+            clinic_day.clinic_today(session, ts.clinic_id, now):
         return "90869"
     return "90868"
 
@@ -42,7 +42,7 @@ def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, 
 def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming: bool = False) -> dict[str, Any]:
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
-    today = support.clinic_today(session, ts.clinic_id, now)
+    today = clinic_day.clinic_today(session, ts.clinic_id, now)
     blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now)
     if resuming:  # the session already counted for the day's limit and the authorization
         blockers = [b for b in blockers if not b.code.startswith(("protocol_", "authorization_exhausted"))]

@@ -18,7 +18,7 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
-from service.sessions.models import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
+from service.models.sessions import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
 from service.sessions.schemas import EventIn, IngestResult
 from service.sessions.service import finish
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from service.auth.principal import Principal
 from service.core.clock import as_utc
-from service.sessions.models import LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.models.sessions import LIVE, ChairCommand, SessionStatus, TreatmentSession
 from service.sessions.schemas import HeartbeatIn
 from service.sessions.service import finish
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from service.core.db import session_scope
 from service.core.errors import NotFound
-from service.sessions.models import ENDED, ChairStatus, TreatmentSession
+from service.models.sessions import ENDED, ChairStatus, TreatmentSession
 
 POLL_S = 0.5
 MAX_STREAM_S = 4 * 3600

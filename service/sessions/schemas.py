@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from device_adapters.events import WireKind
 from service.adverse_events.schemas import Code
-
-EVENT_KINDS = Literal[
-    "run_started", "programmed", "run_ended", "train_started", "train_ended", "pulses_delivered",
-    "coil_temperature", "state_changed", "parameters_changed", "fault", "agent_note",
-]
 
 
 class EventIn(BaseModel):
@@ -22,7 +18,7 @@ class EventIn(BaseModel):
     device_session: str = Field(min_length=1, max_length=80)
     seq: int = Field(ge=1, le=2_000_000_000)
     session_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    kind: EVENT_KINDS
+    kind: WireKind
     at: datetime
     payload: dict[str, Any] = Field(default_factory=dict)
 

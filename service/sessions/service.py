@@ -16,17 +16,18 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
-from service.chairs.models import Chair, Device
-from service.clinical import support
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.courses.models import Course
+from service.models.bookings import Booking, BookingStatus
+from service.models.chairs import Chair, Device
+from service.models.courses import Course
+from service.models.sessions import LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.records import clinic_day
 from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
-from service.sessions import dose, facts
-from service.sessions.models import LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.sessions import device_program, facts
+from service.sessions.device_program import DevicePlan
 from service.sessions.schemas import ChecklistIn
 
 ENTITY = "treatment_session"
@@ -112,7 +113,7 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
     assert course is not None
     device = session.get(Device, ts.device_id) if ts.device_id else None
     protocol = protocols.get(course.protocol_id)
-    plan = dose.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
+    plan = device_program.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
                      check["mt"].get("depth_adjusted"))
     _snapshot(ts, course, device, protocol, plan, check, who, now)
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
@@ -123,7 +124,7 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
     return ts
 
 
-def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, protocol: Any, plan: dose.DevicePlan,
+def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, protocol: Any, plan: DevicePlan,
               check: dict[str, Any], who: Principal, now: datetime) -> None:
     train = plan.train
     ts.protocol_id = protocol.id
@@ -164,8 +165,8 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
         raise Conflict(f"session {session_id} has no trains left to deliver")
     # The resumed trains count on the day the session started (resuming skips the daily limit), so they may
     # only be given that day; on a later day they would be a second dose beside that day's own session.
-    started_on = support.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
-    if started_on != support.clinic_today(session, ts.clinic_id, now):
+    started_on = clinic_day.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
+    if started_on != clinic_day.clinic_today(session, ts.clinic_id, now):
         raise Conflict(f"session {session_id} started on {started_on}; an interrupted session is resumed the same"
                        " day only: book and start a new session", code="resume_other_day")
     check = facts.preflight(session, ts, now, resuming=True)
@@ -173,8 +174,8 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
     protocol = protocols.get(ts.protocol_id or "")
-    train = dose.train_for(protocol, ts.output_pct_mso or 0, trains=remaining)
-    payload = dose.DevicePlan(ts.output_pct_mso or 0, (), train).payload()
+    train = device_program.train_for(protocol, ts.output_pct_mso or 0, trains=remaining)
+    payload = DevicePlan(ts.output_pct_mso or 0, (), train).payload()
     ts.status = SessionStatus.programming.value
     ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
     _send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from service.signatures.models import CourseReview, Signature, SignatureStatus
+from service.models.signatures import CourseReview, Signature, SignatureStatus
 
 
 def for_subject(session: Session, clinic_id: int, subject: str, subject_id: int) -> list[Signature]:

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.assessments.models import Assessment
 from service.audit import service as audit
 from service.auth.principal import Principal
-from service.bookings.models import Booking
 from service.core.errors import NotFound, Unprocessable
-from service.courses.models import Course
+from service.models.assessments import Assessment
+from service.models.bookings import Booking
+from service.models.courses import Course
+from service.models.signatures import CourseReview, ReviewKind
 from service.signatures import repository
 from service.signatures import service as signatures
-from service.signatures.models import CourseReview, ReviewKind
 from service.signatures.schemas import ReviewAmend, ReviewCreate, ReviewPublic
 
 ENTITY = "course_review"

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.core.amend import Unchanged
-from service.signatures.models import Meaning, ReviewKind
+from service.models.signatures import Meaning, ReviewKind
 
 
 class _Strict(BaseModel):

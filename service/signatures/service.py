@@ -9,15 +9,15 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from service.audit import service as audit
-from service.auth.models import LoginAttempt
 from service.auth.passwords import Passwords
 from service.auth.principal import Principal
 from service.auth.service import check_throttle
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.models.auth import LoginAttempt
+from service.models.signatures import Signature, SignatureStatus
+from service.models.users import User
 from service.signatures import repository, subjects
-from service.signatures.models import Signature, SignatureStatus
 from service.signatures.schemas import SignaturePublic, SignIn
-from service.users.models import User
 
 ENTITY = "e_signature"
 

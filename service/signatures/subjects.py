@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from service.adverse_events.models import AdverseEvent
 from service.audit.chain import to_json_value
-from service.protocols.models import ProtocolOverride
-from service.screenings.models import ScreeningClearance
-from service.signatures.models import CourseReview, Meaning
+from service.models.adverse_events import AdverseEvent
+from service.models.protocols import ProtocolOverride
+from service.models.screenings import ScreeningClearance
+from service.models.signatures import CourseReview, Meaning
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def register(subject: Subject) -> None:
 
 
 register(Subject("course_review", CourseReview, frozenset({Meaning.reviewed, Meaning.approved})))
-# Issue 4's records: a clearance or override is signed in addition to the name it stores itself.
+# Clearances and overrides: signed in addition to the name each stores itself.
 register(Subject("screening_clearance", ScreeningClearance, frozenset({Meaning.cleared})))
 register(Subject("protocol_override", ProtocolOverride, frozenset({Meaning.approved})))
 register(Subject("adverse_event", AdverseEvent, frozenset({Meaning.reviewed, Meaning.cleared})))

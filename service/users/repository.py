@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.users.models import User
+from service.models.users import User
 
 
 def by_username(session: Session, username: str) -> User | None:

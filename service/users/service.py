@@ -10,8 +10,8 @@ from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.passwords import Passwords
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.models.users import User
 from service.users import repository
-from service.users.models import User
 from service.users.schemas import UserCreate, UserUpdate
 
 ENTITY = "user"

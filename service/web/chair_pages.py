@@ -14,17 +14,17 @@ from sqlmodel import Session, col, select
 
 from config import clinical_data
 from service.adverse_events import reporting
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
 from service.blockers import service as blockers
 from service.bookings import service as bookings
 from service.chairs import repository as chairs
-from service.clinical import support
-from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.core.errors import ServiceError
-from service.patients.models import Patient
+from service.models.patients import Patient
+from service.models.sessions import LIVE, ChairStatus, TreatmentSession
+from service.models.users import Role
+from service.records import clinic_day
 from service.sessions import service as sessions
-from service.sessions.models import LIVE, ChairStatus, TreatmentSession
-from service.users.models import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +57,7 @@ def chair_day(
     day: Annotated[date | None, Query(alias="date")] = None,
 ) -> Response:
     """Today's bookings for every chair, side by side, with device status and who is in the chair."""
-    day = day or support.clinic_today(session, me.clinic_id, now)
+    day = day or clinic_day.clinic_today(session, me.clinic_id, now)
     columns = [_column(session, me, chair, device, day, now)
                for chair, device in chairs.chairs_with_devices(session, me.clinic_id) if chair.active]
     return render(request, "chairs.html", me, settings, day=day, columns=columns, page="chairs")

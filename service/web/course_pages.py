@@ -10,17 +10,17 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from config.course_templates import get_course_template
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
 from service.bookings import extension
-from service.clinical import support
-from service.core.deps import Id, NowDep, SessionDep, SettingsDep
 from service.documents import record as records
 from service.documents import sessions_table
+from service.models.users import Role
+from service.records import clinic_day
 from service.signatures import repository as signatures
 from service.signatures import service as signing
 from service.signatures import subjects
 from service.signatures.schemas import SignaturePublic
-from service.users.models import Role
 from service.web import course_view
 from service.web.pages import page_roles, render
 
@@ -47,7 +47,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
                 now: NowDep) -> Response:
     """One course at a glance, with its reviews to write and sign."""
     record = records.read(session, me, course_id, now, purpose="read")
-    today = support.clinic_today(session, me.clinic_id, now)
+    today = clinic_day.clinic_today(session, me.clinic_id, now)
     context = {
         "r": record, "today": today, "page": "patients",
         "trajectories": course_view.trajectories(record, today),

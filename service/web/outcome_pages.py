@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from service.api.deps import NowDep, SessionDep, SettingsDep
 from service.audit import service as audit
-from service.core.deps import NowDep, SessionDep, SettingsDep
 from service.documents import outcomes
 from service.rules import protocols
 from service.web.pages import StaffPage, render

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from service.api.deps import NowDep, SessionDep, SettingsDep, current_principal
 from service.auth.principal import Principal
-from service.core.deps import NowDep, SessionDep, SettingsDep, current_principal
 from service.core.errors import Forbidden, ServiceError, Unauthorized
-from service.users.models import Role
+from service.models.users import Role
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 

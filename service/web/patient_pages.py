@@ -10,18 +10,18 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from service.adverse_events import service as adverse_events
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.assessments import service as assessments
 from service.auth.principal import Principal
-from service.clinical import support
-from service.core.deps import Id, NowDep, SessionDep, SettingsDep
-from service.courses.models import Course
 from service.eligibility import service as eligibility
 from service.medications import service as medications
-from service.medications.models import MedicationTrial, PsychotherapyTrial
+from service.models.courses import Course
+from service.models.medications import MedicationTrial, PsychotherapyTrial
+from service.models.users import Role
 from service.motor_thresholds import service as motor_thresholds
 from service.patients import service as patients
+from service.records import clinic_day
 from service.screenings import service as screenings
-from service.users.models import Role
 from service.web.course_pages import clearance_signatures
 from service.web.pages import page_roles, render
 
@@ -52,7 +52,7 @@ def patient_page(request: Request, patient_id: Id, me: ClinicalPage, session: Se
                  now: NowDep) -> Response:
     """Everything recorded about one patient of the clinic, through the clinical services (each read audited)."""
     patient = patients.read(session, me, patient_id, now)
-    today = support.clinic_today(session, me.clinic_id, now)
+    today = clinic_day.clinic_today(session, me.clinic_id, now)
     trials = medications.with_assessments(
         medications.history(session, me, MedicationTrial, patient_id, now), today)
     screens = [screenings.public(session, s) for s in screenings.history(session, me, patient_id, None, now)]
@@ -65,6 +65,6 @@ def patient_page(request: Request, patient_id: Id, me: ClinicalPage, session: Se
         "assessments": assessments.public(session, assessments.history(session, me, patient_id, now)),
         "events": adverse_events.history(session, me, patient_id, now),
         "courses": _courses(session, me.clinic_id, patient_id),
-        "tzname": support.clinic(session, me.clinic_id).timezone,
+        "tzname": clinic_day.clinic(session, me.clinic_id).timezone,
     }
     return render(request, "patient.html", me, settings, **context)

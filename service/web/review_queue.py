@@ -14,22 +14,22 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from service.adverse_events.models import AdverseEvent
-from service.assessments.models import SuicideAlert
+from service.api.deps import NowDep, SessionDep, SettingsDep
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
-from service.authorizations.models import Authorization
-from service.clinical import support
-from service.core.deps import NowDep, SessionDep, SettingsDep
-from service.courses.models import Course
-from service.patients.models import Patient
-from service.protocols.models import ProtocolOverride
-from service.reviews.models import ReviewFlag
-from service.screenings.models import Screening
+from service.models.adverse_events import AdverseEvent
+from service.models.assessments import SuicideAlert
+from service.models.authorizations import Authorization
+from service.models.courses import Course
+from service.models.flags import ReviewFlag
+from service.models.patients import Patient
+from service.models.protocols import ProtocolOverride
+from service.models.screenings import Screening
+from service.models.signatures import SignatureStatus
+from service.models.users import Role
+from service.records import clinic_day
 from service.signatures import repository as signatures
-from service.signatures.models import SignatureStatus
-from service.users.models import Role
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ def _awaiting_review(session: Session, clinic_id: int, now: datetime) -> list[di
         mine = signed.get(c.id or 0, [])
         if c.status == "active":
             recent = [s for r, s in mine if r.kind == "weekly"
-                      and support.local_now(session, clinic_id, s.signed_at) >= support.local_now(
+                      and clinic_day.local_now(session, clinic_id, s.signed_at) >= clinic_day.local_now(
                           session, clinic_id, now) - timedelta(days=REVIEW_EVERY_DAYS)]
             if not recent:
                 out.append({"course": c, "patient_id": c.patient_id, "due": "weekly review"})
@@ -90,7 +90,7 @@ def _awaiting_review(session: Session, clinic_id: int, now: datetime) -> list[di
 def build(session: Session, me: Principal, now: datetime) -> dict[str, list[Any]]:
     """Every section of the queue for the caller's clinic."""
     cid = me.clinic_id
-    today = support.clinic_today(session, cid, now)
+    today = clinic_day.clinic_today(session, cid, now)
     flags = _all(session, ReviewFlag, ReviewFlag.clinic_id == cid, col(ReviewFlag.resolved_at).is_(None))
     return {
         "alerts": _all(session, SuicideAlert, SuicideAlert.clinic_id == cid, SuicideAlert.status == "open"),
@@ -98,7 +98,7 @@ def build(session: Session, me: Principal, now: datetime) -> dict[str, list[Any]
                         AdverseEvent.status == "open"),
         "clearances": _all(session, Screening, Screening.clinic_id == cid, Screening.status == "needs_clearance"),
         "overrides": [o for o in _all(session, ProtocolOverride, ProtocolOverride.clinic_id == cid)
-                      if support.local_now(session, cid, o.signed_at).date() >= today - timedelta(days=90)],
+                      if clinic_day.local_now(session, cid, o.signed_at).date() >= today - timedelta(days=90)],
         "gaps": [f for f in flags if f.kind in GAP_KINDS],
         "authorizations": _auth_running_out(session, cid, today) + [f for f in flags if f.kind in AUTH_KINDS],
         "reviews": _awaiting_review(session, cid, now),
@@ -123,4 +123,4 @@ def review_queue(request: Request, me: PsychiatristPage, session: SessionDep, se
     audit.record(session, me.actor, at=now, action="list", entity="review_queue",
                  new={k: len(v) for k, v in sections.items()})
     return render(request, "review.html", me, settings, s=sections, names=names, page="review",
-                  tzname=support.clinic(session, me.clinic_id).timezone)
+                  tzname=clinic_day.clinic(session, me.clinic_id).timezone)

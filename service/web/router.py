@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.api.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
 from service.auth import service as auth_service
 from service.clinics import repository as clinics
-from service.core.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, client_of, public
 from service.core.errors import TooManyRequests
-from service.web import chair_pages, course_pages, outcome_pages, patient_pages, review_queue
+from service.web import chair_pages, course_pages, document_pages, outcome_pages, patient_pages, review_queue
 from service.web.pages import StaffPage, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,6 +68,6 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 
 
 
-# The pages of issue 7 are routers of their own, mounted here so app.py lists one web router.
-for _pages in (chair_pages, course_pages, patient_pages, review_queue, outcome_pages):
+# Each page family is a router of its own, mounted here so app.py lists one web router.
+for _pages in (chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages):
     router.include_router(_pages.router)

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from service.app import create_app
 from service.core.clock import FrozenClock
 from service.core.db import session_scope
-from service.sessions.fixtures import DeliveryWorld, delivery_world
-from service.sessions.models import ChairCommand, TreatmentSession
+from service.models.sessions import ChairCommand, TreatmentSession
+from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import PASSWORD, Database, Tenant, make_tenant, settings_for
 from tests.live import LiveServer, start_server, stop_server
 

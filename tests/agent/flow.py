@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.builders.clinic import WRITE, book, ok, ready_clinic
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK
-from tests.service.scheduling import WRITE, book, ok, ready_clinic
 
 
 @dataclass

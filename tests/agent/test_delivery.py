@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from service.sessions.models import DeliveryEventRow
+from service.models.sessions import DeliveryEventRow
 from tests.agent.conftest import AgentFactory, LiveServer, wait_for_end, world_with_command
 from tests.conftest import Tenant
 

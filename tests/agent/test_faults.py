@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
-from service.sessions.models import ChairStatus, DeliveryEventRow, TreatmentSession
+from service.models.sessions import ChairStatus, DeliveryEventRow, TreatmentSession
 from tests.agent.conftest import (
     AgentFactory,
     LiveServer,

@@ -11,8 +11,8 @@ import pytest
 
 from tests.agent.conftest import AgentFactory, LiveServer, SimProcess, wait_for_end, wait_for_status
 from tests.agent.flow import check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, ok
 from tests.conftest import Tenant
-from tests.service.scheduling import WRITE, ok
 
 SPEED = 100
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from service.sessions.models import ChairCommand
+from service.models.sessions import ChairCommand
 from tests.agent.conftest import AgentFactory, LiveServer, wait_for_end
 from tests.agent.flow import check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, ok
 from tests.conftest import Tenant
-from tests.service.scheduling import WRITE, ok
 
 
 @pytest.mark.parametrize(("model", "protocol_id", "pulses", "trains"), [

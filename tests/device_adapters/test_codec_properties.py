@@ -88,3 +88,12 @@ def test_the_two_crc_implementations_agree(payload: bytes) -> None:
 @given(st.binary(min_size=1, max_size=30))
 def test_the_two_magstim_checksums_agree(body: bytes) -> None:
     assert magstim.checksum(body) == magstim_codec.crc(body)
+
+
+def test_every_device_event_kind_is_in_the_wire_schema() -> None:
+    """The service validates batches against WIRE_KINDS: a device event of any other kind would be refused."""
+    from device_adapters import events
+
+    reported = {cls.kind for cls in vars(events).values()
+                if isinstance(cls, type) and issubclass(cls, events.DeliveryEvent) and cls is not events.DeliveryEvent}
+    assert reported and reported <= set(events.WIRE_KINDS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from service.sessions.models import ChairStatus
+from service.models.sessions import ChairStatus
 from tests.conftest import PASSWORD, Database
 from tests.faults.evidence import wait_until
 from tests.faults.processes import AgentProcess, ServiceProcess

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service.bookings.models import Booking
-from service.sessions.models import DeliveryEventRow, SessionTrain, TreatmentSession
+from service.models.bookings import Booking
+from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
 
 Key = tuple[str, str, int]
 ENDED = ("completed", "interrupted", "aborted")

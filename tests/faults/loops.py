@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from service.core.clock import as_utc
-from service.sessions.models import ChairStatus
+from service.models.sessions import ChairStatus
 from tests.faults.evidence import judge as judge_delivery
 from tests.faults.evidence import outbox_kinds, wait_for_end, wait_until
 from tests.faults.processes import AgentProcess, ServiceProcess

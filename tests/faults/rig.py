@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.app import create_app
-from service.bookings.models import Booking
 from service.core.clock import Clock
 from service.core.db import session_scope
-from service.sessions.fixtures import delivery_world
-from service.sessions.models import ChairCommand, TreatmentSession
+from service.models.bookings import Booking
+from service.models.sessions import ChairCommand, TreatmentSession
+from tests.builders.delivery import delivery_world
 from tests.conftest import Tenant, make_tenant, settings_for
 
 

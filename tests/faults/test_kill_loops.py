@@ -1,4 +1,4 @@
-"""SIGKILL loops (issue 8): the service, then the agent, killed at seeded random points of deliveries.
+"""SIGKILL loops: the service, then the agent, killed at seeded random points of deliveries.
 
 After every delivery: each event of the agent's outbox stored exactly once and nothing else; the session
 says what its stored events say (completed only with every train delivered in full); the chair reports

@@ -1,4 +1,4 @@
-"""PostgreSQL restarted while an agent streams a delivery into a live `tmsops serve` (issue 8).
+"""PostgreSQL restarted while an agent streams a delivery into a live `tmsops serve`.
 
 The agent buffers what the service cannot store and drains it afterwards, every event once; the service
 process recovers without being restarted (pooled connections are checked before use), and so does its
@@ -21,9 +21,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from schedules.scheduler import ADVISORY_KEY
 from service.core.clock import as_utc
-from service.sessions.models import ChairStatus, TreatmentSession
+from service.jobs.scheduler import ADVISORY_KEY
+from service.models.sessions import ChairStatus, TreatmentSession
 from tests.conftest import IN_CI, PASSWORD, _pg_admin_url, _pg_reachable, drop_pg_database, fresh_database
 from tests.faults.evidence import judge, outbox_keys, stored_events, wait_for_end, wait_until
 from tests.faults.loops import audit_verify

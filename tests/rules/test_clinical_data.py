@@ -1,4 +1,4 @@
-"""The data files load, carry version and source, and hold the reference's numbers."""
+"""The data files load, carry version and source, and hold the numbers of docs/clinical-rules.md."""
 
 from __future__ import annotations
 

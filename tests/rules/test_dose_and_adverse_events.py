@@ -51,7 +51,7 @@ def test_dose_input_errors(args: tuple[float, float], field: str) -> None:
     assert err.value.field == field
 
 
-def test_vocabulary_has_the_issue_terms() -> None:
+def test_vocabulary_has_the_common_tms_event_terms() -> None:
     codes = {t.code for t in ae.terms()}
     assert {
         "headache",

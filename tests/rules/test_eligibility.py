@@ -1,4 +1,4 @@
-"""Payer criteria sets: each criterion passes and fails with the reference's numbers."""
+"""Payer criteria sets: each criterion passes and fails with the numbers of docs/clinical-rules.md#payer-criteria."""
 
 from __future__ import annotations
 

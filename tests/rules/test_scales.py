@@ -1,4 +1,4 @@
-"""Rating scales: boundaries from the reference, validation errors naming the field, properties."""
+"""Rating scales: boundaries (docs/clinical-rules.md#scale-definitions), errors naming the field, properties."""
 
 from __future__ import annotations
 

@@ -2,19 +2,22 @@
 
 The interlock machine (test_interlock_machine.py) keeps one ``World`` per example and asks it, before every
 start, what the service must answer. Nothing here calls the service's rule code: the numbers and rules are
-restated from shared/reference/clinical.md and the clinic's data files they were encoded in:
+restated from docs/clinical-rules.md and the clinic's data files they were encoded in:
 
 - screening per course; implants within 30 cm and cochlear implants are absolute contraindications, other
-  "yes" answers need a psychiatrist's clearance; a medication change after the screen makes it stale (§4.3, §4.4);
-- a serious adverse event (a seizure is serious by default) blocks until a psychiatrist clears it (§5);
-- an open PHQ-9 item-9 alert blocks until a psychiatrist responds (§6.2);
+  "yes" answers need a psychiatrist's clearance; a medication change after the screen makes it stale
+  (#rescreening, #contraindications);
+- a serious adverse event (a seizure is serious by default) blocks until a psychiatrist clears it
+  (#severity-and-seriousness);
+- an open PHQ-9 item-9 alert blocks until a psychiatrist responds (#suicide-items);
 - the motor threshold is re-determined weekly, every 5 sessions, after a gap of more than 7 days, after a change
   of CNS-active medication (benzodiazepines, anticonvulsants, bupropion, stimulants, antipsychotics, lithium)
-  and after sleep loss, substance use or an unusual response reported at check-in (§3.3, §9.3;
+  and after sleep loss, substance use or an unusual response reported at check-in (#mt-redetermination;
   config/clinical/motor_threshold.json); an event dated the day of the determination precedes it;
-- a payer's authorisation must be in force today with units left (§2.2);
-- standard 10 Hz allows one session a day (§9.2), counted by when sessions really started;
-- hearing protection every session (§4.5); the dose is % MT × MT and is refused above the device's 100%.
+- a payer's authorisation must be in force today with units left (#missed-sessions-and-gaps);
+- standard 10 Hz allows one session a day (#sessions-per-day), counted by when sessions really started;
+- hearing protection every session (#pre-session-checklist); the dose is % MT × MT and is refused above the
+  device's 100%.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ SESSIONS_PER_DAY = 1  # hf10_3000_iti26
 INTENSITY_PCT_MT = 120
 DEVICE_MAX_PCT = 100
 
-# The drugs the machine changes, and whether the MT rule treats them as CNS-active (reference §3.3).
+# The drugs the machine changes; whether the MT rule counts them CNS-active: docs/clinical-rules.md#mt-redetermination.
 CNS_ACTIVE = {"bupropion": True, "lorazepam": True, "sertraline": False}
 ABSOLUTE_ITEMS = ("implant_within_30cm", "cochlear_implant")
 RELATIVE_ITEMS = ("seizure_history", "seizure_threshold_drugs", "pregnancy")

@@ -1,4 +1,4 @@
-"""Safety interlocks as a state machine: the device is never programmed while any gate says no (issue 8).
+"""Safety interlocks as a state machine: the device is never programmed while any gate says no.
 
 A hypothesis ``RuleBasedStateMachine`` walks one patient's course through the real API in random orders, as
 the clinic would: the technician books, checks in, answers the checklist, records screens, adverse events,
@@ -49,10 +49,10 @@ from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from config import clinical_data
-from service.audit.models import AuditEvent
-from service.bookings.models import Booking as BookingRow
 from service.core.clock import FrozenClock
-from service.sessions.models import ChairCommand, TreatmentSession
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking as BookingRow
+from service.models.sessions import ChairCommand, TreatmentSession
 from tests.conftest import T0, make_tenant, patient_body
 from tests.safety.gate_model import (
     ABSOLUTE_ITEMS,

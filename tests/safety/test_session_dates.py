@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from service.core.clock import FrozenClock
-from service.sessions.models import ChairCommand
+from service.models.sessions import ChairCommand
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, Clinic, book, ok
 from tests.conftest import T0, Tenant
-from tests.service.scheduling import WRITE, Clinic, book, ok
 
 
 def _signed_in(tenant: Tenant, role: str) -> TestClient:

@@ -14,10 +14,10 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from tests.builders.clinic import ok, ready_clinic
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.conftest import PASSWORD
 from tests.scale.cluster import ROOT, RemoteTenant, next_open_weekday
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK
-from tests.service.scheduling import ok, ready_clinic
 
 ENDED = ("completed", "interrupted", "aborted")
 MODEL, PROTOCOL = "magventure-x100", "itbs_600"  # 600 pulses in 20 trains of 30

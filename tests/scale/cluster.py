@@ -24,10 +24,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from schedules.scheduler import ADVISORY_KEY
 from service.core.db import make_engine, session_scope
 from service.core.migrate import upgrade
-from service.users.models import Role
+from service.jobs.scheduler import ADVISORY_KEY
+from service.models.users import Role
 from tests.conftest import PASSWORD, create_pg_database, drop_pg_database, settings_for
 from tests.live import free_port, wait_healthy
 

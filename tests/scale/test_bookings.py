@@ -7,9 +7,9 @@ from datetime import UTC, datetime, time
 
 from sqlmodel import Session, select
 
-from service.bookings.models import Booking
+from service.models.bookings import Booking
+from tests.builders.clinic import add_technician, ready_clinic
 from tests.scale.cluster import Cluster, RemoteTenant, next_open_weekday
-from tests.service.scheduling import add_technician, ready_clinic
 
 
 def test_twenty_requests_for_one_chair_slot_across_two_processes_make_one_booking(

@@ -12,11 +12,11 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from service.core.db import session_scope
-from service.sessions.fixtures import delivery_world
-from service.sessions.models import DeliveryEventRow, SessionTrain, TreatmentSession
+from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
+from tests.builders.clinic import ok
+from tests.builders.delivery import delivery_world
 from tests.scale.chair import ENDED, chair_agent, started_session, wait_for_session
 from tests.scale.cluster import Cluster, RemoteTenant
-from tests.service.scheduling import ok
 
 
 def run_events(session_id: int, run: str, trains: int, ppt: int) -> list[dict[str, Any]]:

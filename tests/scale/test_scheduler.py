@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from sqlalchemy import text
 
+from tests.builders.clinic import ok
 from tests.scale.cluster import Cluster, Node, RemoteTenant, cluster, remote_tenant
-from tests.service.scheduling import ok
 
 T = TypeVar("T")
 

@@ -13,9 +13,9 @@ import time
 
 from sqlalchemy import text
 
-from schedules import jobs
-from schedules.scheduler import JobRunner
 from service.core.db import make_engine
+from service.jobs import tasks as jobs
+from service.jobs.scheduler import JobRunner
 from tests.conftest import settings_for
 
 

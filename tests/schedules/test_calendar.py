@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from schedules.calendar import ClinicCalendar, weekday_hours
-from tests.schedules.factories import TZ, clinic, utc
+from tests.builders.schedules import TZ, clinic, utc
 
 
 def test_us_christmas_and_new_year_are_closed() -> None:

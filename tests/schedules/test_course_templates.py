@@ -19,7 +19,7 @@ from config.course_templates import (
 )
 
 
-def test_catalog_has_the_issue_templates_with_their_counts() -> None:
+def test_catalog_has_the_published_templates_with_their_counts() -> None:
     expected = {"standard-36": 36, "medicare-20": 25, "deep-tms-h1": 44, "accelerated-saint": 50}
     for template_id, total in expected.items():
         assert get_course_template(template_id).total_sessions == total

@@ -6,7 +6,7 @@ from datetime import date
 
 from config.course_templates import get_course_template
 from schedules.gaps import GapPolicy, find_gaps, nominal_gap_business_days
-from tests.schedules.factories import clinic
+from tests.builders.schedules import clinic
 
 CAL = clinic()
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schedules.intervals import BusyIndex, overlaps
-from schedules.resources import Booking
-from tests.schedules.factories import booking, utc
+from schedules.resources import HeldBooking
+from tests.builders.schedules import booking, utc
 
 T0 = utc(2025, 11, 17, 13)
 
@@ -63,9 +63,9 @@ def test_empty_or_naive_intervals_are_refused() -> None:
     with pytest.raises(ValueError):
         BusyIndex().add(("chair", "c1"), at(10), at(10))
     with pytest.raises(ValueError):
-        Booking(at(10), at(0), chair_id="c1")  # type: ignore[arg-type]
+        HeldBooking(at(10), at(0), chair_id="c1")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        Booking(T0.replace(tzinfo=None), at(10), chair_id="c1")  # type: ignore[arg-type]
+        HeldBooking(T0.replace(tzinfo=None), at(10), chair_id="c1")  # type: ignore[arg-type]
 
 
 spans = st.tuples(st.integers(0, 3 * 24 * 60), st.integers(1, 600))

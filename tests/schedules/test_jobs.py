@@ -16,16 +16,17 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from schedules import jobs
-from schedules.scheduler import JobRunner
 from service.audit.service import SYSTEM
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
 from service.core.clock import FrozenClock, as_utc
 from service.core.db import session_scope
-from service.reviews.models import JobRun, ReviewFlag
+from service.jobs import tasks as jobs
+from service.jobs.scheduler import JobRunner
+from service.models.bookings import Booking, BookingStatus
+from service.models.flags import ReviewFlag
+from service.models.jobs import JobRun
+from tests.builders.clinic import Clinic, ok, ready_clinic
 from tests.conftest import Tenant, fresh_database, settings_for
-from tests.service.scheduling import Clinic, ok, ready_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
 

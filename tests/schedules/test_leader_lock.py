@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from schedules.scheduler import ADVISORY_KEY, JobRunner
 from service.core.clock import FrozenClock
+from service.jobs.scheduler import ADVISORY_KEY, JobRunner
 from tests.conftest import IN_CI, T0, _pg_admin_url, _pg_reachable, drop_pg_database, fresh_database, settings_for
 from tests.faults.evidence import wait_until
 

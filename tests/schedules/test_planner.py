@@ -17,12 +17,12 @@ from schedules.plan import (
     SLOTS_TAKEN,
     TECHNICIAN_SHIFT,
     WINDOW,
-    Authorization,
+    AuthorizationLimit,
     TimeWindow,
 )
 from schedules.planner import plan_course
-from schedules.resources import Chair, Resources, Technician, weekly_shifts
-from tests.schedules.factories import TODAY, as_bookings, booking, chairs, clinic, request, resources, technicians
+from schedules.resources import ChairResource, Resources, TechnicianResource, weekly_shifts
+from tests.builders.schedules import TODAY, as_bookings, booking, chairs, clinic, request, resources, technicians
 
 CAL = clinic()
 
@@ -71,19 +71,19 @@ def test_no_capable_chair_is_named_for_every_session() -> None:
 
 
 def test_no_technician_on_shift_in_the_window() -> None:
-    afternoon = Resources(chairs(2), (Technician("t0", weekly_shifts(time(13), time(18))),))
+    afternoon = Resources(chairs(2), (TechnicianResource("t0", weekly_shifts(time(13), time(18))),))
     result = plan_course(request(window=TimeWindow(time(8), time(12))), CAL, afternoon, [], TODAY)
     assert result.placed == () and all(u.codes == (TECHNICIAN_SHIFT,) for u in result.unplaced)
 
 
 def test_technician_day_off_only_affects_that_day() -> None:
-    off = Technician("t0", weekly_shifts(time(8), time(18)), frozenset({date(2025, 11, 19)}))
+    off = TechnicianResource("t0", weekly_shifts(time(8), time(18)), frozenset({date(2025, 11, 19)}))
     result = plan_course(request(), CAL, Resources(chairs(1), (off,)), [], TODAY)
     assert [(u.wanted_date, u.codes) for u in result.unplaced] == [(date(2025, 11, 19), (TECHNICIAN_SHIFT,))]
 
 
 def test_authorization_end_and_units_are_explained_and_warned() -> None:
-    auth = Authorization(date(2025, 11, 1), date(2025, 12, 31), units=33)
+    auth = AuthorizationLimit(date(2025, 11, 1), date(2025, 12, 31), units=33)
     result = plan_course(request(authorization=auth), CAL, resources(), [], TODAY)
     assert len(result.placed) == 31  # 30 acute + the taper session on Wed 31 Dec
     by_index = {u.index: u.codes for u in result.unplaced}
@@ -93,7 +93,7 @@ def test_authorization_end_and_units_are_explained_and_warned() -> None:
 
 
 def test_units_exhausted_counts_units_already_used() -> None:
-    auth = Authorization(date(2025, 11, 1), date(2026, 6, 30), units=36, units_used=30)
+    auth = AuthorizationLimit(date(2025, 11, 1), date(2026, 6, 30), units=36, units_used=30)
     result = plan_course(request(authorization=auth), CAL, resources(), [], TODAY)
     assert len(result.placed) == 6
     assert [u.index for u in result.unplaced] == list(range(7, 37))
@@ -102,7 +102,7 @@ def test_units_exhausted_counts_units_already_used() -> None:
 
 
 def test_course_starting_before_the_authorization_moves_to_its_start() -> None:
-    auth = Authorization(date(2025, 11, 20), date(2026, 6, 30), units=36)
+    auth = AuthorizationLimit(date(2025, 11, 20), date(2026, 6, 30), units=36)
     result = plan_course(request(authorization=auth), CAL, resources(), [], TODAY)
     assert result.placed[0].day == date(2025, 11, 20) and len(result.placed) == 36
     assert any("authorization start" in w for w in result.warnings)
@@ -190,6 +190,7 @@ def test_dst_change_keeps_the_local_start_time() -> None:
 
 
 def test_chair_without_matching_capability_is_never_used() -> None:
-    mixed = Resources((Chair("a", "da", frozenset({"h1"})), Chair("b", "db", frozenset({"10hz"}))), technicians(2))
+    mixed = Resources((ChairResource("a", "da", frozenset({"h1"})), ChairResource("b", "db", frozenset({"10hz"}))),
+                      technicians(2))
     result = plan_course(request(), CAL, mixed, [], TODAY)
     assert {s.chair_id for s in result.placed} == {"b"}

@@ -22,12 +22,12 @@ from schedules.plan import (
     SLOTS_TAKEN,
     TECHNICIAN_SHIFT,
     WINDOW,
-    Authorization,
+    AuthorizationLimit,
     TimeWindow,
 )
 from schedules.planner import plan_course, replan_missed
-from schedules.resources import Booking, Resources, Technician, weekly_shifts
-from tests.schedules.factories import TODAY, chairs, clinic, request
+from schedules.resources import HeldBooking, Resources, TechnicianResource, weekly_shifts
+from tests.builders.schedules import TODAY, chairs, clinic, request
 
 CAL = clinic()
 CODES = {AUTHORIZATION_END, AUTHORIZATION_START, AUTHORIZATION_UNITS, CALENDAR, CAPABILITY, DAILY_LIMIT, INTERVAL,
@@ -36,7 +36,7 @@ FIRST_DAY = date(2025, 11, 17)
 
 
 @st.composite
-def existing_bookings(draw: st.DrawFn) -> list[Booking]:
+def existing_bookings(draw: st.DrawFn) -> list[HeldBooking]:
     out = []
     for n in range(draw(st.integers(0, 60))):
         day = FIRST_DAY + timedelta(days=draw(st.integers(0, 30)))
@@ -44,14 +44,15 @@ def existing_bookings(draw: st.DrawFn) -> list[Booking]:
         holder = draw(st.sampled_from(["chair_id", "device_id", "technician_id", "patient_id"]))
         value = {"chair_id": "c", "device_id": "d", "technician_id": "t", "patient_id": "p"}[holder]
         resource = f"{value}{draw(st.integers(0, 2))}" if holder != "patient_id" else "p1"
-        out.append(Booking(start, start + timedelta(minutes=draw(st.integers(10, 240))), booking_id=f"b{n}",
+        out.append(HeldBooking(start, start + timedelta(minutes=draw(st.integers(10, 240))), booking_id=f"b{n}",
                            **{holder: resource}))  # type: ignore[arg-type]
     return out
 
 
 clinic_resources = st.builds(
     lambda n_chairs, shifts: Resources(
-        chairs(n_chairs), tuple(Technician(f"t{n}", weekly_shifts(time(s), time(s + 6))) for n, s in enumerate(shifts))
+        chairs(n_chairs),
+        tuple(TechnicianResource(f"t{n}", weekly_shifts(time(s), time(s + 6))) for n, s in enumerate(shifts)),
     ),
     st.integers(1, 3),
     st.lists(st.integers(7, 12), min_size=1, max_size=3),
@@ -59,7 +60,7 @@ clinic_resources = st.builds(
 windows = st.builds(lambda a, length: TimeWindow(time(a), time(min(a + length, 23))), st.integers(6, 16),
                     st.integers(1, 8))
 authorizations = st.none() | st.builds(
-    lambda end, units: Authorization(date(2025, 11, 1), FIRST_DAY + timedelta(days=end), units),
+    lambda end, units: AuthorizationLimit(date(2025, 11, 1), FIRST_DAY + timedelta(days=end), units),
     st.integers(10, 90), st.integers(5, 60),
 )
 templates = st.sampled_from(["standard-36", "medicare-20", "deep-tms-h1", "accelerated-saint"])
@@ -77,7 +78,7 @@ def clashes(sessions: list[tuple[object, object, tuple[tuple[str, str], ...]]]) 
 @given(template=templates, existing=existing_bookings(), res=clinic_resources, window=windows,
        auth=authorizations)
 def test_plan_accounts_for_every_session_and_never_double_books(
-    template: str, existing: list[Booking], res: Resources, window: TimeWindow, auth: Authorization | None
+    template: str, existing: list[HeldBooking], res: Resources, window: TimeWindow, auth: AuthorizationLimit | None
 ) -> None:
     req = request(template, FIRST_DAY, protocol="itbs", minutes=10, buffer=10, window=window, authorization=auth)
     result = plan_course(req, CAL, res, existing, TODAY)
@@ -97,7 +98,7 @@ def test_plan_accounts_for_every_session_and_never_double_books(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(template=templates, res=clinic_resources, missed=st.integers(1, 36), auth=authorizations)
 def test_replan_keeps_every_session_accounted_for(
-    template: str, res: Resources, missed: int, auth: Authorization | None
+    template: str, res: Resources, missed: int, auth: AuthorizationLimit | None
 ) -> None:
     req = request(template, FIRST_DAY, protocol="itbs", minutes=10, buffer=10, authorization=auth)
     plan = plan_course(req, CAL, res, [], TODAY)

@@ -6,12 +6,12 @@ from datetime import date, time
 
 import pytest
 
-from schedules.plan import AUTHORIZATION_END, AUTHORIZATION_UNITS, Authorization
+from schedules.plan import AUTHORIZATION_END, AUTHORIZATION_UNITS, AuthorizationLimit
 from schedules.planner import plan_course, replan_missed
-from tests.schedules.factories import TODAY, booking, clinic, request, resources
+from tests.builders.schedules import TODAY, booking, clinic, request, resources
 
 CAL = clinic()
-WIDE = Authorization(date(2025, 11, 1), date(2026, 3, 31), units=36)
+WIDE = AuthorizationLimit(date(2025, 11, 1), date(2026, 3, 31), units=36)
 
 
 def test_missed_acute_session_moves_to_the_end_of_acute_and_taper_follows() -> None:
@@ -29,7 +29,7 @@ def test_missed_acute_session_moves_to_the_end_of_acute_and_taper_follows() -> N
 
 
 def test_replan_that_crosses_the_authorization_end_warns_before_it_happens() -> None:
-    auth = Authorization(date(2025, 11, 1), date(2026, 1, 14), units=36)
+    auth = AuthorizationLimit(date(2025, 11, 1), date(2026, 1, 14), units=36)
     req = request(authorization=auth)
     plan = plan_course(req, CAL, resources(), [], TODAY)
     assert plan.unplaced == ()  # the original plan just fits: last taper session on 14 Jan
@@ -41,7 +41,7 @@ def test_replan_that_crosses_the_authorization_end_warns_before_it_happens() -> 
 
 
 def test_makeup_itself_past_the_authorization_end_is_unplaced_with_the_reason() -> None:
-    auth = Authorization(date(2025, 11, 1), date(2025, 12, 30), units=30)
+    auth = AuthorizationLimit(date(2025, 11, 1), date(2025, 12, 30), units=30)
     req = request("standard-36", authorization=auth)
     plan = plan_course(req, CAL, resources(), [], TODAY)
     replanned = replan_missed(req, plan, 30, CAL, resources(), [], date(2025, 12, 30))
@@ -53,10 +53,10 @@ def test_makeup_itself_past_the_authorization_end_is_unplaced_with_the_reason() 
 
 def test_units_already_used_stop_the_makeup() -> None:
     # 10 delivered and counted, the missed one not; 26 planned ahead: the make-up needs unit 37 of 36
-    auth = Authorization(date(2025, 11, 1), date(2026, 3, 31), units=36, units_used=0)
+    auth = AuthorizationLimit(date(2025, 11, 1), date(2026, 3, 31), units=36, units_used=0)
     req = request(authorization=auth)
     plan = plan_course(req, CAL, resources(), [], TODAY)
-    used = Authorization(auth.start, auth.end, units=35, units_used=10)
+    used = AuthorizationLimit(auth.start, auth.end, units=35, units_used=10)
     replanned = replan_missed(request(authorization=used), plan, 11, CAL, resources(), [], date(2025, 12, 2))
     assert any(AUTHORIZATION_UNITS in u.codes for u in replanned.result.unplaced)
     assert any("authorized units" in w for w in replanned.result.warnings)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from config.course_templates import PhaseTemplate, WeeklyRhythm, get_course_template
 from schedules.calendar import ClinicCalendar
 from schedules.rhythm import expand_phases, next_rhythm_day
-from tests.schedules.factories import clinic
+from tests.builders.schedules import clinic
 
 # Mon 17 Nov 2025: the course runs over Thanksgiving, Christmas and New Year's Day.
 START = date(2025, 11, 17)

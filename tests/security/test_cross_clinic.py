@@ -18,8 +18,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
+from service.api.deps import route_roles
 from service.app import api_routes
-from service.core.deps import route_roles
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.test_schemathesis import EXAMPLES

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.api.deps import route_roles
 from service.app import api_routes
-from service.core.deps import route_roles
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.world import SecurityWorld, build

@@ -1,6 +1,6 @@
 """Local wall-clock times (opening hours, shifts, session windows) refuse a UTC offset instead of dropping it.
 
-Found while fuzzing (issue 8): "08:00:00+05:00" was stored as 08:00 clinic time, and a number was read as
+Found while fuzzing: "08:00:00+05:00" was stored as 08:00 clinic time, and a number was read as
 seconds after midnight UTC; the schema claimed RFC 3339 ``time`` (which requires an offset).
 """
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders.clinic import WRITE, error_field, ready_clinic
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
-from tests.service.scheduling import WRITE, error_field, ready_clinic
 
 
 def _hours(open_: Any) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from typing import Any
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers every table)
+from tests.builders.records import WRITE
 from tests.conftest import PASSWORD, Tenant, patient_body
 from tests.security.dbstate import changes, snapshot
 from tests.security.test_explicit_nulls import concrete, json_operations
 from tests.security.world import build
-from tests.service.clinical_helpers import WRITE
 
 SAMPLES: dict[type, Any] = {int: 1, float: 1.0, bool: True, str: "mass-assigned"}
 

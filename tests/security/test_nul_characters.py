@@ -1,6 +1,6 @@
 """A NUL character in any text is refused with a 422 naming the field, on both databases, and stores nothing.
 
-Found by schemathesis on PostgreSQL (issue 8): a course review note holding "\\u0000" reached the database,
+Found by schemathesis on PostgreSQL: a course review note holding "\\u0000" reached the database,
 which refuses NUL in text (a 500), while SQLite stored it. Query strings and sign-in forms carry text too.
 """
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders.records import WRITE
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.world import build
-from tests.service.clinical_helpers import WRITE
 
 
 def _field(response: Any) -> str:

@@ -40,9 +40,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from service.api.deps import route_roles
 from service.app import api_routes
-from service.core.deps import route_roles
-from service.users.models import Role
+from service.models.users import Role
 from tests.conftest import Tenant
 from tests.security.world import SecurityWorld, build
 

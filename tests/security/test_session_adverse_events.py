@@ -1,6 +1,6 @@
 """The one-tap adverse event at the chair refuses what the adverse-event record refuses, by field, with a 422.
 
-Found by schemathesis (issue 8): the chair's shape took an empty seriousness criterion and an onset time
+Found by schemathesis: the chair's shape took an empty seriousness criterion and an onset time
 without an offset, the route then built the stricter AdverseEventCreate from it, and its ValidationError
 escaped as a 500.
 """
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders.records import WRITE
 from tests.conftest import Tenant
 from tests.security.dbstate import changes, snapshot
 from tests.security.world import build
-from tests.service.clinical_helpers import WRITE
 
 
 @pytest.mark.parametrize(("extra", "field"), [

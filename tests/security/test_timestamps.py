@@ -1,6 +1,6 @@
 """Timestamps leave the API as RFC 3339 date-times with an offset, the same instant on both databases.
 
-Found by schemathesis (issue 8): on SQLite every timestamp came back without an offset ("2026-11-23T14:00:00"),
+Found by schemathesis: on SQLite every timestamp came back without an offset ("2026-11-23T14:00:00"),
 which is not the ``date-time`` the schema promises and not what PostgreSQL answers.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.builders.records import WRITE, new_patient
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import WRITE, new_patient
 
 
 def _instant(text: str) -> datetime:

@@ -1,6 +1,6 @@
 """One row of every kind a path id can name, in a tenant's clinic, so hostile requests get past the 404.
 
-Built through the API the way a clinic fills its records (tests/web/world.py does the treatable booking),
+Built through the API the way a clinic fills its records (tests/builders/treatable.py does the treatable booking),
 plus the few rows only the system raises (a review flag). ``ids`` maps each path parameter name to a real
 row; ``trial_id`` is split by route because two tables share the name.
 """
@@ -14,13 +14,13 @@ from datetime import timedelta
 from sqlmodel import select
 
 from service.core.db import session_scope
-from service.reviews.models import FlagKind
-from service.reviews.service import raise_flag
-from service.sessions.models import TreatmentSession
+from service.flags.service import raise_flag
+from service.models.flags import FlagKind
+from service.models.sessions import TreatmentSession
+from tests.builders.clinic import ok
+from tests.builders.records import TODAY
+from tests.builders.treatable import add_sessions, check_in, treatable
 from tests.conftest import PASSWORD, T0, Tenant
-from tests.service.clinical_helpers import TODAY
-from tests.service.scheduling import ok
-from tests.web.world import add_sessions, check_in, treatable
 
 
 @dataclass

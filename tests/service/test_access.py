@@ -10,9 +10,9 @@ import re
 import pytest
 from fastapi import APIRouter, FastAPI
 
+from service.api.deps import route_roles
 from service.app import api_routes, assert_every_route_has_a_rule
-from service.core.deps import route_roles
-from service.users.models import Role
+from service.models.users import Role
 from tests.conftest import Tenant
 
 ROLES = [r.value for r in Role]

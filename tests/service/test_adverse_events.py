@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.adverse_events.models import AdverseEvent, ReportingTask
-from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import (
+from service.models.adverse_events import AdverseEvent, ReportingTask
+from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
@@ -19,6 +18,7 @@ from tests.service.clinical_helpers import (
     new_course,
     new_patient,
 )
+from tests.conftest import T0, Tenant
 
 
 def report(tenant: Tenant, pid: int, cid: int, role: str = "technician", **fields: Any) -> Any:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from httpx import Response
 
-from service.assessments.models import Assessment, SuicideAlert
+from service.models.assessments import Assessment, SuicideAlert
+from tests.builders.records import WRITE, at, audit_rows, count, field_of, new_course, new_patient
 from tests.conftest import Tenant
-from tests.service.clinical_helpers import WRITE, at, audit_rows, count, field_of, new_course, new_patient
 
 URL = "/api/v1/patients/{}/assessments"
 

@@ -12,14 +12,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from config.settings import PROJECT_ROOT
-from schedules.scheduler import JobRunner
 from service.audit import service as audit
-from service.audit.models import AuditEvent, AuditHead
 from service.audit.sealer import seal
 from service.audit.service import Actor
 from service.audit.verify import verify_chain
 from service.core.clock import FrozenClock
 from service.core.db import session_scope
+from service.jobs.scheduler import JobRunner
+from service.models.audit import AuditEvent, AuditHead
 from tests.conftest import T0, fresh_database, settings_for
 
 ACTOR = Actor(None, "tester", None)

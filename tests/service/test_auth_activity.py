@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from service.auth.models import AuthSession
 from service.core.clock import FrozenClock, as_utc
+from service.models.auth import AuthSession
 from tests.conftest import Tenant
 
 STEP = timedelta(seconds=30)  # the default TMS_SESSION_TOUCH_SECONDS

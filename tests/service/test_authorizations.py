@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from service.audit.models import AuditEvent
 from service.audit.service import SYSTEM
 from service.bookings import service as bookings
-from service.bookings.models import Booking, BookingStatus
 from service.core.clock import as_utc
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking, BookingStatus
+from tests.builders.clinic import book, error_field, ok, ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import book, error_field, ok, ready_clinic
 
 MON_10 = "2026-11-23T15:00:00Z"
 

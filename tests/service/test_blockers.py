@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlmodel import col, update
 
-from service.authorizations.models import Authorization, AuthorizationUnit
 from service.blockers.service import blockers_for
 from service.core.db import session_scope
-from service.patients.models import Patient
-from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import (
+from service.models.authorizations import Authorization, AuthorizationUnit
+from service.models.patients import Patient
+from tests.builders.records import (
     ALL_NO,
     CHECKLIST_OK,
     TODAY,
@@ -23,6 +22,7 @@ from tests.service.clinical_helpers import (
     new_course,
     new_patient,
 )
+from tests.conftest import T0, Tenant
 
 PHQ9_ITEM9 = [2, 2, 2, 2, 1, 1, 1, 1, 1, None]
 

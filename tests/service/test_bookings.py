@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from service.app import create_app
-from service.audit.models import AuditEvent
-from service.bookings.models import Booking
 from service.core.clock import FrozenClock
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking
+from tests.builders.clinic import add_technician, book, error_field, ok, ready_clinic
 from tests.conftest import T0, Tenant, fresh_database, make_tenant, settings_for
-from tests.service.scheduling import add_technician, book, error_field, ok, ready_clinic
 
 MON_10 = "2026-11-23T15:00:00Z"  # Monday 10:00 in Boston (T0 is 09:00)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from tests.builders.clinic import WRITE, add_technician, error_field, ok, ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import WRITE, add_technician, error_field, ok, ready_clinic
 
 
 def _actions(tenant: Tenant, entity: str) -> list[str]:

@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlmodel import select
 
-from service.audit.models import AuditEvent
 from service.audit.service import SYSTEM
 from service.bookings import service as booking_service
-from service.bookings.models import Booking, BookingStatus
 from service.core.clock import FrozenClock, as_utc
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from service.models.bookings import Booking, BookingStatus
+from tests.builders.clinic import WRITE, Clinic, error_field, ok, ready_clinic
 from tests.conftest import T0, Tenant
-from tests.service.scheduling import WRITE, Clinic, error_field, ok, ready_clinic
 
 
 def phq9(total: int) -> list[int | None]:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from tests.builders.clinic import error_field, ok, ready_clinic
+from tests.builders.records import TODAY, new_course
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import TODAY, new_course
-from tests.service.scheduling import error_field, ok, ready_clinic
 
 
 def _audits(tenant: Tenant, entity: str, entity_id: int) -> list[AuditEvent]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from service.audit.models import AuditEvent
 from service.core.db import session_scope
+from service.models.audit import AuditEvent
+from tests.builders.clinic import add_technician, book, error_field, ok, ready_clinic
 from tests.conftest import Tenant
-from tests.service.scheduling import add_technician, book, error_field, ok, ready_clinic
 
 MON_10 = "2026-11-23T15:00:00Z"  # Monday 10:00 in Boston (T0 is 09:00)
 TUE_10 = "2026-11-24T15:00:00Z"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders.treatable import treatable, with_history
 from tests.conftest import Tenant
 from tests.web.test_pages import signed_in
-from tests.web.world import treatable, with_history
 
 FHIR = pytest.importorskip("fhir.resources.R4B.bundle", reason="fhir.resources is a test extra")
 
@@ -131,7 +131,7 @@ def test_burst_protocol_sessions_show_without_a_train_frequency(tenant: Tenant) 
     from sqlmodel import select
 
     from service.core.db import session_scope
-    from service.sessions.models import TreatmentSession
+    from service.models.sessions import TreatmentSession
 
     world = with_history(treatable(tenant, protocol_id="itbs_600", model="magventure-x100"))
     with session_scope(tenant.app.state.engine) as s:  # iTBS sessions record the burst rate, not a train rate

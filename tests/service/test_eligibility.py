@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service.eligibility.models import EligibilityProfile
+from service.models.eligibility import EligibilityProfile
+from tests.builders.records import TODAY, at, audit_rows, count, field_of, new_patient
 from tests.conftest import Tenant
-from tests.service.clinical_helpers import TODAY, at, audit_rows, count, field_of, new_patient
 
 DAY = timedelta(days=1)
 EXCLUSIONS = {"implant_within_30cm": False, "seizure_disorder": False, "neurological_condition": False,

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from service.core.db import session_scope
-from service.sessions.fixtures import DeliveryWorld, delivery_world
-from service.sessions.models import DeliveryEventRow, SessionTrain, TreatmentSession
+from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
+from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import T0, Tenant
 
 

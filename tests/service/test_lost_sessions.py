@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from service.bookings.models import Booking
 from service.core.db import session_scope
-from service.sessions.fixtures import DeliveryWorld, delivery_world
-from service.sessions.models import ChairCommand, TreatmentSession
+from service.models.bookings import Booking
+from service.models.sessions import ChairCommand, TreatmentSession
+from tests.builders.delivery import DeliveryWorld, delivery_world
+from tests.builders.records import audit_rows
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import audit_rows
 
 
 def _world_with_command(tenant: Tenant, tag: str) -> DeliveryWorld:

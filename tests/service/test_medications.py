@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from service.medications.models import MedicationChange, MedicationTrial, PsychotherapyTrial
+from service.models.medications import MedicationChange, MedicationTrial, PsychotherapyTrial
+from tests.builders.records import TODAY, WRITE, audit_rows, count, field_of, new_patient
 from tests.conftest import Tenant
-from tests.service.clinical_helpers import TODAY, WRITE, audit_rows, count, field_of, new_patient
 
 DAY = timedelta(days=1)
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from service.chairs.models import Device
 from service.core.db import session_scope
-from service.motor_thresholds.models import MotorThreshold
+from service.models.chairs import Device
+from service.models.motor_thresholds import MotorThreshold
+from tests.builders.records import TODAY, at, audit_rows, count, field_of, new_patient
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import TODAY, at, audit_rows, count, field_of, new_patient
 
 BASE = {"method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 52.0}
 

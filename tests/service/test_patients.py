@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from service.audit.models import AuditEvent
+from service.models.audit import AuditEvent
 from tests.conftest import Tenant, patient_body
 
 

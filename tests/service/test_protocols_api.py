@@ -6,9 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from service.protocols.models import ProtocolOverride
+from service.models.protocols import ProtocolOverride
+from tests.builders.records import audit_rows, count, field_of, new_patient
 from tests.conftest import PASSWORD, Tenant
-from tests.service.clinical_helpers import audit_rows, count, field_of, new_patient
 
 TEN_HZ = {"frequency_hz": 10, "intensity_pct_mt": 120, "train_duration_s": 4, "iti_s": 26, "trains": 75}
 

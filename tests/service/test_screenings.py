@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from httpx import Response
 
-from service.screenings.models import Screening, ScreeningClearance
+from service.models.screenings import Screening, ScreeningClearance
+from tests.builders.records import ALL_NO, TODAY, WRITE, audit_rows, count, field_of, new_course, new_patient
 from tests.conftest import Tenant
-from tests.service.clinical_helpers import ALL_NO, TODAY, WRITE, audit_rows, count, field_of, new_course, new_patient
 
 
 def screen(tenant: Tenant, pid: int, cid: int, role: str = "technician", **answers: str) -> Response:

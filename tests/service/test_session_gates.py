@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from service.sessions.models import ChairCommand
+from service.models.sessions import ChairCommand
 from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
+from tests.builders.clinic import WRITE, ok
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.conftest import T0, Tenant
-from tests.service.clinical_helpers import ALL_NO, CHECKLIST_OK
-from tests.service.scheduling import WRITE, ok
 
 
 def _screen_implant(t: Treatable, session_id: int = 0) -> None:

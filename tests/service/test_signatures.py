@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from service.auth.models import LoginAttempt
-from service.signatures.models import Signature
+from service.models.auth import LoginAttempt
+from service.models.signatures import Signature
+from tests.builders.records import WRITE, audit_rows, new_course, new_patient
 from tests.conftest import PASSWORD, Tenant
-from tests.web.factories import WRITE, audit_rows, new_course, new_patient
 
 
 def _review(tenant: Tenant, course_id: int, **extra: object) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def test_amending_a_signed_review_supersedes_the_signature(tenant: Tenant) -> No
 
 def test_a_record_changed_behind_the_signature_no_longer_verifies(tenant: Tenant) -> None:
     from service.core.db import session_scope
-    from service.signatures.models import CourseReview
+    from service.models.signatures import CourseReview
 
     review = _review(tenant, new_course(tenant, new_patient(tenant)))
     _sign(tenant, review["id"])
@@ -120,7 +120,7 @@ def test_another_clinic_cannot_see_or_sign_the_record(tenant: Tenant, other_tena
 
 def test_a_screening_clearance_can_be_signed_as_cleared(tenant: Tenant) -> None:
     from service.core.db import session_scope
-    from service.screenings.models import Screening, ScreeningClearance
+    from service.models.screenings import Screening, ScreeningClearance
     from tests.conftest import T0
 
     pid = new_patient(tenant)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.builders.treatable import treatable
 from tests.conftest import PASSWORD, Tenant
 from tests.web.conftest import TABLET, Live, login, shot
-from tests.web.world import treatable
 
 MODEL = "magventure-x100"  # iTBS needs burst trains, which this family programs over serial
 SPEED = 10  # simulated device clock ×10: iTBS 600 (190 s) takes about 19 s, long enough to watch

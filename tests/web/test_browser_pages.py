@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.builders.clinic import ready_clinic
+from tests.builders.treatable import treatable, with_history
 from tests.conftest import Tenant
-from tests.service.scheduling import ready_clinic
 from tests.service.test_course_extension import after_session, medicare_course
 from tests.web.conftest import TABLET, Live, login, shot
-from tests.web.world import treatable, with_history
 
 
 def test_each_role_signs_in_and_sees_its_pages(browser: Any, live: Live, live_tenant: Tenant) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.builders.clinic import ready_clinic
+from tests.builders.treatable import check_in, treatable
 from tests.conftest import PASSWORD, T0, Tenant
-from tests.service.scheduling import ready_clinic
-from tests.web.world import check_in, treatable
 
 
 def signed_in(tenant: Tenant, role: str) -> TestClient:
@@ -69,7 +69,7 @@ def test_pages_need_a_session_and_the_right_role(tenant: Tenant) -> None:
 
 
 def _phq9(world: Any, items: list[int], days: int) -> None:
-    from tests.service.scheduling import ok
+    from tests.builders.clinic import ok
 
     ok(world.tech.post(f"/api/v1/patients/{world.patient_id}/assessments", json={
         "instrument": "PHQ-9", "course_id": world.course_id, "items": items,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-# Statuses that free a booking's slot (service.bookings.models.RELEASED); every other status holds it.
+# Statuses that free a booking's slot (service.models.bookings.RELEASED); every other status holds it.
 RELEASED = "('cancelled', 'no_show')"
 RESOURCES = ("chair", "device", "technician", "patient")
 
@@ -215,7 +215,7 @@ def upgrade() -> None:
 
 
 def _no_double_booking() -> None:
-    """No resource holds two overlapping bookings (reliability.md A5), enforced by the database itself."""
+    """No resource holds two overlapping bookings (docs/records-and-signatures.md#bookings-never-overlap), enforced by the database itself."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         for resource in RESOURCES:

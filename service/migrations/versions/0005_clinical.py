@@ -1,4 +1,4 @@
-"""clinical records (issue 4): medication history, eligibility profile, assessments and suicide alerts,
+"""clinical records: medication history, eligibility profile, assessments and suicide alerts,
 safety screenings and clearances, motor thresholds, protocol overrides, adverse events and reporting tasks
 
 Revision ID: 0005

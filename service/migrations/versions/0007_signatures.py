@@ -1,4 +1,4 @@
-"""signatures (issue 7): e-signatures bound to a record version, and course reviews
+"""signatures: e-signatures bound to a record version, and course reviews
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,4 @@
-"""days off and extension (issue 5): technician days off; course phases an extension replaced
+"""days off and extension: technician days off; course phases an extension replaced
 
 Revision ID: 0008
 Revises: 0007

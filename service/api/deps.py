@@ -1,0 +1,159 @@
+"""Named dependencies every router uses: the DB session, the clock, the caller, and role rules.
+
+Every route declares who may call it, through exactly one of ``require_roles(...)`` or ``public()``.
+``create_app`` refuses to start if a route has neither (deny by default), and a test reads the route
+table to check every role against every route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+from sqlmodel import Session
+
+from config.settings import Settings
+from service.auth import service as auth_service
+from service.auth.principal import Principal
+from service.core.clock import Clock
+from service.core.db import session_scope
+from service.core.errors import Forbidden, Unauthorized
+from service.models.users import Role
+
+SESSION_COOKIE = "tmsops_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_HEADER = "x-requested-with"
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on error."""
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+def get_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+# scope="function": the transaction ends when the endpoint returns, before the response starts. FastAPI's
+# default ("request") closes it after the response is sent, so a client holding a 201 could read from another
+# process before the commit, and a failed commit would follow a success already sent.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_or_cookie(request: Request) -> tuple[str, bool] | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
+
+
+def current_principal(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Principal:
+    """The signed-in caller (bearer token or session cookie), or 401."""
+    found = bearer_or_cookie(request)
+    if found is None:
+        raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' or sign in on /login")
+    token, via_cookie = found
+    if (via_cookie and request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
+            and CSRF_HEADER not in request.headers):
+        # A custom header cannot be sent cross-site without a CORS preflight, which we never allow.
+        raise Forbidden("cookie-authenticated writes must send the X-Requested-With header")
+    principal = auth_service.authenticate(
+        session, settings, token, now=now, via_cookie=via_cookie, client=client_of(request)
+    )
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that admits only these roles and returns the caller."""
+    allowed = frozenset(r.value for r in roles)
+
+    def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
+        return principal
+
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
+def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
+    """For long polls and event streams: authenticates in its own short transaction.
+
+    ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock until
+    the response is sent; a request that waits for seconds must not hold it. Such endpoints take no
+    ``SessionDep`` and open short ``session_scope``s themselves.
+    """
+    allowed = frozenset(r.value for r in roles)
+
+    def _check(request: Request, settings: SettingsDep, now: NowDep) -> Principal:
+        found = bearer_or_cookie(request)
+        if found is None:
+            raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' or sign in on /login")
+        token, via_cookie = found
+        with session_scope(request.app.state.engine) as session:
+            principal = auth_service.authenticate(
+                session, settings, token, now=now, via_cookie=via_cookie, client=client_of(request))
+        if principal.role not in allowed:
+            raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
+        return principal
+
+    _check.allowed_roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
+def public() -> Callable[[], None]:
+    """Marks a route as open to anyone (login, health). Used sparingly and on purpose."""
+
+    def _open() -> None:
+        return None
+
+    _open.allowed_roles = frozenset({"*"})  # type: ignore[attr-defined]
+    return _open
+
+
+def route_roles(dependant: Any) -> frozenset[str] | None:
+    """The role rule a route declares (searching its dependency tree), or None if it has none."""
+    for dep in dependant.dependencies:
+        rule = getattr(dep.call, "allowed_roles", None)
+        if rule is not None:
+            return frozenset(rule)
+        nested = route_roles(dep)
+        if nested is not None:
+            return nested
+    return None
+
+
+R = Role
+Staff = require_roles(R.technician, R.psychiatrist, R.admin)
+Clinical = require_roles(R.technician, R.psychiatrist)
+Psychiatrist = require_roles(R.psychiatrist)
+Admin = require_roles(R.admin)
+Agent = require_roles(R.agent)
+AnyUser = require_roles(R.technician, R.psychiatrist, R.admin, R.agent)
+
+StaffUser = Annotated[Principal, Depends(Staff)]
+ClinicalUser = Annotated[Principal, Depends(Clinical)]
+PsychiatristUser = Annotated[Principal, Depends(Psychiatrist)]
+AdminUser = Annotated[Principal, Depends(Admin)]
+AgentUser = Annotated[Principal, Depends(Agent)]
+AnyPrincipal = Annotated[Principal, Depends(AnyUser)]
+
+# Ids in paths are 32-bit positive integers on both databases; anything else is a 422, never a DB error.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

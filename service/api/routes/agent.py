@@ -1,0 +1,73 @@
+"""Endpoints for chair agents (service accounts): heartbeat, command long-poll, event batches."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import col, select
+
+from service.api.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
+from service.auth.principal import Principal
+from service.core.db import session_scope
+from service.models.sessions import ChairStatus
+from service.models.users import Role
+from service.sessions import agent_service
+from service.sessions.ingest import ingest
+from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
+
+router = APIRouter(prefix="/api/v1", tags=["chair agent"])
+
+POLL_INTERVAL_S = 0.2
+
+
+@router.post("/agent/heartbeat", status_code=204)
+def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> None:
+    """The agent's view of its chair: device connected, model, serial, coil, temperature, state."""
+    agent_service.heartbeat(session, who, body, now, settings.session_lost_after_s)
+
+
+@router.post("/agent/events", response_model=IngestResult)
+def post_events(body: EventBatch, who: AgentUser, session: SessionDep, now: NowDep) -> object:
+    """Store a batch of delivery events; each (device, device_session, seq) is stored once however often sent."""
+    return ingest(session, who, body.events, now)
+
+
+@router.get("/agent/commands", response_model=list[CommandOut])
+async def take_commands(
+    request: Request,
+    who: Annotated[Principal, Depends(require_roles_streaming(Role.agent))],
+    chair_id: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for a command (long poll)")] = 0,
+) -> object:
+    """Commands for this chair, each handed out once; waits up to ``wait`` seconds for one to appear."""
+    deadline = time.monotonic() + wait
+    while True:
+        # A poll whose agent is gone (killed, restarted) must not take the next command: nobody would
+        # ever read it, and the chair's new agent would never hear of it.
+        if await request.is_disconnected():
+            return []
+        taken = await to_thread.run_sync(_take_when_due, request, who, chair_id, time.monotonic() >= deadline)
+        if taken is not None:
+            return taken
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+def _take_when_due(request: Request, who: Principal, chair_id: int, last: bool) -> list[CommandOut] | None:
+    """Take the chair's pending commands if there are any (or on the last poll); None means wait on."""
+    with session_scope(request.app.state.engine) as session:
+        if not (last or agent_service.has_pending(session, who.clinic_id, chair_id)):
+            return None
+        now = request.app.state.clock.now()
+        return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
+                for c in agent_service.take_commands(session, who, chair_id, now)]
+
+
+@router.get("/chair-status", response_model=list[ChairStatusPublic])
+def chair_status(who: StaffUser, session: SessionDep) -> object:
+    """The last heartbeat of every chair agent in your clinic: connected, state, coil temperature."""
+    return session.exec(select(ChairStatus).where(ChairStatus.clinic_id == who.clinic_id)
+                        .order_by(col(ChairStatus.chair_id))).all()

@@ -1,0 +1,96 @@
+"""Treatment sessions at the chair: check in, checklist, preflight, start, stop, resume, record, progress."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from sqlmodel import col, select
+
+from service.adverse_events import service as adverse_events
+from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
+from service.audit import service as audit
+from service.auth.principal import Principal
+from service.models.sessions import SessionTrain
+from service.models.users import Role
+from service.sessions import progress, service
+from service.sessions.schemas import ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
+
+router = APIRouter(prefix="/api/v1", tags=["sessions"])
+
+
+def _public(session: SessionDep, ts: object) -> SessionPublic:
+    trains = session.exec(select(SessionTrain).where(SessionTrain.session_id == ts.id)  # type: ignore[attr-defined]
+                          .order_by(col(SessionTrain.id))).all()
+    return SessionPublic.model_validate(ts, from_attributes=True).model_copy(
+        update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains]})
+
+
+@router.post("/bookings/{booking_id}/check-in", response_model=SessionPublic, status_code=201)
+def check_in(booking_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+    """The patient is in the chair: open the session record for this booking."""
+    return _public(session, service.check_in(session, who, booking_id, now))
+
+
+@router.get("/sessions/{session_id}", response_model=SessionPublic)
+def get_session(session_id: Id, who: StaffUser, session: SessionDep, now: NowDep) -> object:
+    """The session record: prescription, dose, delivered trains and pulses, interruptions."""
+    ts = service.get_or_404(session, who, session_id)
+    audit.record(session, who.actor, at=now, action="read", entity="treatment_session", entity_id=ts.id,
+                 patient_id=ts.patient_id)
+    return _public(session, ts)
+
+
+@router.put("/sessions/{session_id}/checklist", response_model=SessionPublic)
+def put_checklist(session_id: Id, body: ChecklistIn, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+    """Answer the pre-session checklist (and record the coil position)."""
+    return _public(session, service.record_checklist(session, who, session_id, body, now))
+
+
+@router.get("/sessions/{session_id}/preflight")
+def get_preflight(session_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> dict[str, object]:
+    """Every reason treatment is blocked now, in plain words, and the computed dose."""
+    return service.preflight(session, who, session_id, now)
+
+
+@router.post("/sessions/{session_id}/start", response_model=SessionPublic)
+def start(session_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+    """Run the gates, compute the dose and send the chair agent the program (409 with reasons if blocked)."""
+    return _public(session, service.start(session, who, session_id, now))
+
+
+@router.post("/sessions/{session_id}/stop", response_model=SessionPublic)
+def stop(session_id: Id, body: StopIn, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+    """Stop delivery now; the device is disarmed and the session ends interrupted."""
+    return _public(session, service.stop(session, who, session_id, body.reason, now))
+
+
+@router.post("/sessions/{session_id}/resume", response_model=SessionPublic)
+def resume(session_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+    """Deliver the remaining trains of an interrupted session (the gates run again)."""
+    return _public(session, service.resume(session, who, session_id, now))
+
+
+@router.get("/sessions/{session_id}/progress", response_class=StreamingResponse)
+async def session_progress(
+    session_id: Id, request: Request,
+    who: Annotated[Principal, Depends(require_roles_streaming(Role.technician, Role.psychiatrist))],
+) -> StreamingResponse:
+    """Live progress (server-sent events): pulses of planned, train n of N, time left, coil temperature."""
+    events = await progress.stream(request, who.clinic_id, session_id)
+    return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sessions/{session_id}/adverse-events", status_code=201, response_model=AdverseEventPublic)
+def session_adverse_event(
+    session_id: Id, body: SessionAdverseEventIn, who: ClinicalUser, session: SessionDep, now: NowDep, request: Request,
+) -> object:
+    """One-tap adverse event at the chair: recorded against this session with its parameters snapshotted."""
+    ts = service.get_or_404(session, who, session_id)
+    data = AdverseEventCreate.model_validate(
+        body.model_dump(exclude={"onset_at"}) | {"course_id": ts.course_id, "booking_id": ts.booking_id,
+                                                 "onset_at": body.onset_at or now})
+    event = adverse_events.create(session, who, ts.patient_id, data, request.app.state.settings.mdr_facility_type, now)
+    return adverse_events.public(session, [event])[0]

@@ -1,1 +1,0 @@
-"""Helpers shared by the clinical-record resources of issue 4 (medications, assessments, screenings...)."""

@@ -1,0 +1,72 @@
+"""From prescription to device program: the dose, the device limits, the protocol the agent runs.
+
+Refuse, never clamp: a dose above the device's maximum output, a frequency or a burst the device
+cannot deliver, is refused here with the limit in the message, before anything is sent to a chair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from config.clinical_data import Protocol
+from config.device_profiles import load_profile
+from device_adapters.errors import LimitError
+from device_adapters.limits import check_intensity, check_magventure_train, check_rapid_train
+from device_adapters.values import TrainProtocol
+from service.core.errors import Conflict
+from service.rules import dose as dose_rules
+from service.rules.errors import RuleInputError
+
+
+@dataclass(frozen=True)
+class DevicePlan:
+    output_pct_mso: int
+    reasons: tuple[str, ...]
+    train: TrainProtocol
+
+    def payload(self) -> dict[str, Any]:
+        t = self.train
+        return {"intensity_percent": t.intensity_percent, "frequency_hz": t.frequency_hz,
+                "pulses_per_train": t.pulses_per_train, "trains": t.trains,
+                "inter_train_interval_s": t.inter_train_interval_s, "burst_pulses": t.burst_pulses,
+                "burst_ipi_ms": t.burst_ipi_ms}
+
+
+def train_for(protocol: Protocol, output_pct: int, trains: int | None = None) -> TrainProtocol:
+    """The device program for a catalog protocol at ``output_pct`` % of machine output."""
+    burst = protocol.burst
+    return TrainProtocol(
+        intensity_percent=output_pct,
+        frequency_hz=burst.burst_rate_hz if burst else float(protocol.frequency_hz or 0),
+        pulses_per_train=protocol.pulses_per_train,
+        trains=trains if trains is not None else protocol.trains,
+        inter_train_interval_s=protocol.iti_s,
+        burst_pulses=burst.pulses_per_burst if burst else 1,
+        burst_ipi_ms=round(1000 / burst.burst_frequency_hz, 3) if burst else None,
+    )
+
+
+def plan(protocol: Protocol, device_model: str, intensity_pct_mt: float, mt_pct_mso: float,
+         depth_adjusted_mt: float | None = None, trains: int | None = None) -> DevicePlan:
+    """Compute the output and check it and the train against the device profile; 409 with the limit if not."""
+    profile = load_profile(device_model)
+    try:
+        dose = dose_rules.output_percent(
+            intensity_pct_mt, mt_pct_mso, device_max_pct=profile.max_output_percent,
+            basis=protocol.intensity_basis, depth_adjusted_mt_pct_mso=depth_adjusted_mt)
+    except RuleInputError as exc:
+        raise Conflict(f"dose refused: {exc.message}", code="dose_refused", details={"field": exc.field}) from exc
+    train = train_for(protocol, int(dose.output_pct_mso), trains)
+    try:
+        check_intensity(profile, train.intensity_percent)
+        if profile.magventure is not None:
+            check_magventure_train(profile, train)
+        elif profile.rapid is not None:
+            # The strictest case (oldest firmware, default supply); the driver checks again with the real ones.
+            check_rapid_train(profile, train, firmware_major=8, supply="240", system="rapid")
+        elif train.trains * train.pulses_per_train > 1 and not profile.supports_trains:
+            raise LimitError(f"{profile.display_name} delivers single pulses only; this protocol needs trains")
+    except LimitError as exc:
+        raise Conflict(f"{profile.display_name} cannot deliver this protocol: {exc}", code="device_limit") from exc
+    return DevicePlan(train.intensity_percent, dose.reasons, train)
