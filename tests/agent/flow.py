@@ -45,8 +45,14 @@ def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol
     return Treatable(tenant, clinic.tech, pid, course["id"], booking["id"], chair_id, device_id)
 
 
-def check_in_and_ready(t: Treatable, answers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Check the patient in and answer the checklist; returns the session."""
-    session = ok(t.tech.post(f"/api/v1/bookings/{t.booking_id}/check-in", headers=WRITE), 201)
+def check_in_and_ready(t: Treatable, answers: dict[str, str] | None = None, *,
+                       out_of_turn_by: TestClient | None = None) -> dict[str, Any]:
+    """Check the patient in and answer the checklist; returns the session. A booking of another day, or one
+    with an earlier booking still pending, is checked in by the psychiatrist ``out_of_turn_by`` with a reason."""
+    if out_of_turn_by is None:
+        session = ok(t.tech.post(f"/api/v1/bookings/{t.booking_id}/check-in", headers=WRITE), 201)
+    else:
+        session = ok(out_of_turn_by.post(f"/api/v1/bookings/{t.booking_id}/check-in", headers=WRITE,
+                                         json={"override_reason": "the patient could only come today"}), 201)
     body = {"answers": answers or CHECKLIST_OK, "coil_position": {"method": "beam_f3", "x_cm": 5.1, "y_cm": 7.2}}
     return dict(ok(t.tech.put(f"/api/v1/sessions/{session['id']}/checklist", json=body, headers=WRITE)))

@@ -15,6 +15,8 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
   of CNS-active medication (benzodiazepines, anticonvulsants, bupropion, stimulants, antipsychotics, lithium)
   and after sleep loss, substance use or an unusual response reported at check-in (#mt-redetermination;
   config/clinical/motor_threshold.json); an event dated the day of the determination precedes it;
+- a booking is checked in on its own clinic day and after every earlier booking of the course has ended,
+  else only by a psychiatrist with a reason;
 - a payer's authorisation must be in force today with units left (#missed-sessions-and-gaps);
 - standard 10 Hz allows one session a day (#sessions-per-day), counted by when sessions really started;
 - hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol
@@ -166,6 +168,13 @@ class World:
 
     def booking_of(self, session: Session) -> Booking:
         return next(b for b in self.bookings if b.session is session)
+
+    def check_in_out_of_turn(self, booking: Booking) -> bool:
+        """Check-in is for the booking's own clinic day, and after every earlier booking of the course has ended
+        (booked, checked in and in progress are still pending)."""
+        earlier = self.bookings[:self.bookings.index(booking)]  # booked in sequence order
+        pending = any(b.status in ("booked", "checked_in", "in_progress") for b in earlier)
+        return local(booking.start).date() != self.today or pending
 
     # --- the gates -------------------------------------------------------------------------------------
 

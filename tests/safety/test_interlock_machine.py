@@ -194,11 +194,19 @@ class InterlockMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(b.status == "booked" for b in self.world.bookings))
     @rule(data=st.data(), answers=st.sampled_from(["clean", "later", *FLAGGED]))
     def check_in(self, data: st.DataObject, answers: str) -> None:
-        """Any booked session, today's or not (the API lets the technician pick it); then usually the checklist."""
+        """Any booked session, today's or not: out of day or sequence only a psychiatrist checks it in, with a
+        reason; then usually the checklist."""
         self._check_in(data.draw(st.sampled_from([b for b in self.world.bookings if b.status == "booked"])), answers)
 
     def _check_in(self, booking: Booking, answers: str) -> Session:
-        session = expect(self.tech.post(f"/api/v1/bookings/{booking.id}/check-in"), 201)
+        out_of_turn = self.world.check_in_out_of_turn(booking)
+        r = self.tech.post(f"/api/v1/bookings/{booking.id}/check-in")
+        if out_of_turn:
+            # Another day's booking, or an earlier one still pending: refused; a psychiatrist may record why.
+            assert r.status_code == 409 and error_code(r) == "check_in_out_of_turn", f"{out_of_turn}: {r.text}"
+            r = self.psych.post(f"/api/v1/bookings/{booking.id}/check-in",
+                                json={"override_reason": "patient could only come today; reviewed"})
+        session = expect(r, 201)
         booking.status, booking.session = "checked_in", Session(session["id"])
         if answers != "later":
             self._answer(booking.session, answers)
@@ -558,6 +566,11 @@ class InterlockMachine(RuleBasedStateMachine):
         self.world.now = self.clock.now()
         assert local(self.world.now) == moment
         self._sign_in()
+        # Past TMS_AGENT_LOST_AFTER_S with no word from the chair, a live session's chair is lost: the service
+        # ends the session 'interrupted' when it is next read (the chair list does).
+        expect(self.tech.get("/api/v1/chair-status"), 200)
+        for session in self._live():
+            session.status = self.world.booking_of(session).status = "interrupted"
 
     # --- invariants ------------------------------------------------------------------------------------------
 

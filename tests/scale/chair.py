@@ -33,7 +33,7 @@ class Started:
 def started_session(staff: RemoteTenant) -> Started:
     """Order, screen, threshold, book, check in and start a session, every call through process A.
 
-    The booking is on the next open weekday (the clinic's hours are Mon-Fri); check-in is allowed ahead of it.
+    The booking is on the next open weekday (the clinic's hours are Mon-Fri), checked in today by the psychiatrist.
     """
     clinic = ready_clinic(staff)  # type: ignore[arg-type]  # the builders take any Tenant-like object
     chair_id, device_id = clinic.add_chair("Chair X100", model=MODEL)
@@ -50,7 +50,10 @@ def started_session(staff: RemoteTenant) -> Started:
     booking = ok(clinic.tech.post("/api/v1/bookings", json={
         "course_id": course["id"], "chair_id": chair_id, "technician_id": clinic.technician_id,
         "start_at": datetime.combine(day, clock_time(15, 0), tzinfo=UTC).isoformat()}), 201)
-    session = ok(clinic.tech.post(f"/api/v1/bookings/{booking['id']}/check-in"), 201)
+    # The booking is for another day (the served processes run on the real clock), so the psychiatrist checks
+    # it in with a reason, as the check-in rule allows.
+    session = ok(clinic.psych.post(f"/api/v1/bookings/{booking['id']}/check-in",
+                                   json={"override_reason": "booked for the next open weekday; treated today"}), 201)
     ok(clinic.tech.put(f"/api/v1/sessions/{session['id']}/checklist", json={
         "answers": CHECKLIST_OK, "coil_position": {"method": "beam_f3", "x_cm": 5.1, "y_cm": 7.2}}))
     started = ok(clinic.tech.post(f"/api/v1/sessions/{session['id']}/start"))
