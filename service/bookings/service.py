@@ -24,6 +24,7 @@ from service.bookings import repository
 from service.bookings.schemas import BookingCreate
 from service.calendar import repository as calendar_repo
 from service.calendar import service as calendar
+from service.calendar.schemas import MAX_SETUP_BUFFER_MINUTES
 from service.chairs import capabilities
 from service.chairs import repository as chairs
 from service.core.clock import as_utc
@@ -34,6 +35,7 @@ from service.models.authorizations import Authorization
 from service.models.bookings import RESOURCES, Booking, BookingStatus
 from service.models.chairs import Device
 from service.models.courses import Course, CoursePhase
+from service.rules import protocols
 
 ENTITY = "booking"
 BOOKABLE_COURSE = ("planned", "active")
@@ -57,6 +59,13 @@ def slot(session: Session, course: Course) -> timedelta:
     """How long a booking of this course holds its resources."""
     buffer = calendar.settings_of(session, course.clinic_id).setup_buffer_minutes
     return timedelta(minutes=session_minutes(course) + buffer)
+
+
+def longest_slot() -> timedelta:
+    """The longest any booking holds its resources: the catalog's longest protocol plus the largest set-up buffer a
+    clinic's settings accept. Planning reads the bookings that start up to this long before the hours it searches."""
+    longest = max(math.ceil(p.session_duration_s / 60) for p in protocols.catalog())
+    return timedelta(minutes=longest + MAX_SETUP_BUFFER_MINUTES)
 
 
 def public(session: Session, booking: Booking) -> dict[str, Any]:
