@@ -38,8 +38,8 @@ def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetim
     resources at some point of one of the spans. No booking holds its resources longer than ``longest``, so each
     span is an index range on the start time: plain tuples, since planning reads many at once."""
     # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
-    near = [and_(Booking.clinic_id == clinic_id, col(Booking.start_at) > start - longest, col(Booking.start_at) < end,
-                 col(Booking.end_at) > start) for start, end in spans]
+    near = [and_(col(Booking.clinic_id) == clinic_id, col(Booking.start_at) > start - longest,
+                 col(Booking.start_at) < end, col(Booking.end_at) > start) for start, end in spans]
     held = [col(getattr(Booking, f"{kind}_id")).in_(ids) for kind, ids in resources.items() if ids]
     if not near or not held:
         return []
