@@ -106,13 +106,21 @@ def _row(course: Course, s: PlannedSession, who: Actor, now: datetime, auth_id: 
 def _book_all(session: Session, who: Actor, course: Course, placed: list[PlannedSession], cal: ClinicCalendar,
               now: datetime, dry_run: bool, out: Outcome) -> None:
     pick = authorizations.allocator(session, course)
+    rows: list[Booking] = []
+    refusal: Conflict | None = None
     for s in sorted(placed, key=lambda p: p.start):
         if dry_run:
             out.proposed.append(_row(course, s, who, now, None))
             continue
-        auth = pick(cal.local_date(s.start))
-        row = _row(course, s, who, now, auth.id if auth else None)
-        out.booked.append(bookings.insert(session, who, row, now, precheck=False))
+        try:
+            auth = pick(cal.local_date(s.start))
+        except Conflict as exc:  # the sessions before this one are still booked first, as one by one they were
+            refusal = exc
+            break
+        rows.append(_row(course, s, who, now, auth.id if auth else None))
+    out.booked += bookings.insert_many(session, who, rows, now)
+    if refusal is not None:
+        raise refusal
 
 
 def plan_and_book(session: Session, who: Principal, course_id: int, start_date: date | None, dry_run: bool,

@@ -150,6 +150,27 @@ def insert(session: Session, actor: Actor, booking: Booking, now: datetime, *, p
     return booking
 
 
+def insert_many(session: Session, actor: Actor, rows: list[Booking], now: datetime) -> list[Booking]:
+    """Insert sessions the planner placed in this transaction in one statement, the database checking overlaps,
+    then audit each in order. When the database refuses one, the rows go in one by one instead, so the 409 names
+    the same booking and resource as ``insert`` would."""
+    if not rows:
+        return []
+    copies = [row.model_dump(exclude={"id"}) for row in rows]
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError as exc:
+        if _CONSTRAINT.search(str(exc.orig)) is None:
+            raise
+        return [insert(session, actor, Booking(**values), now, precheck=False) for values in copies]
+    for booking in rows:
+        audit.record(session, actor, at=now, action="create", entity=ENTITY, entity_id=booking.id,
+                     patient_id=booking.patient_id, new=booking.model_dump(exclude={"created_at", "updated_at"}))
+    return rows
+
+
 def _conflict(resource: str, resource_id: int, clash: Booking | None) -> Conflict:
     when = f" {as_utc(clash.start_at):%Y-%m-%d %H:%M}-{as_utc(clash.end_at):%H:%M} UTC (booking {clash.id})" \
         if clash is not None else " by a booking committed at the same moment"
