@@ -1,6 +1,6 @@
 """Stimulator device profiles: limits and link settings read from ``config/devices/*.json``.
 
-Every number here is a hardware fact from ../shared/reference/devices.md (section named in each
+Every number here is a hardware fact from docs/device-protocols.md (section named in each
 file's ``source``) or a documented inference; the drivers and the simulator both read them, so a
 limit lives in exactly one place.
 """
@@ -24,7 +24,7 @@ class _Frozen(BaseModel):
 
 
 class SerialSettings(_Frozen):
-    """Line settings (devices.md §1.1, §2.1)."""
+    """Line settings (docs/device-protocols.md §1.1, §2.1)."""
 
     baudrate: int
     bytesize: int = 8
@@ -33,7 +33,7 @@ class SerialSettings(_Frozen):
 
 
 class Keepalive(_Frozen):
-    """Remote-control keep-alive (devices.md §1.8): timeouts on the unit, cadence on the host."""
+    """Remote-control keep-alive (docs/device-protocols.md §1.8): timeouts on the unit, cadence on the host."""
 
     armed_timeout_s: float
     standby_timeout_s: float
@@ -42,14 +42,14 @@ class Keepalive(_Frozen):
 
 
 class RechargeStep(_Frozen):
-    """Recharge time after a single pulse for powers below ``below_percent`` (devices.md §1.8)."""
+    """Recharge time after a single pulse for powers below ``below_percent`` (docs/device-protocols.md §1.8)."""
 
     below_percent: int
     seconds: float
 
 
 class FrequencyCurve(_Frozen):
-    """Rapid² maximum frequency by power for one supply and system type (devices.md §1.9)."""
+    """Rapid² maximum frequency by power for one supply and system type (docs/device-protocols.md §1.9)."""
 
     flat_hz: float
     flat_until_percent: int
@@ -66,7 +66,7 @@ class FrequencyCurve(_Frozen):
 
 
 class RapidLimits(_Frozen):
-    """Rapid² energy and duty limits (devices.md §1.9, TDb087 §3)."""
+    """Rapid² energy and duty limits (docs/device-protocols.md §1.9, TDb087 §3)."""
 
     duty_limit_j_per_min: float
     continuous_power_w: float
@@ -106,14 +106,14 @@ class RapidLimits(_Frozen):
 
 
 class BiStimLimits(_Frozen):
-    """BiStim² inter-pulse interval ranges (devices.md §1.4, command ``C``)."""
+    """BiStim² inter-pulse interval ranges (docs/device-protocols.md §1.4, command ``C``)."""
 
     max_interval_low_res_ms: float
     max_interval_high_res_ms: float
 
 
 class MagVentureLimits(_Frozen):
-    """MagPro model capabilities (devices.md §2.3 pytms limits, MAGIC train ranges)."""
+    """MagPro model capabilities (docs/device-protocols.md §2.3 pytms limits, MAGIC train ranges)."""
 
     model_code: int
     max_rate_pps: float

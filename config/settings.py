@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # run of it and nothing unsent, was lost by an agent that restarted: it ends 'interrupted' (sessions/lost.py).
     # Several heartbeats (every 2 s) long, so a command on its way to the agent is never taken for lost.
     session_lost_after_s: float = Field(default=30, gt=0)
+    # A chair whose agent has not heartbeat (every 2 s) this long is lost: its live session ends 'interrupted'
+    # (sessions/lost_chairs.py). Long enough for a service restart or a short database outage to pass.
+    agent_lost_after_s: float = Field(default=60, gt=0)
 
     @property
     def scheduler_on(self) -> bool:

@@ -13,9 +13,10 @@ class FrameRecord:
     direction: str
     data: bytes
     at: float
+    note: str = ""
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.data.hex(' ')}"
+        return f"{self.direction} {self.data.hex(' ')}" + (f" ({self.note})" if self.note else "")
 
 
 class DeviceError(Exception):
@@ -46,15 +47,15 @@ class RejectedError(DeviceError):
 
 
 class CommandRejected(RejectedError):
-    """Unknown command (Magstim single ``?`` reply, devices.md §1.3)."""
+    """Unknown command (Magstim single ``?`` reply, docs/device-protocols.md §1.3)."""
 
 
 class DataRejected(RejectedError):
-    """Known command, bad data (Magstim ``<cmd>?`` reply, devices.md §1.3)."""
+    """Known command, bad data (Magstim ``<cmd>?`` reply, docs/device-protocols.md §1.3)."""
 
 
 class StateRejected(RejectedError):
-    """Valid command that conflicts with the device state (Magstim ``<cmd>S`` reply, devices.md §1.3)."""
+    """Valid command that conflicts with the device state (Magstim ``<cmd>S`` reply, docs/device-protocols.md §1.3)."""
 
 
 class RemoteControlLost(StateRejected):
@@ -95,3 +96,8 @@ class ParameterMismatch(DeviceError):
 
 class StoppedAtDevice(StateRejected):
     """The device was stopped or disarmed at its own panel (not a fault: the run is interrupted)."""
+
+
+class DisarmUnconfirmed(DeviceError):
+    """A disarm was never confirmed: the unit may still be armed. Arm and fire are refused until a status
+    read shows it disarmed; the driver sends nothing meanwhile, so a unit with a watchdog disarms itself."""

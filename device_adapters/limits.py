@@ -40,7 +40,7 @@ def _check_common(protocol: TrainProtocol) -> None:
 def check_rapid_train(
     profile: DeviceProfile, protocol: TrainProtocol, firmware_major: int, supply: str, system: str
 ) -> None:
-    """Rapid² limits (devices.md §1.9): frequency by power, pulse count, duration, duty, wait."""
+    """Rapid² limits (docs/device-protocols.md §1.9): frequency by power, pulse count, duration, duty, wait."""
     rapid = profile.rapid
     assert rapid is not None
     _check_common(protocol)
@@ -91,7 +91,7 @@ def _burst_ipi_ok(ipi_ms: float) -> bool:
 
 
 def check_magventure_train(profile: DeviceProfile, protocol: TrainProtocol) -> None:
-    """MagPro limits (devices.md §2.3): rate per model, pulses, trains, ITI, burst capability."""
+    """MagPro limits (docs/device-protocols.md §2.3): rate per model, pulses, trains, ITI, burst capability."""
     caps = profile.magventure
     assert caps is not None
     _check_common(protocol)

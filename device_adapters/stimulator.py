@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -17,8 +18,17 @@ from typing import Any, TypeVar, cast
 
 from config.device_profiles import DeviceProfile
 from device_adapters.clock import Clock
-from device_adapters.errors import DeviceError, Disconnected, LimitError, ParameterMismatch
+from device_adapters.errors import (
+    DeviceError,
+    DisarmUnconfirmed,
+    Disconnected,
+    FrameRecord,
+    LimitError,
+    ParameterMismatch,
+)
 from device_adapters.events import DeliveryEvent, EventStream, Fault, Listener, StateChanged
+from device_adapters.fail_closed import FailClosed
+from device_adapters.keepalive import KeepAlive
 from device_adapters.limits import check_intensity
 from device_adapters.transport import Transport
 from device_adapters.values import (
@@ -33,12 +43,18 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+ALLOWED_UNCONFIRMED = {"status", "idle"}  # what may run while a disarm is unconfirmed
+
+
 def guarded(method: F) -> F:
-    """Public-method wrapper: re-raise background errors, and on any error disarm, then raise."""
+    """Public-method wrapper: re-raise background errors, refuse while a disarm is unconfirmed, and on any
+    error disarm, then raise."""
 
     @functools.wraps(method)
     def wrapper(self: Stimulator, *args: Any, **kwargs: Any) -> Any:
         self._raise_background_error()
+        if method.__name__ not in ALLOWED_UNCONFIRMED:
+            self._refuse_while_unconfirmed(method.__name__)
         try:
             return method(self, *args, **kwargs)
         except DeviceError as exc:
@@ -48,10 +64,12 @@ def guarded(method: F) -> F:
     return cast(F, wrapper)
 
 
-class Stimulator(ABC):
-    """A stimulator on a serial line. Use as a context manager: it always ends disarmed and closed."""
+class Stimulator(FailClosed, ABC):
+    """A stimulator on a serial line. Use as a context manager: it always ends disarmed and closed.
 
-    poll_s = 0.002  # how often to look for reply bytes while waiting for one
+    Two locks: ``_lock`` serialises operations (a delivery holds it for its whole run); ``_wire`` serialises
+    single exchanges on the line, and is all the keep-alive thread ever takes.
+    """
 
     def __init__(self, transport: Transport, profile: DeviceProfile, clock: Clock, **options: Any) -> None:
         self.profile = profile
@@ -61,9 +79,12 @@ class Stimulator(ABC):
         self._transport = transport
         self._clock = clock
         self._lock = threading.RLock()
+        self._wire = threading.RLock()
+        self._last_tx = -math.inf
         self._stop_service = threading.Event()
         self._abort = threading.Event()
         self._service_thread: threading.Thread | None = None
+        self._keepalive_timer: KeepAlive | None = None
         self._background_error: DeviceError | None = None
         self._closed = False
         self._armed = False
@@ -83,9 +104,22 @@ class Stimulator(ABC):
 
     @guarded
     def status(self) -> DeviceStatus:
-        """Read the device state now."""
+        """Read the device state now.
+
+        After an unconfirmed disarm this first lets the unit's watchdog run out (docs/devices.md, "Fail
+        closed"), and a reading that shows the unit disarmed clears the refusal to arm or fire.
+        """
         with self._lock:
-            return self._status()
+            if self.disarm_unconfirmed is None:
+                return self._status()
+            self._await_quiet()
+            self._confirming = True
+            try:
+                status = self._status()
+            finally:
+                self._confirming = False
+            self._confirmed_by(status.armed)
+            return status
 
     @guarded
     def set_intensity(self, percent: int, channel: str = "A") -> None:
@@ -124,7 +158,7 @@ class Stimulator(ABC):
 
     @guarded
     def arm(self) -> None:
-        """Arm and wait until the device reports ready (devices.md §1.8: up to 1 s)."""
+        """Arm and wait until the device reports ready (docs/device-protocols.md §1.8: up to 1 s)."""
         with self._lock:
             self._arm()
             self._armed = True
@@ -137,12 +171,20 @@ class Stimulator(ABC):
             return self._fire()
 
     def disarm(self) -> None:
-        """Disarm; raises only if the device cannot be reached or refuses."""
+        """Disarm, retried within the unit's own timing; if no attempt is confirmed, fail closed.
+
+        Failing closed (docs/devices.md): every keep-alive stops so a unit with a watchdog disarms itself, a
+        ``Fault`` says "unit may be armed: press its stop", ``DisarmUnconfirmed`` is raised, and arm/fire are
+        refused until ``status()`` shows the unit disarmed. Raises ``Disconnected`` if the port is gone.
+        """
         with self._lock:
-            self._disarm()
-            if self._armed:
-                self.events.emit(StateChanged, state="disarmed")
-            self._armed = False
+            self._disarm_now()
+
+    def _disarm_now(self) -> None:
+        self._disarm_confirmed()
+        if self._armed:
+            self.events.emit(StateChanged, state="disarmed")
+        self._armed = False
 
     @guarded
     def stimulus_count(self) -> int | None:
@@ -228,6 +270,10 @@ class Stimulator(ABC):
                 self._service()
             self._clock.sleep(min(left, self._service_interval()))
 
+    def recent_frames(self) -> tuple[FrameRecord, ...]:
+        """The last frames exchanged on the wire, oldest first (each with its clock time)."""
+        return self._transport.recent()
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every delivery event; returns an unsubscribe function."""
         return self.events.subscribe(listener)
@@ -247,13 +293,16 @@ class Stimulator(ABC):
         if self._closed:
             return
         self._stop_service.set()
+        if self._keepalive_timer is not None:
+            self._keepalive_timer.stop()
         if self._service_thread is not None and self._service_thread is not threading.current_thread():
             self._service_thread.join()
         with self._lock:
             self._closed = True
             if self._transport.is_open:
-                self._safe(self._disarm)
-                self._safe(self._release)
+                self._safe(self._disarm_confirmed)
+                if self.disarm_unconfirmed is None:
+                    self._safe(self._release)
             self._transport.close()
 
     def __enter__(self) -> Stimulator:
@@ -267,22 +316,57 @@ class Stimulator(ABC):
     # ----- shared machinery ---------------------------------------------------------------------
 
     def _start_service_thread(self) -> None:
+        """Start the keep-alive timer (families with a watchdog) or the reader of unsolicited messages."""
+        if self._has_keepalive():
+            self._keepalive_timer = KeepAlive(
+                f"stimulator-keepalive-{self.model}",
+                self._clock,
+                self._service_interval(),
+                self._keepalive_tick,
+                self._background_failure,
+                self._keepalive_gave_up,
+            )
+            self._keepalive_timer.start()
+            return
         self._service_thread = threading.Thread(
             target=self._service_loop, name=f"stimulator-service-{self.model}", daemon=True
         )
         self._service_thread.start()
 
     def _service_loop(self) -> None:
+        """Read unsolicited messages between operations; an operation in progress reads them itself (this
+        thread blocks on its lock meanwhile: a MagPro needs no keep-alive). Errors do not end it."""
         while not self._clock.wait(self._stop_service, self._service_interval()):
-            try:
-                with self._lock:
-                    if self._closed:
-                        return
+            with self._lock:
+                if self._closed:
+                    return
+                try:
                     self._service()
-            except DeviceError as exc:
-                self._background_error = exc
-                self._fail(exc)
-                return
+                except Disconnected as exc:
+                    self._background_failure(exc)
+                    return
+                except DeviceError as exc:
+                    self._background_failure(exc)
+
+    def _background_failure(self, exc: DeviceError) -> None:
+        """An error seen off the caller's thread: reported now, raised by the next public call (once: the
+        timer keeps running, and a condition it sees on every tick is reported only until then)."""
+        if self._background_error is not None:
+            return
+        self._background_error = exc
+        self._fail(exc)
+
+    def _keepalive_gave_up(self, exc: DeviceError) -> None:
+        """Keep-alive failed ``max_failures`` times in a row: the unit's state is unknown, fail closed."""
+        try:
+            self._disarm_now()
+        except DisarmUnconfirmed as unconfirmed:
+            self._background_error = unconfirmed
+            return
+        except DeviceError as other:
+            self._background_failure(other)
+            return
+        self._background_failure(exc)
 
     def _raise_background_error(self) -> None:
         if self._closed:
@@ -298,8 +382,8 @@ class Stimulator(ABC):
         exc.with_frames(self._transport.recent())
         if not isinstance(exc, LimitError):
             self.events.emit(Fault, error=type(exc).__name__, message=str(exc))
-        if self._transport.is_open and not isinstance(exc, Disconnected):
-            self._safe(self.disarm)
+        if self._transport.is_open and not isinstance(exc, Disconnected) and self.disarm_unconfirmed is None:
+            self._safe(self._disarm_now)
 
     def _safe(self, action: Callable[[], None]) -> None:
         try:
@@ -328,7 +412,7 @@ class Stimulator(ABC):
     def _fire(self) -> int: ...
 
     @abstractmethod
-    def _disarm(self) -> None: ...
+    def _disarm(self, timeout: float | None = None) -> None: ...
 
     @abstractmethod
     def _read_parameters(self) -> ProgrammedParameters: ...
@@ -347,6 +431,13 @@ class Stimulator(ABC):
 
     @abstractmethod
     def _service_interval(self) -> float: ...
+
+    def _has_keepalive(self) -> bool:
+        """Whether the unit needs commands to stay under remote control (then the timer thread sends them)."""
+        return False
+
+    def _keepalive_tick(self) -> None:
+        """One keep-alive tick, from the timer thread: take only the wire lock."""
 
     def _stimulus_count(self) -> int | None:
         """Families that keep a stimulus counter override this."""

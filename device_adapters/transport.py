@@ -13,12 +13,15 @@ from config.device_profiles import SerialSettings
 from device_adapters.clock import Clock
 from device_adapters.errors import Disconnected, FrameRecord
 
-WRITE_TIMEOUT_S = 0.3  # MagPy/MAGIC write timeout (devices.md §1.1)
+WRITE_TIMEOUT_S = 0.3  # MagPy/MAGIC write timeout (docs/device-protocols.md §1.1)
+# A blocking read returns as soon as a byte arrives; the slice only bounds how long one read call may
+# block, so a waiter sees its deadline within this much. Fixed, so the port is never reconfigured per read.
+READ_SLICE_S = 0.02
 TRANSCRIPT_LENGTH = 16
 
 
 class Transport:
-    """A non-blocking byte pipe to the device plus a short transcript of frames."""
+    """A byte pipe to the device (non-blocking and blocking-with-deadline reads) plus a transcript of frames."""
 
     def __init__(self, url: str, settings: SerialSettings, clock: Clock) -> None:
         self.url = url
@@ -32,7 +35,7 @@ class Transport:
                 bytesize=settings.bytesize,
                 parity=settings.parity,
                 stopbits=settings.stopbits,
-                timeout=0,
+                timeout=READ_SLICE_S,
                 write_timeout=WRITE_TIMEOUT_S,
             )
         except (serial.SerialException, OSError) as exc:
@@ -60,24 +63,39 @@ class Transport:
         self._ensure_open()
         try:
             waiting = self._port.in_waiting
-            return bytes(self._port.read(waiting or 1))
+            return bytes(self._port.read(waiting)) if waiting else b""
         except (serial.SerialException, OSError, TypeError) as exc:
             # pyserial's posix port raises TypeError once the fd is gone under it.
             self._mark_dead()
             raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
 
-    def discard_input(self) -> None:
-        """Drop unread input (stale replies)."""
-        self._ensure_open()
-        try:
-            self._port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
-            self._mark_dead()
-            raise Disconnected(f"{self.url}: {exc}", self.recent()) from exc
+    def read_until(self, deadline: float) -> bytes:
+        """Block until some bytes arrive (all that have, then) or the clock reaches ``deadline`` (then b"").
 
-    def note_rx(self, frame: bytes) -> None:
-        """Record a received frame in the transcript."""
-        self._note("rx", frame)
+        Woken by the bytes themselves, not by polling: a reply is seen as soon as its first byte lands.
+        """
+        while True:
+            data = self.read_available()
+            if data or self._clock.monotonic() >= deadline:
+                return data
+            try:
+                first = bytes(self._port.read(1))
+            except (serial.SerialException, OSError, TypeError) as exc:
+                self._mark_dead()
+                raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
+            if first:
+                return first + self.read_available()
+
+    def discard_input(self) -> bytes:
+        """Drop unread input (stale replies); return what was dropped so the caller can log it."""
+        dropped = self.read_available()
+        if dropped:
+            self._note("rx", dropped, "stale: discarded")
+        return dropped
+
+    def note_rx(self, frame: bytes, note: str = "") -> None:
+        """Record a received frame in the transcript (``note`` e.g. why it was not taken as a reply)."""
+        self._note("rx", frame, note)
 
     def recent(self) -> tuple[FrameRecord, ...]:
         """The last frames exchanged, oldest first."""
@@ -92,9 +110,9 @@ class Transport:
         with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
 
-    def _note(self, direction: str, data: bytes) -> None:
+    def _note(self, direction: str, data: bytes, note: str = "") -> None:
         with self._lock:
-            self._recent.append(FrameRecord(direction, bytes(data), self._clock.monotonic()))
+            self._recent.append(FrameRecord(direction, bytes(data), self._clock.monotonic(), note))
 
     def _mark_dead(self) -> None:
         self.close()

@@ -1,6 +1,6 @@
 """The clinic calendar: opening hours per weekday, public holidays, closures, business-day arithmetic.
 
-Dates of the calendar are local dates in the clinic's time zone; instants are UTC (design.md, Conventions).
+Dates of the calendar are local dates in the clinic's time zone; instants are UTC (docs/architecture.md#conventions).
 """
 
 from __future__ import annotations

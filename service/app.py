@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
-from service.api import handlers, openapi
+from service.api import handlers, openapi, unavailable
 from service.api.deps import public, route_roles
 from service.api.request_limits import BodyLimit
 from service.api.routes.adverse_events import router as adverse_events_router
@@ -44,7 +44,8 @@ from service.core import threads
 from service.core.clock import Clock
 from service.core.db import make_engine
 from service.jobs.scheduler import lifespan as scheduler_lifespan
-from service.web.pages import LoginRequired
+from service.web import errors as web_errors
+from service.web.pages import LoginRequired, login_url
 from service.web.router import router as web_router
 
 ROUTERS = [auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
@@ -80,11 +81,13 @@ def create_app(
     app.state.passwords = Passwords(settings)
 
     handlers.install(app)
+    unavailable.install(app)  # database unreachable: 503 + Retry-After, for the API and pages
     openapi.install(app)  # refusals documented as sent: the error envelope for every 4xx
+    web_errors.install(app)  # pages get refusals and errors as pages; the API keeps JSON
 
     @app.exception_handler(LoginRequired)
-    async def _to_login(_: Request, __: LoginRequired) -> Response:
-        return RedirectResponse("/login?expired=1", status_code=303)
+    async def _to_login(request: Request, __: LoginRequired) -> Response:
+        return RedirectResponse(login_url(request), status_code=303)
 
     @app.get("/api/v1/health", tags=["health"], dependencies=[Depends(public())])
     def health() -> dict[str, str]:

@@ -12,6 +12,7 @@ from service.audit.service import SYSTEM
 from service.auth.passwords import Passwords
 from service.chairs import repository as chairs
 from service.clinics import service as clinics
+from service.demo_patients import seed_patients
 from service.models.chairs import Chair, Device
 from service.models.users import Role
 from service.seed_schedule import seed_schedule
@@ -58,5 +59,6 @@ def seed_demo(session: Session, passwords: Passwords, now: datetime) -> SeedResu
             session.flush()
             session.add(Chair(clinic_id=clinic_id, name=chair_name, device_id=device.id, created_at=now))
     session.flush()
-    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # hours, shifts, a booked demo course
+    seed_schedule(session, clinic_id, "tech", "drpsych", now)  # opening hours and the technician's shifts
+    seed_patients(session, clinic_id, "tech", "drpsych", now)  # ready to treat today on each chair, a referral
     return SeedResult(clinic_id, created)

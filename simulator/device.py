@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 
 from config.device_profiles import DeviceProfile
 from simulator.clock import SimClock
-from simulator.faults import DEVICE_FAULTS, REPLY_FAULTS, Fault, FaultPlan
+from simulator.faults import COMMAND_FAULTS, DEVICE_FAULTS, REPLY_FAULTS, Fault, FaultPlan
 from simulator.transcript import Transcript
 
 
@@ -41,6 +41,7 @@ class SimDevice(ABC):
         self._out: list[tuple[float, int, bytes]] = []
         self._order = itertools.count()
         self._deferred: list[bytes] = []
+        self._line_free_at = -math.inf
 
     # ----- host side --------------------------------------------------------------------------
 
@@ -103,8 +104,12 @@ class SimDevice(ABC):
 
     def _receive(self, frame: bytes) -> None:
         now = self.clock.monotonic()
-        self.transcript.add(now, "in", frame)
         key, event = self._command_key(frame), self._event_for(frame)
+        lost = self._triggered(key, event, COMMAND_FAULTS) + self.faults.take(None, None, COMMAND_FAULTS)
+        if lost:
+            self.transcript.add(now, "in", frame, f"lost on the line: {lost[0]}")
+            return
+        self.transcript.add(now, "in", frame)
         for fault in self._triggered(key, event, DEVICE_FAULTS):
             self.apply_fault(fault)
         if self.hung or self.unplugged:
@@ -136,7 +141,7 @@ class SimDevice(ABC):
         faults += self.faults.take("reply", str(self.replies_sent), REPLY_FAULTS)
         faults += self.faults.take(None, None, REPLY_FAULTS)
         when = self.clock.monotonic() if at is None else at
-        notes = []
+        notes: list[str] = []
         for fault in faults:
             notes.append(str(fault))
             if fault.name == "drop_reply":
@@ -150,6 +155,8 @@ class SimDevice(ABC):
                 frame = b"\x00" * int(fault.value or 3) + frame
             elif fault.name == "delay":
                 when += fault.seconds
+        if at is None:  # one serial line: a reply never overtakes an earlier, delayed one
+            when = self._line_free_at = max(when, self._line_free_at)
         self.transcript.add(when, "out", frame, ", ".join(notes))
         heapq.heappush(self._out, (when, next(self._order), frame))
 

@@ -1,12 +1,15 @@
 """Fault plans as data: ``name[=value][@trigger]``, several joined by ``,`` or ``;``.
 
-Reply faults (act on one reply): ``drop_reply``, ``bad_checksum``, ``answer=?|data|S`` (Magstim
-error replies), ``nul=N`` (stray NULs first), ``delay=1.5s``.
+Reply faults (act on one reply): ``drop_reply[=N]`` (the next N matching replies), ``bad_checksum``,
+``answer=?|data|S`` (Magstim error replies), ``nul=N`` (stray NULs first), ``delay=1.5s``.
+Command faults: ``drop_command[=N]``: the next N matching commands are lost on the line (the unit never
+sees them: no reply, no state change, and its keep-alive watchdog is not fed).
 Device faults (change the device): ``stall=2.5s``, ``lose_remote``, ``coil_overtemp``,
 ``coil_absent``, ``replace_coil``, ``fatal_error``, ``error``, ``lift_coil``, ``unplug``, ``hang``.
 Triggers: ``cmd=X`` (Magstim command char, or MagVenture ID like ``cmd=2``), ``reply=N`` (the Nth
 reply), ``pulse=N``, ``t=S`` (seconds after start), or ``arm``/``fire``/``disarm``. Without a
-trigger, reply faults hit the next reply and device faults apply at once. Each fault fires once.
+trigger, reply faults hit the next reply and device faults apply at once. Each fault fires once
+(``drop_reply=N`` and ``drop_command=N`` N times).
 
 Examples: ``drop_reply@cmd=E``, ``bad_checksum@reply=3``, ``coil_overtemp@pulse=1200``,
 ``unplug@pulse=600``, ``stall=2.5s@arm``.
@@ -18,6 +21,8 @@ import threading
 from dataclasses import dataclass
 
 REPLY_FAULTS = {"drop_reply", "bad_checksum", "answer", "nul", "delay"}
+COMMAND_FAULTS = {"drop_command"}
+COUNTED = {"drop_reply", "drop_command"}  # the value is how many matching frames it hits
 DEVICE_FAULTS = {
     "stall", "lose_remote", "coil_overtemp", "coil_absent", "replace_coil", "fatal_error", "error",
     "lift_coil", "unplug", "hang",
@@ -38,6 +43,7 @@ class Fault:
     trigger: str | None = None  # "cmd", "reply", "pulse", "t", "event" or None
     at: str | None = None
     fired: bool = False
+    remaining: int = 1
 
     @property
     def seconds(self) -> float:
@@ -56,7 +62,7 @@ def parse_fault(text: str) -> Fault:
     head, _, trigger = text.strip().partition("@")
     name, eq, value = head.partition("=")
     name = name.strip()
-    if name not in REPLY_FAULTS | DEVICE_FAULTS:
+    if name not in REPLY_FAULTS | DEVICE_FAULTS | COMMAND_FAULTS:
         raise FaultSpecError(f"unknown fault {name!r} in {text!r}")
     fault = Fault(name, value.strip() if eq else None)
     if trigger:
@@ -69,6 +75,10 @@ def parse_fault(text: str) -> Fault:
             if kind in {"reply", "pulse"} and not at.isdigit():
                 raise FaultSpecError(f"{kind} trigger needs a number in {text!r}")
             fault.trigger, fault.at = kind, at
+    if name in COUNTED and fault.value is not None:
+        if not fault.value.isdigit() or int(fault.value) < 1:
+            raise FaultSpecError(f"{name} takes a count of frames, e.g. {name}=3, in {text!r}")
+        fault.remaining = int(fault.value)
     if name in {"stall", "delay"}:
         try:
             fault.seconds  # noqa: B018 - validate now, not when it fires
@@ -109,7 +119,8 @@ class FaultPlan:
             hits = [f for f in self.faults if not f.fired and f.name in kinds and f.trigger == trigger
                     and (trigger is None or f.at == at)]
             for fault in hits:
-                fault.fired = True
+                fault.remaining -= 1
+                fault.fired = fault.name not in COUNTED or fault.remaining <= 0
         return hits
 
     def take_timed(self, elapsed: float) -> list[Fault]:

@@ -1,6 +1,6 @@
 """The simulator's own Magstim codec (deliberately independent of ``device_adapters``), device side.
 
-devices.md §1.2: command char, data, checksum = bit-inverted low byte of the sum; no terminator,
+docs/device-protocols.md §1.2: command char, data, checksum = bit-inverted low byte of the sum; no terminator,
 so command lengths come from the command char and the firmware (§1.4).
 """
 

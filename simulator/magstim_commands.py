@@ -1,4 +1,4 @@
-"""Command handling for the simulated Magstim units (devices.md §1.3–1.4, §1.7)."""
+"""Command handling for the simulated Magstim units (docs/device-protocols.md §1.3–1.4, §1.7)."""
 
 from __future__ import annotations
 

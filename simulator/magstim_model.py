@@ -1,6 +1,6 @@
 """Simulated Magstim 200², BiStim² and Rapid²: state, timers, pulses, coil heat, faults, panel.
 
-Behaviour from devices.md §1.8–1.9: remote control lost after 10 s idle in standby or 1 s armed
+Behaviour from docs/device-protocols.md §1.8–1.9: remote control lost after 10 s idle in standby or 1 s armed
 (and the unit disarms); arm → ready after a delay (< 1 s); 60 s armed without firing disarms;
 recharge after each pulse; one train per trigger then a post-train wait (≥ 0.5 s, energy formula);
 coil above 40 °C disarms and cannot be armed; reply status bytes show the state before the command.
@@ -100,7 +100,7 @@ class MagstimDevice(SimDevice):
     # ----- status bytes ---------------------------------------------------------------------------
 
     def status_byte(self) -> int:
-        """Instrument status (devices.md §1.5)."""
+        """Instrument status (docs/device-protocols.md §1.5)."""
         value = {"standby": mc.STANDBY, "armed": mc.ARMED, "ready": mc.READY}[self.state]
         for flag, bit in ((self.coil_present, mc.COIL), (self.replace_coil, mc.REPLACE), (self.error, mc.ERROR),
                           (self.fatal, mc.FATAL), (self.remote, mc.REMOTE)):
@@ -112,7 +112,7 @@ class MagstimDevice(SimDevice):
         return self.coil_present and (self.ignore_interlock or not self.interlock_open)
 
     def rapid_byte(self) -> int:
-        """Rapid status (devices.md §1.5)."""
+        """Rapid status (docs/device-protocols.md §1.5)."""
         now = self.clock.monotonic()
         value = mc.HV_PSU
         for flag, bit in ((self.enhanced, mc.ENHANCED), (self.train is not None, mc.TRAIN),

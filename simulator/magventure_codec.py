@@ -1,6 +1,6 @@
 """The simulator's own MagVenture codec (independent of ``device_adapters``), device side.
 
-devices.md §2.2: ``FE len payload crc FF``; CRC-8/MAXIM over the payload (table-driven here, the
+docs/device-protocols.md §2.2: ``FE len payload crc FF``; CRC-8/MAXIM over the payload (table-driven here, the
 drivers compute it bit by bit, so one mistake cannot hide on both sides).
 """
 
@@ -36,7 +36,7 @@ def wrap(payload: bytes) -> bytes:
 
 
 def mode_status(model: int, mode: int, waveform: int, enabled: bool) -> int:
-    """Mode/status byte: bits 1–0 mode, 3–2 waveform, 4 enabled, 7–5 model (devices.md §2.4)."""
+    """Mode/status byte: bits 1–0 mode, 3–2 waveform, 4 enabled, 7–5 model (docs/device-protocols.md §2.4)."""
     return (model & 7) << 5 | (0x10 if enabled else 0) | (waveform & 3) << 2 | (mode & 3)
 
 
@@ -78,7 +78,8 @@ class HostSplitter:
         return out
 
 
-# The IPI table of burst mode (devices.md §2.4): index 0–80 → 100…20 ms, 81–100 → 19.5…10, 101–195 → 9.9…0.5.
+# The IPI table of burst mode (docs/device-protocols.md §2.4):
+# index 0–80 → 100…20 ms, 81–100 → 19.5…10, 101–195 → 9.9…0.5.
 def ipi_index(tenths_ms: int) -> int:
     """Table index for an IPI given in 0.1 ms (nearest entry)."""
     if tenths_ms >= 200:

@@ -1,6 +1,6 @@
 """Simulated MagVenture MagPro R30/X100: commands, pushed messages, train sequences, coil heat, faults.
 
-devices.md §2.3–2.5: no remote-control session; enable before firing; di/dt message after each
+docs/device-protocols.md §2.3–2.5: no remote-control session; enable before firing; di/dt message after each
 pulse; page/train messages on train start and stop; X100 answers enable with status, coil info,
 status; the unit can stop answering until restarted (``hang``). The ITI is the pause from the end
 of one train to the start of the next; with the burst waveform the rate and count are bursts.
@@ -98,7 +98,7 @@ class MagVentureDevice(SimDevice):
                         vc.u16(t["iti"]), t["warning"], 100, 0)
 
     def waveform_msg(self) -> bytes:
-        """Message 9 (IPI index little-endian, devices.md §2.4)."""
+        """Message 9 (IPI index little-endian, docs/device-protocols.md §2.4)."""
         return self.msg(9, 0, self.model_code, self.mode, self.direction, self.waveform, self.burst_index,
                         self.ipi_index & 0xFF, self.ipi_index >> 8, self.ratio_index)
 

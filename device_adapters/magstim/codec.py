@@ -1,6 +1,6 @@
 """Magstim wire codec (200², BiStim², Rapid²): pure functions, no I/O.
 
-Framing (devices.md §1.2, TDb086 §3, TDb087 §5.1): command char, data chars, one checksum byte
+Framing (docs/device-protocols.md §1.2, TDb086 §3, TDb087 §5.1): command char, data chars, one checksum byte
 ``(~sum) & 0xFF``; no terminator, so reply lengths come from the echoed command (and, for the Rapid
 parameter reply, the firmware version).
 """
@@ -67,7 +67,7 @@ _VERSION_TEXT = re.compile(r"V(\d+(?:\.\d+)*)")
 
 
 def checksum(data: bytes) -> int:
-    """Bit-inverted low byte of the sum (devices.md §1.2)."""
+    """Bit-inverted low byte of the sum (docs/device-protocols.md §1.2)."""
     return ~sum(data) & 0xFF
 
 
@@ -91,7 +91,7 @@ def _tenths(value: float, what: str) -> int:
 
 
 def set_power(percent: int, channel: str = "A") -> bytes:
-    """``@ddd`` power A, or ``Addd`` power B on a BiStim (devices.md §1.4)."""
+    """``@ddd`` power A, or ``Addd`` power B on a BiStim (docs/device-protocols.md §1.4)."""
     return frame("@" if channel == "A" else "A", _digits(percent, 3, "power"))
 
 
@@ -101,12 +101,12 @@ def set_pulse_interval(value: int) -> bytes:
 
 
 def set_mode(mode: str) -> bytes:
-    """``EA`` disarm, ``EB`` arm, ``EH`` fire (devices.md §1.6)."""
+    """``EA`` disarm, ``EB`` arm, ``EH`` fire (docs/device-protocols.md §1.6)."""
     return frame("E", MODE_BYTES[mode])
 
 
 def enable_remote(unlock_code: str | None = None) -> bytes:
-    """``Q@``, or ``Q`` + 16-character unlock code for Rapid² from V9 (devices.md §1.8)."""
+    """``Q@``, or ``Q`` + 16-character unlock code for Rapid² from V9 (docs/device-protocols.md §1.8)."""
     if unlock_code is None:
         return frame("Q")
     if len(unlock_code) != 16:
@@ -125,7 +125,7 @@ def get_version() -> bytes:
 
 
 def get_system_type() -> bytes:
-    """``KD``: system type (unverified, devices.md §1.4)."""
+    """``KD``: system type (unverified, docs/device-protocols.md §1.4)."""
     return frame("K", "D")
 
 
@@ -146,7 +146,7 @@ def set_duration(seconds: float, firmware_major: int) -> bytes:
 
 
 def set_charge_delay(milliseconds: int, firmware_major: int) -> bytes:
-    """``n``: charge delay, 4 digits on V9, 5 from V10 (devices.md §1.4)."""
+    """``n``: charge delay, 4 digits on V9, 5 from V10 (docs/device-protocols.md §1.4)."""
     return frame("n", _digits(milliseconds, 5 if firmware_major >= 10 else 4, "charge delay"))
 
 
@@ -169,7 +169,7 @@ def reply_length(command: str, firmware: Firmware | None) -> int | None:
 class FrameSplitter(BufferedSplitter):
     """Cuts the device's byte stream into reply frames; bytes that cannot start one come out alone.
 
-    Leading NUL bytes are dropped: units send stray NULs (magneto changelog, devices.md §1.3).
+    Leading NUL bytes are dropped: units send stray NULs (magneto changelog, docs/device-protocols.md §1.3).
     """
 
     def __init__(self, firmware: Firmware | None = None) -> None:
@@ -208,7 +208,7 @@ def decode(data: bytes) -> Reply:
     if len(data) < 3:
         raise MagstimCodecError(f"not a Magstim reply: {data.hex(' ')}")
     command = chr(data[0])
-    # Error replies are recognised before the checksum, as every public client does (devices.md §1.3).
+    # Error replies are recognised before the checksum, as every public client does (docs/device-protocols.md §1.3).
     if len(data) == 3 and data[1:2] in (b"?", b"S"):
         return ErrorReply(command, "data" if data[1:2] == b"?" else "state")
     if checksum(data[:-1]) != data[-1]:

@@ -1,16 +1,17 @@
 """Magstim driver core shared by 200², BiStim² and Rapid²: remote control, keep-alive, arm/fire/disarm.
 
-Hardware facts (devices.md §1.8, TDb086 §3b, TDb087 §5.4–5.5): set commands need remote control;
+Hardware facts (docs/device-protocols.md §1.8, TDb086 §3b, TDb087 §5.4–5.5): set commands need remote control;
 under remote control the unit must see a status-returning command every 10 s in standby and every
-1 s armed (we send one every 2 s / 0.5 s); arming reaches ready within 1 s; a reply's status byte
-shows the state *before* the command, except ``Q``/``R`` which show the new remote bit.
+1 s armed (we send one every 2 s / 0.5 s, from the keep-alive timer thread); arming reaches ready within
+1 s; a reply's status byte shows the state *before* the command, except ``Q``/``R`` which show the new
+remote bit. The unit answers one command at a time and a reply names only its command character, so
+stale input is dropped before each command and a late reply is never taken as a later command's answer
+(``device_adapters/late_replies.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-from collections import deque
 from typing import Any
 
 from config.device_profiles import DeviceProfile
@@ -27,6 +28,7 @@ from device_adapters.errors import (
     StoppedAtDevice,
 )
 from device_adapters.events import CoilTemperature, PulsesDelivered
+from device_adapters.late_replies import LATE_REPLY_WINDOW_S, LateReplies
 from device_adapters.magstim import codec
 from device_adapters.magstim.replies import (
     CoilTemperatures,
@@ -49,9 +51,8 @@ class MagstimDriver(Stimulator):
         self.unlock_code: str | None = options.get("unlock_code")
         self.firmware: tuple[int, ...] | None = None
         self._splitter = codec.FrameSplitter()
-        self._inbox: deque[bytes] = deque()
+        self._late: LateReplies[bytes] = LateReplies(clock, options.get("late_reply_s", LATE_REPLY_WINDOW_S))
         self._remote = False
-        self._last_tx = -math.inf
         self._last_temperature: float | None = None
         self.last_status: InstrumentStatus | None = None
         assert profile.keepalive is not None
@@ -68,35 +69,59 @@ class MagstimDriver(Stimulator):
 
     def _transact(self, data: bytes, timeout: float | None = None, check: bool = True) -> Reply:
         command = chr(data[0])
-        self._transport.write(data)
-        self._last_tx = self._clock.monotonic()
-        reply = self._await_reply(command, timeout or self.reply_timeout_s)
-        if isinstance(reply, ErrorReply):
-            raise self._rejection(reply, command)
-        status = getattr(reply, "status", None)
-        if isinstance(status, InstrumentStatus):
-            self.last_status = status
-            if check:
-                self._check_status(status, command)
-        return reply
+        disarm = data == codec.set_mode("disarm")
+        with self._wire:  # one exchange at a time, whichever thread (the keep-alive takes only this lock)
+            self._may_send(disarm)
+            self._flush_stale()
+            if self._late.owes(lambda request: chr(request[0]) == command):
+                sync = self._status_query()
+                if sync != command:  # another kind of query, answered in order, settles the line first
+                    self._transact(codec.query(sync), check=False)
+            self._transport.write(data)
+            self._last_tx = sent = self._clock.monotonic()
+            reply = self._await_reply(data, sent + (timeout or self.reply_timeout_s))
+            if isinstance(reply, ErrorReply):
+                raise self._rejection(reply, command)
+            status = getattr(reply, "status", None)
+            if isinstance(status, InstrumentStatus):
+                self.last_status = status
+                if check:
+                    self._check_status(status, command)
+            return reply
 
-    def _await_reply(self, command: str, timeout: float) -> Reply:
-        deadline = self._clock.monotonic() + timeout
+    def _flush_stale(self) -> None:
+        """Drop what arrived since the last exchange: it answers nothing we are about to ask."""
+        for frame in self._splitter.feed(self._transport.discard_input()):
+            self._late.claim(frame)  # a late reply that came between commands settles what it was owed
+
+    def _await_reply(self, request: bytes, deadline: float) -> Reply:
+        """The reply to ``request``, read until ``deadline``; one still owed to an earlier, timed-out command
+        of the same character is discarded (it cannot be told from this one's, so it is never taken)."""
+        command = chr(request[0])
         while True:
-            while self._inbox:
-                frame = self._inbox.popleft()
-                if frame == b"?" or chr(frame[0]) == command:
-                    return codec.decode(frame)
-                codec.decode(frame)  # a stale reply to an earlier, timed-out command: check, then drop
-            for frame in self._splitter.feed(self._transport.read_available()):
+            frames = self._splitter.feed(self._transport.read_until(deadline))
+            for frame in frames:
+                owed = self._late.claim(frame)
+                if owed is not None:
+                    self._transport.note_rx(frame, f"late reply to {owed!r}: discarded")
+                    continue
+                if frame != b"?" and chr(frame[0]) != command:
+                    self._transport.note_rx(frame, "answers no command in flight: discarded")
+                    continue
                 self._transport.note_rx(frame)
-                self._inbox.append(frame)
-            if self._inbox:
-                continue
+                self._late.settle()  # answered in order: nothing sent before this can still answer
+                return codec.decode(frame)
             if self._clock.monotonic() >= deadline:
                 self._splitter.clear()
-                raise DeviceTimeout(f"no reply to {command!r} within {timeout:g} s", self._transport.recent())
-            self._clock.sleep(self.poll_s)
+                self._owe(request)
+                raise DeviceTimeout(
+                    f"no reply to {command!r} by its deadline (a late one will be discarded)",
+                    self._transport.recent(),
+                )
+
+    def _owe(self, request: bytes) -> None:
+        command = chr(request[0])
+        self._late.owe(request, lambda frame: frame == b"?" or chr(frame[0]) == command)
 
     def _rejection(self, reply: ErrorReply, command: str) -> DeviceError:
         frames = self._transport.recent()
@@ -154,16 +179,52 @@ class MagstimDriver(Stimulator):
     def _service_interval(self) -> float:
         return self._keepalive.armed_interval_s / 2
 
-    def _service(self) -> None:
-        if not self._remote:
-            return
+    def _keepalive_due(self) -> bool:
+        if not self._remote or self.disarm_unconfirmed is not None or self._closed:
+            return False  # failed closed: silence is what lets the unit's watchdog disarm it
         interval = self._keepalive.armed_interval_s if self._armed else self._keepalive.standby_interval_s
-        if self._clock.monotonic() - self._last_tx >= interval:
+        return self._clock.monotonic() - self._last_tx >= interval
+
+    def _service(self) -> None:
+        if self._keepalive_due():
             self._poll()
+
+    def _has_keepalive(self) -> bool:
+        return True
+
+    def _keepalive_tick(self) -> None:
+        """From the timer thread: a status query when one is due, by a command no late reply is owed to."""
+        if not self._keepalive_due():
+            return  # checked without the wire lock first: most ticks have nothing to send
+        with self._wire:
+            if self._keepalive_due():
+                self._transact(codec.query(self._status_query()))
+
+    def _status_queries(self) -> tuple[str, ...]:
+        """Queries whose reply carries the instrument status (the keep-alive's first)."""
+        return (self.keepalive_command, "F")  # F (coil temperature) also returns the status byte
+
+    def _status_query(self) -> str:
+        """A status query no late reply is owed to (so its reply cannot be discarded as someone else's)."""
+        for command in self._status_queries():
+            if not self._late.owes(lambda request, c=command: chr(request[0]) == c):  # type: ignore[misc]
+                return command
+        return self.keepalive_command
+
+    def _watchdog_s(self) -> float | None:
+        return self._keepalive.armed_timeout_s if self._remote else None
+
+    def _disarm_timeout_s(self) -> float:
+        # Every attempt (disarm, then a confirming query) fits in the unit's armed watchdog
+        # (docs/device-protocols.md §1.8).
+        return min(self.reply_timeout_s, self._keepalive.armed_timeout_s / (2 * self.disarm_attempts))
+
+    def _on_fail_closed(self) -> None:
+        self._remote = False  # it lapses with the watchdog; arm takes it again after a confirmed disarm
 
     def _poll(self) -> InstrumentStatus:
         """Send the keep-alive query; notice a disarm the host did not ask for."""
-        reply = self._transact(codec.query(self.keepalive_command))
+        reply = self._transact(codec.query(self._status_query()))
         status = getattr(reply, "status")  # noqa: B009 - every keep-alive reply carries a status
         if self._armed and not status.armed:
             self._unexpected_disarm(status)
@@ -204,7 +265,7 @@ class MagstimDriver(Stimulator):
         self._wait_ready(self.profile.arm_ready_s, "of arming")
 
     def _wait_ready(self, within_s: float, after: str) -> None:
-        """Poll until ready; the unit takes up to ``within_s`` (devices.md §1.8), we allow 0.5 s more."""
+        """Poll until ready; the unit takes up to ``within_s`` (docs/device-protocols.md §1.8), we allow 0.5 s more."""
         deadline = self._clock.monotonic() + within_s + 0.5
         while not self._poll().ready:
             if self._clock.monotonic() >= deadline:
@@ -221,9 +282,17 @@ class MagstimDriver(Stimulator):
         self.events.emit(PulsesDelivered, count=1, total=self.total_pulses)
         return 1
 
-    def _disarm(self) -> None:
-        with contextlib.suppress(StateRejected):  # S: already disarmed
-            self._transact(codec.set_mode("disarm"), check=False)
+    def _disarm(self, timeout: float | None = None) -> None:
+        """``EA``; if its reply does not come (lost, or indistinguishable from a late one), the unit's own
+        status says whether it took the disarm: a query's status byte shows the state after ``EA``."""
+        try:
+            with contextlib.suppress(StateRejected):  # S: already disarmed
+                self._transact(codec.set_mode("disarm"), timeout, check=False)
+        except DeviceTimeout:
+            reply = self._transact(codec.query(self._status_query()), timeout, check=False)
+            status = getattr(reply, "status", None)
+            if not isinstance(status, InstrumentStatus) or status.armed:
+                raise
         self._armed = False
 
     def _wait(self, seconds: float, stop: Any) -> bool:

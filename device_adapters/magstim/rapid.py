@@ -1,6 +1,6 @@
 """Magstim Rapid² (TDb087): version query, unlock code from V9, trains, energy limits.
 
-Train sequence (TDb087 §5.6, devices.md §1.8): remote control, ``[`` 1.0 s (train mode), power,
+Train sequence (TDb087 §5.6, docs/device-protocols.md §1.8): remote control, ``[`` 1.0 s (train mode), power,
 frequency, pulse count, duration; arm, wait for ready, ``EH`` fires one train. After each train the
 unit enforces a wait (≥ 0.5 s) and refuses parameter changes during it. The unit reports no pulse
 count: a train that ran its full duration delivered its programmed pulses; an interrupted one is
@@ -93,10 +93,13 @@ class Rapid2Driver(MagstimDriver):
         self.last_rapid = reply.rapid
         return reply
 
+    def _status_queries(self) -> tuple[str, ...]:
+        return ("x", "\\", "F") if self.firmware_major >= 9 else ("\\", "F")
+
     def _poll(self) -> InstrumentStatus:
-        reply = self._transact(codec.query(self.keepalive_command))
+        reply = self._transact(codec.query(self._status_query()))
         status: InstrumentStatus = getattr(reply, "status")  # noqa: B009
-        self.last_rapid = getattr(reply, "rapid")  # noqa: B009
+        self.last_rapid = getattr(reply, "rapid", None) or self.last_rapid  # F (a fallback) carries none
         if self._armed and not status.armed:
             self._unexpected_disarm(status)
         return status
@@ -288,7 +291,7 @@ class Rapid2Driver(MagstimDriver):
             if index + 1 == protocol.trains or report.delivered_pulses >= protocol.total_pulses:
                 return
             if pause_disarmed:
-                self._disarm()
+                self._disarm_confirmed()
             if not self._wait(protocol.inter_train_interval_s, stop):
                 report.reason = "stopped by the operator"
                 return
@@ -296,7 +299,7 @@ class Rapid2Driver(MagstimDriver):
     def _observe(
         self, report: DeliveryReport, stop: threading.Event, timeout_s: float | None, idle_timeout_s: float
     ) -> None:
-        self._disarm()
+        self._disarm_confirmed()
         self._release()  # the technician drives the unit; we only read (no remote needed for \@)
         start = self._clock.monotonic()
         watcher = _TrainWatcher(self, report)

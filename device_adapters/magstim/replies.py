@@ -1,4 +1,4 @@
-"""Typed Magstim replies and status bytes (devices.md §1.5, §1.7)."""
+"""Typed Magstim replies and status bytes (docs/device-protocols.md §1.5, §1.7)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def _bit(value: int, index: int) -> bool:
 
 @dataclass(frozen=True)
 class InstrumentStatus:
-    """Instrument status byte (TDb086 §5, TDb087 §7; devices.md §1.5)."""
+    """Instrument status byte (TDb086 §5, TDb087 §7; docs/device-protocols.md §1.5)."""
 
     raw: int
 
@@ -27,13 +27,13 @@ class InstrumentStatus:
 
     @property
     def armed(self) -> bool:
-        """Armed or ready: the armed bit drops once ready is set (devices.md §1.5)."""
+        """Armed or ready: the armed bit drops once ready is set (docs/device-protocols.md §1.5)."""
         return self.armed_bit or self.ready
 
 
 @dataclass(frozen=True)
 class RapidStatus:
-    """Rapid status byte (TDb087 §8; devices.md §1.5)."""
+    """Rapid status byte (TDb087 §8; docs/device-protocols.md §1.5)."""
 
     raw: int
 
@@ -49,7 +49,7 @@ class RapidStatus:
 
 @dataclass(frozen=True)
 class ErrorReply:
-    """``?`` (unknown command), ``<cmd>?`` (bad data) or ``<cmd>S`` (wrong state) (devices.md §1.3)."""
+    """``?`` (unknown command), ``<cmd>?`` (bad data) or ``<cmd>S`` (wrong state) (docs/device-protocols.md §1.3)."""
 
     command: str | None
     kind: Literal["unknown", "data", "state"]
@@ -74,7 +74,7 @@ class RapidAck:
 
 @dataclass(frozen=True)
 class Parameters:
-    """``J`` reply: 200² (power B and interval are 0) or BiStim² (devices.md §1.7)."""
+    """``J`` reply: 200² (power B and interval are 0) or BiStim² (docs/device-protocols.md §1.7)."""
 
     status: InstrumentStatus
     power_a: int
@@ -84,7 +84,7 @@ class Parameters:
 
 @dataclass(frozen=True)
 class RapidParameters:
-    """``\\`` reply (TDb087 §6.12; devices.md §1.7)."""
+    """``\\`` reply (TDb087 §6.12; docs/device-protocols.md §1.7)."""
 
     status: InstrumentStatus
     rapid: RapidStatus
@@ -97,7 +97,7 @@ class RapidParameters:
 
 @dataclass(frozen=True)
 class CoilTemperatures:
-    """``F`` reply: two windings, °C (devices.md §1.4)."""
+    """``F`` reply: two windings, °C (docs/device-protocols.md §1.4)."""
 
     status: InstrumentStatus
     coil1_c: float
@@ -133,7 +133,7 @@ class Version:
 
 @dataclass(frozen=True)
 class SystemMode:
-    """BiStim ``X`` reply: mode character (devices.md §1.4)."""
+    """BiStim ``X`` reply: mode character (docs/device-protocols.md §1.4)."""
 
     status: InstrumentStatus
     mode: str
@@ -141,7 +141,7 @@ class SystemMode:
 
 @dataclass(frozen=True)
 class SystemType:
-    """``K`` reply: four ASCII characters, no status byte (unverified, devices.md §1.4)."""
+    """``K`` reply: four ASCII characters, no status byte (unverified, docs/device-protocols.md §1.4)."""
 
     code: str
 

@@ -1,6 +1,6 @@
 """MagVenture MagPro wire codec: pure functions, no I/O.
 
-Frame (devices.md §2.2): ``FE len payload… crc FF`` where ``len`` counts the payload (ID + data)
+Frame (docs/device-protocols.md §2.2): ``FE len payload… crc FF`` where ``len`` counts the payload (ID + data)
 and the CRC is CRC-8/MAXIM over the payload only; multi-byte fields are big-endian.
 """
 
@@ -40,7 +40,7 @@ class MagVentureChecksumError(MagVentureCodecError, ChecksumError):
 
 
 def crc8_maxim(data: bytes) -> int:
-    """CRC-8/MAXIM: reflected poly 0x8C, init 0, no final xor (devices.md §2.2)."""
+    """CRC-8/MAXIM: reflected poly 0x8C, init 0, no final xor (docs/device-protocols.md §2.2)."""
     crc = 0
     for byte in data:
         crc ^= byte
@@ -193,7 +193,7 @@ def get_page_count() -> bytes:
 
 
 def burst_ipi_ms(index: int) -> float:
-    """IPI (ms) of a burst-table index from message 9 (devices.md §2.4: descending table)."""
+    """IPI (ms) of a burst-table index from message 9 (docs/device-protocols.md §2.4: descending table)."""
     if 0 <= index <= 80:
         return 100.0 - index
     if 81 <= index <= 100:

@@ -1,9 +1,11 @@
 """MagVenture MagPro R30/X100 driver: binary frames at 38400, no remote-control session.
 
-Facts (devices.md §2.4–2.5): the unit pushes messages of its own (di/dt after every pulse, page and
+Facts (docs/device-protocols.md §2.4–2.5): the unit pushes messages of its own (di/dt after every pulse, page and
 train start/stop, amplitude and coil changes from the front panel), so every read goes through one
 dispatcher that updates the state and emits events; replies are recognised by type and content,
-never by position. The unit must be enabled before it fires.
+never by position. Before each request whatever has arrived is dispatched (so it can never be taken as
+the answer), and a reply that misses its deadline is discarded when it comes (``late_replies.py``).
+The unit must be enabled before it fires.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from device_adapters.events import (
     TrainEnded,
     TrainStarted,
 )
+from device_adapters.late_replies import LateReplies
 from device_adapters.limits import check_magventure_train
 from device_adapters.magventure import codec
 from device_adapters.magventure.messages import (
@@ -61,6 +64,7 @@ class MagVentureDriver(Stimulator):
         self.variant: str = options.get("command_set", "pytms")
         self.reply_timeout_s: float = options.get("reply_timeout_s", 1.5)
         self._splitter = codec.FrameSplitter()
+        self._late: LateReplies[Message] = LateReplies(clock, options.get("late_reply_s", 2 * self.reply_timeout_s))
         self.enabled = False
         self.running = False
         self.page: int | None = None
@@ -85,9 +89,11 @@ class MagVentureDriver(Stimulator):
 
     # ----- reading --------------------------------------------------------------------------------
 
-    def _pump(self) -> list[Message]:
+    def _pump(self, deadline: float | None = None) -> list[Message]:
+        """Dispatch what has arrived; with ``deadline``, first block until something does (or it passes)."""
         messages = []
-        for frame in self._splitter.feed(self._transport.read_available()):
+        data = self._transport.read_available() if deadline is None else self._transport.read_until(deadline)
+        for frame in self._splitter.feed(data):
             if frame[0] != codec.START:
                 continue  # stray bytes between frames (e.g. NULs): nothing to decode
             self._transport.note_rx(frame)
@@ -102,22 +108,42 @@ class MagVentureDriver(Stimulator):
         return messages
 
     def _request(
-        self, frame: bytes, wanted: Callable[[Message], bool], timeout: float | None = None
+        self,
+        frame: bytes,
+        wanted: Callable[[Message], bool],
+        timeout: float | None = None,
+        disarm: bool = False,
     ) -> Message:
-        self._transport.write(frame)
-        deadline = self._clock.monotonic() + (timeout or self.reply_timeout_s)
-        while True:
-            for message in self._pump():
-                if wanted(message):
-                    return message
-            if self._clock.monotonic() >= deadline:
-                raise DeviceTimeout(
-                    f"no answer to frame {frame.hex(' ')} within {timeout or self.reply_timeout_s:g} s"
-                )
-            self._clock.sleep(self.poll_s)
+        """Send ``frame``; return the first message after it that ``wanted`` accepts and that is not the
+        late reply to an earlier, timed-out request (``late_replies.py``)."""
+        with self._wire:
+            self._may_send(disarm)
+            for stale in self._pump():  # arrived before the request: dispatched, never its answer
+                self._late.claim(stale)
+            self._transport.write(frame)
+            self._last_tx = sent = self._clock.monotonic()
+            deadline = sent + (timeout or self.reply_timeout_s)
+            while True:
+                for message in self._pump(deadline):
+                    if self._late.claim(message) is not None:
+                        continue  # the late answer to an earlier request
+                    if wanted(message):
+                        self._late.settle()
+                        return message
+                if self._clock.monotonic() >= deadline:
+                    self._late.owe(frame, wanted)
+                    raise DeviceTimeout(
+                        f"no answer to frame {frame.hex(' ')} by its deadline "
+                        f"({timeout or self.reply_timeout_s:g} s; a late one will be discarded)"
+                    )
 
     def _service(self) -> None:
-        self._pump()
+        with self._wire:
+            for message in self._pump():
+                self._late.claim(message)
+
+    def _disarm_timeout_s(self) -> float:
+        return self.reply_timeout_s
 
     def _service_interval(self) -> float:
         return 0.05
@@ -295,10 +321,10 @@ class MagVentureDriver(Stimulator):
             self._expecting.discard(Timing)
 
     def _stimulus_count(self) -> int | None:
-        """ID 12 sub 0 → message 12, bytes 11-12: stimuli since power-on (pytms; devices.md §2.3-2.4).
+        """ID 12 sub 0 → message 12, bytes 11-12: stimuli since power-on (pytms; docs/device-protocols.md §2.3-2.4).
 
         Only pytms documents ID 12; a unit spoken to with MAGIC's IDs is not sent a command it may not know
-        (an unknown command can leave a MagPro deaf until restarted, devices.md §2.5).
+        (an unknown command can leave a MagPro deaf until restarted, docs/device-protocols.md §2.5).
         """
         if self.variant == "magic":
             return None
@@ -341,13 +367,17 @@ class MagVentureDriver(Stimulator):
             codec.set_enabled(True), lambda m: getattr(m, "mode_status", None) is not None and self.enabled
         )
 
-    def _disarm(self) -> None:
+    def _disarm(self, timeout: float | None = None) -> None:
         if self.running:
             self._end_train("stopped by the host")
-        self._request(
-            codec.set_enabled(False),
-            lambda m: getattr(m, "mode_status", None) is not None and not self.enabled,
-        )
+        try:
+            self._request(codec.set_enabled(False), _shows_disabled, timeout, disarm=True)
+        except DeviceTimeout:
+            # No answer we can bind to it: the unit's own status says whether it took the disable.
+            reply = self._request(codec.get_status(), lambda m: isinstance(m, Status), timeout, disarm=True)
+            if not _shows_disabled(reply):
+                raise
+        self._armed = False
 
     def _fire(self) -> int:
         if not self._armed:
@@ -475,3 +505,9 @@ class MagVentureDriver(Stimulator):
         )
         report.delivered_pulses = self.total_pulses - start_total
         report.completed = planned is not None and report.delivered_pulses >= planned
+
+
+def _shows_disabled(message: Message) -> bool:
+    """The message itself (not driver state a stale message may have set) reports the unit disabled."""
+    mode_status = getattr(message, "mode_status", None)
+    return mode_status is not None and not mode_status.enabled

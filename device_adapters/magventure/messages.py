@@ -1,4 +1,4 @@
-"""Typed MagVenture MagPro messages (devices.md §2.4); byte indices are within the whole frame."""
+"""Typed MagVenture MagPro messages (docs/device-protocols.md §2.4); byte indices are within the whole frame."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ TIMING_PAGE = 2
 
 @dataclass(frozen=True)
 class ModeStatus:
-    """Mode/status byte: bits 1–0 mode, 3–2 waveform, 4 enabled, 7–5 model (devices.md §2.4)."""
+    """Mode/status byte: bits 1–0 mode, 3–2 waveform, 4 enabled, 7–5 model (docs/device-protocols.md §2.4)."""
 
     raw: int
 

@@ -6,9 +6,10 @@ import datetime as dt
 import enum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.core.amend import Unchanged
+from service.core.stamp import NowOr
 
 
 class _Strict(BaseModel):
@@ -27,7 +28,7 @@ class AdverseEventCreate(_Strict):
     action: Code | None = None
     outcome: Code | None = None
     description: str | None = Field(default=None, max_length=2000)
-    onset_at: AwareDatetime
+    onset_at: NowOr
     aware_on: dt.date | None = Field(default=None, description="When the clinic became aware (defaults to today)")
     booking_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 

@@ -13,6 +13,7 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import NotFound, Unprocessable
+from service.core.stamp import stamped
 from service.models.adverse_events import AdverseEvent
 from service.models.bookings import Booking
 from service.models.chairs import Device
@@ -72,15 +73,16 @@ def create(
     session: Session, who: Principal, patient_id: int, data: AdverseEventCreate, facility_type: str, now: datetime
 ) -> AdverseEvent:
     """Record an event; a serious one blocks the course and opens a reporting task."""
+    onset = stamped(data.onset_at, now)
     patients.get_or_404(session, who, patient_id)
     course = clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
     today = clinic_day.clinic_today(session, who.clinic_id, now)
-    validation.require_past("onset_at", data.onset_at, now, today)
+    validation.require_past("onset_at", onset, now, today)
     aware_on = data.aware_on or today
     validation.require_past("aware_on", aware_on, now, today)
-    if aware_on < clinic_day.local_now(session, who.clinic_id, data.onset_at).date():
+    if aware_on < clinic_day.local_now(session, who.clinic_id, onset).date():
         raise Unprocessable("aware_on", "the clinic cannot have become aware before the onset")
-    fields = data.model_dump()
+    fields = data.model_dump() | {"onset_at": onset}
     c = _classify(fields)
     snapshot = _snapshot(session, course, patient_id, _booking(session, course, data.booking_id))
     event = AdverseEvent(**(fields | {"aware_on": aware_on}), **_classified(c), **snapshot,

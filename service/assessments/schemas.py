@@ -6,7 +6,9 @@ import enum
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.core.stamp import NowOr
 
 
 class _Strict(BaseModel):
@@ -15,7 +17,7 @@ class _Strict(BaseModel):
 
 class AssessmentCreate(_Strict):
     instrument: str = Field(min_length=1, max_length=20, description="PHQ-9, HAM-D17, MADRS, QIDS-SR16 or GAD-7")
-    administered_at: AwareDatetime = Field(description="When it was administered, with a UTC offset")
+    administered_at: NowOr
     items: list[Annotated[int, Field(ge=-1000, le=1000)] | None] = Field(
         max_length=40, description="Item scores in questionnaire order (optional unscored items may be null)"
     )

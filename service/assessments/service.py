@@ -14,6 +14,7 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import NotFound
+from service.core.stamp import stamped
 from service.models.assessments import Assessment, SuicideAlert
 from service.models.courses import Course
 from service.patients import service as patients
@@ -47,13 +48,15 @@ def baseline_for(
     return min(present, key=lambda a: (a.administered_at, a.id or 0)) if present else None
 
 
-def _score(session: Session, who: Principal, patient_id: int, data: AssessmentCreate) -> tuple[Any, Any]:
+def _score(
+    session: Session, who: Principal, patient_id: int, data: AssessmentCreate, administered_at: datetime,
+) -> tuple[Any, Any]:
     with validation.field_errors():
         inst = scales.definition(data.instrument)
     baseline = None
     if data.course_id is not None:
         course = clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
-        baseline = baseline_for(session, who.clinic_id, patient_id, course, inst.id, data.administered_at)
+        baseline = baseline_for(session, who.clinic_id, patient_id, course, inst.id, administered_at)
     with validation.field_errors():
         result = scales.score(inst.id, data.items, baseline_total=baseline.total if baseline else None)
     return result, baseline
@@ -61,13 +64,14 @@ def _score(session: Session, who: Principal, patient_id: int, data: AssessmentCr
 
 def create(session: Session, who: Principal, patient_id: int, data: AssessmentCreate, now: datetime) -> Assessment:
     """Score and store one administration; suicide items above threshold open alerts for the psychiatrist."""
+    administered_at = stamped(data.administered_at, now)
     patients.get_or_404(session, who, patient_id)
     today = clinic_day.clinic_today(session, who.clinic_id, now)
-    validation.require_past("administered_at", data.administered_at, now, today)
-    result, baseline = _score(session, who, patient_id, data)
+    validation.require_past("administered_at", administered_at, now, today)
+    result, baseline = _score(session, who, patient_id, data, administered_at)
     row = Assessment(
         clinic_id=who.clinic_id, patient_id=patient_id, course_id=data.course_id, instrument=result.instrument,
-        definition_version=result.definition_version, administered_at=data.administered_at, items=list(data.items),
+        definition_version=result.definition_version, administered_at=administered_at, items=list(data.items),
         total=result.total, max_total=result.max_total, severity=result.severity,
         baseline_assessment_id=baseline.id if baseline else None, baseline_total=result.baseline_total,
         percent_change=result.percent_change, response=result.response, remission=result.remission,

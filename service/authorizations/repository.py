@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit
-from service.models.bookings import PENDING, Booking, BookingStatus
+from service.models.bookings import DELIVERED, PENDING, Booking
 
 
 def get(session: Session, clinic_id: int, authorization_id: int) -> Authorization | None:
@@ -52,4 +52,5 @@ def booking_counts(session: Session, authorization_id: int) -> tuple[int, int]:
         .group_by(col(Booking.status))
     ).all()
     counts = {status: int(n) for status, n in rows}
-    return counts.get(BookingStatus.completed.value, 0), sum(counts.get(s, 0) for s in PENDING)
+    # Delivered is completed or interrupted: the one billing rule (docs/billing.md).
+    return sum(counts.get(s, 0) for s in DELIVERED), sum(counts.get(s, 0) for s in PENDING)

@@ -18,12 +18,11 @@ from sqlmodel import Session, col, select
 
 from service.core.clock import as_utc
 from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit, Cpt
-from service.models.bookings import Booking, BookingStatus
+from service.models.bookings import DELIVERED, Booking, BookingStatus
 from service.models.courses import Course
 from service.models.sessions import TreatmentSession
 from service.rules.gates import AuthorizationFacts
 
-DELIVERED = (BookingStatus.completed.value, BookingStatus.interrupted.value)
 STARTED = (*DELIVERED, BookingStatus.in_progress.value)
 SESSION_CPTS = (Cpt.initial.value, Cpt.session.value)
 
@@ -48,7 +47,7 @@ def _authorization(session: Session, course: Course, today: date) -> Authorizati
     units = session.exec(select(func.coalesce(func.sum(AuthorizationUnit.units), 0)).where(
         AuthorizationUnit.authorization_id == auth.id, col(AuthorizationUnit.cpt).in_(SESSION_CPTS))).one()
     used = session.exec(select(func.count()).select_from(Booking).where(
-        Booking.authorization_id == auth.id, Booking.status == BookingStatus.completed.value)).one()
+        Booking.authorization_id == auth.id, col(Booking.status).in_(DELIVERED))).one()
     return AuthorizationFacts(units_authorized=int(units), units_used=int(used), start_date=auth.start_date,
                               end_date=auth.end_date, reference=f"{auth.payer} {auth.number}")
 

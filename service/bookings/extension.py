@@ -27,7 +27,7 @@ from service.core.clock import as_utc
 from service.core.errors import Conflict, Unprocessable
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.models.bookings import RELEASED, BookingStatus
+from service.models.bookings import DELIVERED, RELEASED, BookingStatus
 from service.models.courses import Course, CoursePhase, CourseStatus
 
 INSTRUMENT = "PHQ-9"  # the scale the payer's rule reads
@@ -91,7 +91,7 @@ def evaluate(session: Session, who: Principal, course_id: int) -> Evaluation:
         return ev
     latest = scored[-1]
     taken = as_utc(latest.administered_at)
-    delivered = [b for b in course_repo.bookings_of(session, course_id, (BookingStatus.completed.value,))
+    delivered = [b for b in course_repo.bookings_of(session, course_id, DELIVERED)
                  if as_utc(b.start_at) <= taken]
     ev.assessment_id, ev.administered_at, ev.at_session = latest.id, taken, len(delivered)
     ev.improvement_pct = round(-(latest.percent_change or 0.0), 1)  # a PHQ-9 falls as the patient improves

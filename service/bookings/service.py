@@ -186,7 +186,7 @@ def _chair_device(session: Session, who: Principal, chair_id: int, course: Cours
     device = session.get(Device, chair.device_id) if chair.device_id else None
     if not chair.active or device is None or not device.active:
         raise Conflict(f"chair_id: chair {chair_id} is inactive or has no active device", code="chair_unavailable")
-    why = capabilities.why_not(device.model, courses.protocol_of(course.protocol_id))
+    why = capabilities.why_not(device.model, courses.protocol_of(course.protocol_id), chair.mode)
     if why is not None:
         raise Conflict(f"chair_id: chair {chair_id} cannot run {course.protocol_id}: {why}", code="capability")
     return device

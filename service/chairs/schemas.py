@@ -100,3 +100,4 @@ class ChairPublic(BaseModel):
     mode: str
     active: bool
     device: DevicePublic | None
+    protocols: list[str] = []  # what the chair can deliver: its device, programmed in the chair's mode

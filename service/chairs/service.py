@@ -24,7 +24,7 @@ def device_detail(device: Device) -> dict[str, Any]:
 
 def chair_detail(session: Session, chair: Chair) -> dict[str, Any]:
     device = session.get(Device, chair.device_id) if chair.device_id else None
-    runs = sorted(capabilities.protocols_for(device.model)) if device and device.active else []
+    runs = sorted(capabilities.protocols_for(device.model, chair.mode)) if device and device.active else []
     return chair.model_dump(include={"id", "name", "mode", "active", "device_id"}) | {"protocols": runs}
 
 
@@ -124,5 +124,6 @@ def planner_chairs(session: Session, clinic_id: int) -> tuple[ChairResource, ...
     for chair in repository.chairs(session, clinic_id, active_only=True):
         device = devices.get(chair.device_id)
         if device is not None:
-            out.append(ChairResource(str(chair.id), str(device.id), capabilities.protocols_for(device.model)))
+            out.append(ChairResource(str(chair.id), str(device.id),
+                                     capabilities.protocols_for(device.model, chair.mode)))
     return tuple(out)

@@ -1,4 +1,4 @@
-"""A course as a FHIR R4 collection Bundle (peers reference §5): Patient, Practitioner, Device, ServiceRequest,
+"""A course as a FHIR R4 collection Bundle (docs/fhir-export.md): Patient, Practitioner, Device, ServiceRequest,
 a Procedure per delivered session (CPT), Observations for rating scales (PHQ-9 as LOINC panel 44249-1 with
 total 44261-6 and item members), AdverseEvent.
 

@@ -103,6 +103,7 @@ def rows(record: CourseRecord) -> list[SessionRow]:
 def counts(record: CourseRecord) -> dict[str, int]:
     """Planned, delivered, interrupted, missed (no-show), cancelled and still booked sessions."""
     by = [b.status for b in record.bookings]
-    return {"planned": record.planned_sessions, "delivered": by.count("completed"),
+    # Delivered counts interrupted sessions too (pulses were given; docs/billing.md); "interrupted" is their share.
+    return {"planned": record.planned_sessions, "delivered": by.count("completed") + by.count("interrupted"),
             "interrupted": by.count("interrupted"), "missed": by.count("no_show"), "cancelled": by.count("cancelled"),
             "booked": sum(by.count(s) for s in ("booked", "checked_in", "in_progress"))}

@@ -35,7 +35,7 @@ from service.flags.service import raise_flag
 from service.models.adverse_events import ReportingTask
 from service.models.assessments import Assessment
 from service.models.authorizations import Authorization
-from service.models.bookings import Booking, BookingStatus
+from service.models.bookings import DELIVERED, Booking, BookingStatus
 from service.models.clinics import Clinic
 from service.models.courses import Course, CourseStatus
 from service.models.flags import FlagKind
@@ -169,7 +169,8 @@ def _mt(session: Session, course_id: int, now: datetime) -> int:
     course = session.get(Course, course_id)
     if course is None or course.status != CourseStatus.active.value:
         return 0
-    done = [as_utc(b.start_at) for b in course_repo.bookings_of(session, course_id, (BookingStatus.completed.value,))]
+    # Sessions that count towards MT freshness: completed or interrupted (docs/billing.md).
+    done = [as_utc(b.start_at) for b in course_repo.bookings_of(session, course_id, DELIVERED)]
     since = as_utc(last_mt_at(session, course) or (min(done) if done else now))
     after = [d for d in done if d > since]
     every = context().settings.mt_redetermine_every_sessions
@@ -217,7 +218,7 @@ def _authorization(session: Session, authorization_id: int, now: datetime) -> in
 
 def _delivered(session: Session, course_id: int) -> int:
     return int(session.exec(select(func.count()).select_from(Booking).where(
-        Booking.course_id == course_id, Booking.status == BookingStatus.completed.value)).one())
+        Booking.course_id == course_id, col(Booking.status).in_(DELIVERED))).one())
 
 
 # ---------------------------------------------------------------- serious adverse event reporting deadline

@@ -28,6 +28,9 @@ class BookingStatus(enum.StrEnum):
 
 # Statuses that free the slot: everything else holds its resources (a delivered session used the chair).
 RELEASED = (BookingStatus.cancelled.value, BookingStatus.no_show.value)
+# Statuses of a delivered session: pulses were given, so it uses one authorization unit, bills its CPT code, and
+# counts towards MT freshness and the course (docs/billing.md: an interrupted session counts once, resumed or not).
+DELIVERED = (BookingStatus.completed.value, BookingStatus.interrupted.value)
 # Statuses still ahead of delivery: they reserve an authorization unit.
 PENDING = (BookingStatus.booked.value, BookingStatus.checked_in.value, BookingStatus.in_progress.value)
 # The resources a booking holds; each has an exclusion constraint ``ex_booking_<name>`` on PostgreSQL.

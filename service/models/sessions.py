@@ -68,7 +68,18 @@ class TreatmentSession(SQLModel, table=True):
     coil_position: dict[str, Any] | None = json_field()
     programmed: dict[str, Any] | None = json_field()
     pulses_planned: int | None = None
-    pulses_delivered: int = 0
+    pulses_delivered: int = 0  # what the record trusts: recorded + estimated + counted by the unit only
+    # How that total is made up (docs/devices.md "Counting pulses"): pulses the agent recorded from the device's
+    # reports, pulses estimated (flagged) where no report or counter tells, pulses only the unit's own counter
+    # saw (it outlived its agent), the unit's own count for the runs where it keeps one, and which the record
+    # trusts ("unit", "estimate" or "recorded").
+    pulses_recorded: int = 0
+    pulses_estimated: int = 0
+    pulses_unit_only: int = 0
+    unit_count: int | None = None
+    pulses_trusted: str = Field(default="recorded", max_length=10)
+    tail_pulses: int | None = None  # a resume's shortened last train, sent once its whole trains are delivered
+    check_in_override: dict[str, Any] | None = json_field()  # a psychiatrist's reason to check in out of turn
     trains_delivered: int = 0
     live_pulses: int = 0  # for the progress bar: completed trains plus the current train so far
     current_train: int | None = None

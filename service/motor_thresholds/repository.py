@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from service.core.clock import as_utc
-from service.models.bookings import Booking, BookingStatus
+from service.models.bookings import DELIVERED, Booking
 from service.models.chairs import Device
 from service.models.motor_thresholds import MotorThreshold
 from service.models.sessions import TreatmentSession
@@ -35,7 +35,7 @@ def device(session: Session, clinic_id: int, device_id: int) -> Device | None:
 def delivered_session_starts(session: Session, clinic_id: int, patient_id: int) -> list[datetime]:
     """When the patient's delivered sessions (completed or interrupted bookings: pulses were given) really started;
     the booked time only for a booking with no session record."""
-    delivered = (BookingStatus.completed.value, BookingStatus.interrupted.value)
+    delivered = DELIVERED
     rows = session.exec(
         select(Booking.start_at, TreatmentSession.started_at)
         .outerjoin(TreatmentSession, col(TreatmentSession.booking_id) == Booking.id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.core.stamp import NowOr
 
 
 class _Strict(BaseModel):
@@ -28,7 +30,7 @@ class Muscle(enum.StrEnum):
 
 
 class MotorThresholdCreate(_Strict):
-    determined_at: AwareDatetime
+    determined_at: NowOr
     method: Method
     muscle: Muscle
     value_pct_mso: float = Field(gt=0, le=100, description="% of the device's maximum output")

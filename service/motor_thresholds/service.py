@@ -11,6 +11,7 @@ from service.auth.principal import Principal
 from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
+from service.core.stamp import stamped
 from service.medications import service as medications
 from service.models.motor_thresholds import MotorThreshold
 from service.motor_thresholds import repository
@@ -35,9 +36,10 @@ def create(
     session: Session, who: Principal, patient_id: int, data: MotorThresholdCreate, now: datetime
 ) -> MotorThreshold:
     """Store a new determination (the caller is the operator); earlier ones stay as history."""
+    determined_at = stamped(data.determined_at, now)
     patients.get_or_404(session, who, patient_id)
     today = clinic_day.clinic_today(session, who.clinic_id, now)
-    validation.require_past("determined_at", data.determined_at, now, today)
+    validation.require_past("determined_at", determined_at, now, today)
     if data.course_id is not None:
         clinic_day.course_for_patient(session, who.clinic_id, patient_id, data.course_id)
     coil = _device_coil(session, who, data)
@@ -47,7 +49,8 @@ def create(
             adjusted = rules.depth_adjusted_mt(data.value_pct_mso, data.d_m1_mm, data.d_target_mm)
         if adjusted > 100:
             raise Unprocessable("d_target_mm", f"depth-adjusted MT {adjusted:g}% is above the device's 100% output")
-    row = MotorThreshold(**data.model_dump(exclude={"coil"}), coil=coil, adjusted_pct_mso=adjusted,
+    row = MotorThreshold(**data.model_dump(exclude={"coil", "determined_at"}), determined_at=determined_at,
+                         coil=coil, adjusted_pct_mso=adjusted,
                          clinic_id=who.clinic_id, patient_id=patient_id, operator_id=who.user_id, created_at=now)
     amendments.created(session, who, row, entity=ENTITY, patient_id=patient_id, now=now)
     return row

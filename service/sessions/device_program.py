@@ -14,6 +14,7 @@ from config.device_profiles import load_profile
 from device_adapters.errors import LimitError
 from device_adapters.limits import check_intensity, check_magventure_train, check_rapid_train
 from device_adapters.values import TrainProtocol
+from service.chairs import capabilities
 from service.core.errors import Conflict
 from service.rules import dose as dose_rules
 from service.rules.errors import RuleInputError
@@ -35,16 +36,23 @@ class DevicePlan:
 
 def train_for(protocol: Protocol, output_pct: int, trains: int | None = None) -> TrainProtocol:
     """The device program for a catalog protocol at ``output_pct`` % of machine output."""
-    burst = protocol.burst
-    return TrainProtocol(
-        intensity_percent=output_pct,
-        frequency_hz=burst.burst_rate_hz if burst else float(protocol.frequency_hz or 0),
-        pulses_per_train=protocol.pulses_per_train,
-        trains=trains if trains is not None else protocol.trains,
-        inter_train_interval_s=protocol.iti_s,
-        burst_pulses=burst.pulses_per_burst if burst else 1,
-        burst_ipi_ms=round(1000 / burst.burst_frequency_hz, 3) if burst else None,
-    )
+    return capabilities.device_train(protocol, output_pct, trains)
+
+
+def check_program(device_model: str, payload: dict[str, Any]) -> None:
+    """Refuse a device program (a resume's trains) the device's limits do not allow, naming the limit."""
+    if not device_model:
+        return
+    profile = load_profile(device_model)
+    train = TrainProtocol(**payload)
+    try:
+        if profile.magventure is not None:
+            check_magventure_train(profile, train)
+        elif profile.rapid is not None:
+            check_rapid_train(profile, train, firmware_major=8, supply="240", system="rapid")
+    except LimitError as exc:
+        raise Conflict(f"{profile.display_name} cannot deliver the remaining pulses as programmed: {exc}",
+                       code="device_limit") from exc
 
 
 def plan(protocol: Protocol, device_model: str, intensity_pct_mt: float, mt_pct_mso: float,

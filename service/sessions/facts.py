@@ -8,8 +8,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.blockers.service import blockers_for
+from service.chairs import capabilities
 from service.core.errors import Conflict
-from service.models.chairs import Device
+from service.models.chairs import Chair, Device
 from service.models.courses import Course
 from service.models.motor_thresholds import MotorThreshold
 from service.models.sessions import SessionStatus, TreatmentSession
@@ -39,6 +40,13 @@ def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, 
     return "90868"
 
 
+def device_at_chair(session: Session, ts: TreatmentSession) -> Device | None:
+    """The device standing at the session's chair now (the one its agent drives), else the booked one."""
+    chair = session.get(Chair, ts.chair_id)
+    device_id = chair.device_id if chair is not None and chair.device_id else ts.device_id
+    return session.get(Device, device_id) if device_id else None
+
+
 def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming: bool = False) -> dict[str, Any]:
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
@@ -55,10 +63,16 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
         "dose": None, "dose_error": None, "cpt_code": cpt_code(session, ts, mt, now),
     }
     course = session.get(Course, ts.course_id)
-    device = session.get(Device, ts.device_id) if ts.device_id else None
+    device = device_at_chair(session, ts)
     if mt is None or course is None or device is None:
         missing = "motor threshold" if mt is None else "device" if device is None else "course"
         result["dose_error"] = {"code": "dose_unavailable", "message": f"no dose: the {missing} is missing"}
+        return result
+    chair = session.get(Chair, ts.chair_id)
+    why = capabilities.why_not(device.model, protocols.get(course.protocol_id), chair.mode if chair else ts.mode)
+    if why is not None:
+        result["dose_error"] = {"code": "capability", "message": f"chair {ts.chair_id} cannot run "
+                                f"{course.protocol_id}: {why}"}
         return result
     try:
         plan = dose.plan(protocols.get(course.protocol_id), device.model, course.intensity_pct_mt,

@@ -19,8 +19,9 @@ from service.auth.principal import Principal
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.models.sessions import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
+from service.sessions import counting
 from service.sessions.schemas import EventIn, IngestResult
-from service.sessions.service import finish
+from service.sessions.service import finish, send
 
 ENDED = {SessionStatus.completed.value, SessionStatus.interrupted.value, SessionStatus.aborted.value}
 
@@ -142,7 +143,7 @@ class _Fold:
         row.completed = bool(e.payload.get("completed"))
         row.estimated = bool(e.payload.get("estimated"))
         row.ended_at = as_utc(e.at)
-        ts.pulses_delivered += row.delivered_pulses
+        counting.add(ts, row.delivered_pulses, estimated=row.estimated)
         ts.trains_delivered += 1 if row.completed else 0
         ts.live_pulses = ts.pulses_delivered
         ts.current_train = None
@@ -159,22 +160,40 @@ class _Fold:
     def _run_ended(self, ts: TreatmentSession, e: EventIn) -> None:
         if ts.status in ENDED and ts.current_run != e.device_session:
             return
-        self._close_open_trains(ts, e)
-        # Pulses the device counted while no agent recorded them (it outlived its agent): delivered all the same,
-        # though no train can be named for them; the run's end reason says so.
-        ts.pulses_delivered += max(0, int(e.payload.get("unrecorded_pulses") or 0))
+        unit = counting.unit_counted(e.payload)
+        self._close_open_trains(ts, e, counted_by_unit=unit is not None)
+        if unit is not None:
+            # Pulses the device counted while no agent recorded them (it outlived its agent): delivered all
+            # the same, though no train can be named for them; the run's end reason says so.
+            counting.add_unit_count(ts, unit, max(0, int(e.payload.get("unrecorded_pulses") or 0)))
         ts.live_pulses = ts.pulses_delivered
         reported = str(e.payload.get("status", "interrupted"))
-        # Complete means every prescribed train was delivered in full (a resumed session repeats a partial train).
-        complete = ts.trains_planned is not None and ts.trains_delivered >= ts.trains_planned
+        if reported == "completed" and ts.tail_pulses and ts.status not in ENDED:
+            self._send_tail(ts)
+            return
+        # Complete means every prescribed train was delivered in full (a resumed session repeats a partial train),
+        # or the prescription's pulses were (a resume's last train is shortened to what remained).
+        complete = (ts.trains_planned is not None and ts.trains_delivered >= ts.trains_planned) or (
+            ts.pulses_planned is not None and ts.pulses_delivered >= ts.pulses_planned)
         status = SessionStatus.completed if reported == "completed" and complete else (
             SessionStatus.aborted if reported == "aborted" and ts.pulses_delivered == 0
             else SessionStatus.interrupted)
         reason = e.payload.get("reason")
+        ts.tail_pulses = None
         finish(self.session, self.who.actor, ts, status, str(reason) if reason else None, as_utc(e.at), self.now)
+        if ts.pulses_estimated:
+            counting.flag_estimate(self.session, ts, self.now)
 
-    def _close_open_trains(self, ts: TreatmentSession, e: EventIn) -> None:
-        """A train whose end never came (the agent died during it) delivered the pulses the device reported."""
+    def _send_tail(self, ts: TreatmentSession) -> None:
+        """The resumed whole trains are delivered: send the shortened last train the prescription still holds."""
+        tail, ts.tail_pulses = ts.tail_pulses or 0, None
+        ts.status = SessionStatus.programming.value
+        send(self.session, ts, "deliver", {"mode": ts.mode, "protocol": counting.tail_payload(ts, tail)}, self.now)
+        self._audit(ts, "resume_last_train", new={"pulses": tail})
+
+    def _close_open_trains(self, ts: TreatmentSession, e: EventIn, *, counted_by_unit: bool) -> None:
+        """A train whose end never came (the agent died during it): its pulses as the device reported them, and
+        where no counter of the unit covers the run, an estimate from its start, rate and the run's end."""
         stored = self.session.exec(select(SessionTrain).where(
             SessionTrain.session_id == ts.id, SessionTrain.run == e.device_session,
             col(SessionTrain.ended_at).is_(None))).all()
@@ -184,5 +203,10 @@ class _Fold:
             if session_id == ts.id and run == e.device_session and row.ended_at is None:
                 row.ended_at = as_utc(e.at)
                 row.completed = False
-                ts.pulses_delivered += row.delivered_pulses
-                ts.live_pulses = ts.pulses_delivered
+                counting.add(ts, row.delivered_pulses, estimated=False)
+                if not counted_by_unit:
+                    extra = counting.estimate_open_train(ts, row) - row.delivered_pulses
+                    if extra > 0:
+                        row.delivered_pulses += extra
+                        row.estimated = True
+                        counting.add(ts, extra, estimated=True)

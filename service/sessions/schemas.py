@@ -76,6 +76,14 @@ class ChecklistIn(BaseModel):
         default=None, description="Method (beam_f3, 5.5cm, neuronavigation) and coordinates with their frame")
 
 
+class CheckInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    override_reason: str | None = Field(
+        default=None, min_length=10, max_length=500,
+        description="Psychiatrists only: why this booking is checked in off its day or out of sequence")
+
+
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -115,6 +123,9 @@ class SessionPublic(BaseModel):
     programmed: dict[str, Any] | None
     pulses_planned: int | None
     pulses_delivered: int
+    pulse_counts: dict[str, Any] = Field(
+        default_factory=dict, description="The unit's count, the recorded count, the estimate, and which is trusted")
+    check_in_override: dict[str, Any] | None = None
     trains_delivered: int
     live_pulses: int
     current_train: int | None
@@ -145,6 +156,7 @@ class ChairStatusPublic(BaseModel):
     active_session_id: int | None
     outbox_unsent: int
     detail: str | None
+    lost: bool = Field(default=False, description="No heartbeat for TMS_AGENT_LOST_AFTER_S: the agent is gone")
 
 
 class SessionAdverseEventIn(BaseModel):

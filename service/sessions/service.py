@@ -10,23 +10,24 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
 from service.core.clock import as_utc
-from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.bookings import Booking, BookingStatus
 from service.models.chairs import Chair, Device
 from service.models.courses import Course
 from service.models.sessions import LIVE, ChairCommand, SessionStatus, TreatmentSession
+from service.models.users import Role
 from service.records import clinic_day
 from service.rules import checklist as checklist_rules
 from service.rules import protocols
 from service.rules.errors import RuleInputError
-from service.sessions import device_program, facts
+from service.sessions import check_in_rules, counting, device_program, facts
 from service.sessions.device_program import DevicePlan
 from service.sessions.schemas import ChecklistIn
 
@@ -42,8 +43,13 @@ def get_or_404(session: Session, who: Principal, session_id: int) -> TreatmentSe
     return ts
 
 
-def check_in(session: Session, who: Principal, booking_id: int, now: datetime) -> TreatmentSession:
-    """The patient is in the chair: open the session record for the booking."""
+def check_in(session: Session, who: Principal, booking_id: int, now: datetime,
+             override_reason: str | None = None) -> TreatmentSession:
+    """The patient is in the chair: open the session record for the booking.
+
+    Only on the booking's own clinic day and in the course's order (no earlier booking still pending), unless a
+    psychiatrist records why (kept on the session, audited, and put in the review queue).
+    """
     booking = session.exec(select(Booking).where(
         Booking.id == booking_id, Booking.clinic_id == who.clinic_id).with_for_update()).first()
     if booking is None:
@@ -53,17 +59,29 @@ def check_in(session: Session, who: Principal, booking_id: int, now: datetime) -
         return existing
     if booking.status != BookingStatus.booked.value:
         raise Conflict(f"booking {booking_id} is {booking.status}; only a booked session can be checked in")
+    out_of_turn = check_in_rules.out_of_turn(session, booking, now)
+    if out_of_turn and override_reason is None:
+        raise Conflict(f"booking {booking_id} cannot be checked in now: {'; '.join(out_of_turn)}. A psychiatrist "
+                       "may check it in with a reason (override_reason)", code="check_in_out_of_turn",
+                       details={"reasons": out_of_turn})
+    if override_reason is not None and who.role != Role.psychiatrist.value:
+        raise Forbidden("override_reason: only a psychiatrist may check in out of day or sequence")
     ts = TreatmentSession(
         clinic_id=who.clinic_id, patient_id=booking.patient_id, course_id=booking.course_id, booking_id=booking_id,
         chair_id=booking.chair_id, device_id=booking.device_id, session_number=booking.sequence,
         technician_id=who.user_id, checked_in_at=now, updated_at=now,
         mode=_chair(session, booking.chair_id).mode,
+        check_in_override=None if override_reason is None else {
+            "reason": override_reason, "by": who.user_id, "at": now.isoformat(), "overrode": out_of_turn},
     )
     session.add(ts)
     session.flush()
     bookings.transition(session, who.actor, booking, BookingStatus.checked_in, "checked in at the chair", now)
     audit.record(session, who.actor, at=now, action="check_in", entity=ENTITY, entity_id=ts.id,
-                 patient_id=ts.patient_id, new={"booking_id": booking_id, "chair_id": ts.chair_id})
+                 patient_id=ts.patient_id, new={"booking_id": booking_id, "chair_id": ts.chair_id,
+                                                "override": ts.check_in_override}, reason=override_reason)
+    if override_reason is not None:
+        check_in_rules.flag_override(session, ts, out_of_turn, override_reason, now)
     return ts
 
 
@@ -109,14 +127,15 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
     if check["dose_error"]:
         raise Conflict(check["dose_error"]["message"], code=check["dose_error"]["code"])
+    _refuse_second_live(session, ts)
     course = session.get(Course, ts.course_id)
     assert course is not None
-    device = session.get(Device, ts.device_id) if ts.device_id else None
+    device = facts.device_at_chair(session, ts)
     protocol = protocols.get(course.protocol_id)
     plan = device_program.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
                      check["mt"].get("depth_adjusted"))
     _snapshot(ts, course, device, protocol, plan, check, who, now)
-    _send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
+    send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment started", now)
     audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
@@ -135,6 +154,7 @@ def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, proto
     ts.output_pct_mso, ts.dose_reasons = plan.output_pct_mso, list(plan.reasons)
     ts.pulses_planned = train.total_pulses
     if device is not None:
+        ts.device_id = device.id  # the device at the chair now: a device swapped since booking is the one used
         ts.device_model, ts.device_serial, ts.device_firmware = device.model, device.serial, device.firmware
         ts.coil_model, ts.coil_serial = device.coil_model, device.coil_serial
     ts.psychiatrist_id = course.ordered_by
@@ -149,44 +169,72 @@ def stop(session: Session, who: Principal, session_id: int, reason: str, now: da
     ts = get_or_404(session, who, session_id)
     if ts.status not in {s.value for s in LIVE}:
         raise Conflict(f"session {session_id} is {ts.status}; only a session being delivered can be stopped")
-    _send(session, ts, "stop", {"reason": reason}, now)
+    send(session, ts, "stop", {"reason": reason}, now)
     audit.record(session, who.actor, at=now, action="stop_requested", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, reason=reason)
     return ts
 
 
 def resume(session: Session, who: Principal, session_id: int, now: datetime) -> TreatmentSession:
-    """Deliver the remaining trains of an interrupted session, the same day, after the gates pass again."""
+    """Deliver what remains of an interrupted session's prescription, the same day, after the gates pass again.
+
+    The budget is pulses, not trains: the prescription less every pulse the unit gave by the count the record
+    trusts (the unit's own counter where it keeps one, else recorded plus estimated). Whole trains first, then
+    one shortened last train; nothing beyond the prescription is ever sent.
+    """
     ts = get_or_404(session, who, session_id)
     if ts.status != SessionStatus.interrupted.value:
         raise Conflict(f"session {session_id} is {ts.status}; only an interrupted session can be resumed")
-    remaining = (ts.trains_planned or 0) - ts.trains_delivered
-    if remaining <= 0:
-        raise Conflict(f"session {session_id} has no trains left to deliver")
+    left = counting.remaining(ts)
+    whole, tail = counting.split(ts, left)
+    if whole + tail <= 0:
+        raise Conflict(f"session {session_id} has nothing left to deliver: {ts.pulses_delivered} of its "
+                       f"{ts.pulses_planned} prescribed pulses were given (counted by {ts.pulses_trusted}); a "
+                       "resume never delivers beyond the prescription", code="prescription_delivered",
+                       details=counting.public(ts))
     # The resumed trains count on the day the session started (resuming skips the daily limit), so they may
     # only be given that day; on a later day they would be a second dose beside that day's own session.
     started_on = clinic_day.local_now(session, ts.clinic_id, as_utc(ts.started_at or now)).date()
     if started_on != clinic_day.clinic_today(session, ts.clinic_id, now):
         raise Conflict(f"session {session_id} started on {started_on}; an interrupted session is resumed the same"
                        " day only: book and start a new session", code="resume_other_day")
+    _refuse_second_live(session, ts)
     check = facts.preflight(session, ts, now, resuming=True)
     if check["blockers"]:
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
     protocol = protocols.get(ts.protocol_id or "")
-    train = device_program.train_for(protocol, ts.output_pct_mso or 0, trains=remaining)
-    payload = DevicePlan(ts.output_pct_mso or 0, (), train).payload()
+    if whole:
+        train = device_program.train_for(protocol, ts.output_pct_mso or 0, trains=whole)
+        payload = DevicePlan(ts.output_pct_mso or 0, (), train).payload()
+        ts.tail_pulses = tail or None
+    else:
+        payload, ts.tail_pulses = counting.tail_payload(ts, tail), None
+    device = facts.device_at_chair(session, ts)
+    device_program.check_program(device.model if device else "", payload)
     ts.status = SessionStatus.programming.value
     ts.ended_at, ts.end_reason, ts.updated_at = None, None, now
-    _send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)
+    send(session, ts, "deliver", {"mode": ts.mode, "protocol": payload}, now)
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment resumed", now)
     audit.record(session, who.actor, at=now, action="resume", entity=ENTITY, entity_id=ts.id,
-                 patient_id=ts.patient_id, new={"remaining_trains": remaining,
-                                                "remaining_pulses": remaining * train.pulses_per_train})
+                 patient_id=ts.patient_id, new={"remaining_pulses": whole * (ts.pulses_per_train or 0) + tail,
+                                                "whole_trains": whole, "last_train_pulses": tail or None,
+                                                "counts": counting.public(ts)})
     return ts
 
 
-def _send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
+def _refuse_second_live(session: Session, ts: TreatmentSession) -> None:
+    """One live session per chair: its agent runs one delivery at a time, and a patient is in the chair."""
+    other = session.exec(select(TreatmentSession).where(
+        TreatmentSession.chair_id == ts.chair_id, TreatmentSession.id != ts.id,
+        col(TreatmentSession.status).in_([s.value for s in LIVE]))).first()
+    if other is not None:
+        raise Conflict(f"chair {ts.chair_id} already has a live session ({other.id}, {other.status}); one session "
+                       "is delivered at a chair at a time: end it first", code="chair_busy",
+                       details={"session_id": other.id})
+
+
+def send(session: Session, ts: TreatmentSession, kind: str, payload: dict[str, Any], now: datetime) -> None:
     """Queue a command for the chair agent; it becomes visible only when this transaction commits."""
     session.add(ts)
     session.add(ChairCommand(clinic_id=ts.clinic_id, chair_id=ts.chair_id, session_id=ts.id or 0, kind=kind,

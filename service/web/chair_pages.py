@@ -24,7 +24,9 @@ from service.models.patients import Patient
 from service.models.sessions import LIVE, ChairStatus, TreatmentSession
 from service.models.users import Role
 from service.records import clinic_day
+from service.sessions import lost_chairs
 from service.sessions import service as sessions
+from service.web import blocker_links
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,14 +43,16 @@ def _sessions_by_booking(session: Session, clinic_id: int, booking_ids: list[int
     return {r.booking_id: r for r in rows}
 
 
-def _column(session: Session, who: Principal, chair: Any, device: Any, day: date, now: Any) -> dict[str, Any]:
+def _column(session: Session, who: Principal, chair: Any, device: Any, day: date, now: Any,
+            lost_after_s: float) -> dict[str, Any]:
     schedule = bookings.chair_day(session, who, chair.id, day, now)
     by_booking = _sessions_by_booking(session, who.clinic_id, [e["booking_id"] for e in schedule["entries"]])
     status = session.get(ChairStatus, chair.id)
     in_chair = next((by_booking[e["booking_id"]] for e in schedule["entries"]
                      if e["booking_id"] in by_booking and e["status"] in ("checked_in", "in_progress")), None)
     return {"chair": chair, "device": device, "entries": schedule["entries"], "sessions": by_booking,
-            "status": status, "in_chair": in_chair, "timezone": schedule["timezone"]}
+            "status": status, "lost": lost_chairs.is_lost(status, now, lost_after_s),
+            "in_chair": in_chair, "timezone": schedule["timezone"]}
 
 
 @router.get("/chairs")
@@ -58,7 +62,8 @@ def chair_day(
 ) -> Response:
     """Today's bookings for every chair, side by side, with device status and who is in the chair."""
     day = day or clinic_day.clinic_today(session, me.clinic_id, now)
-    columns = [_column(session, me, chair, device, day, now)
+    lost_chairs.sweep(session, me.clinic_id, now, settings.agent_lost_after_s)
+    columns = [_column(session, me, chair, device, day, now, settings.agent_lost_after_s)
                for chair, device in chairs.chairs_with_devices(session, me.clinic_id) if chair.active]
     return render(request, "chairs.html", me, settings, day=day, columns=columns, page="chairs")
 
@@ -91,7 +96,10 @@ def booking_page(request: Request, booking_id: Id, me: ClinicalPage, session: Se
         context |= _session_context(session, me, ts, now)
     else:
         try:
-            context["blockers"] = blockers.for_patient(session, me, booking.patient_id, booking.course_id, now)
+            found = blockers.for_patient(session, me, booking.patient_id, booking.course_id, now)
+            listed = found["blockers"]
+            assert isinstance(listed, list)  # for_patient answers a list of blockers
+            context["blockers"] = found | {"blockers": blocker_links.before_check_in(listed)}
         except ServiceError as exc:
             context["blockers"] = {"blocked": True, "blockers": [{"code": exc.code, "message": exc.message}]}
     return render(request, "booking.html", me, settings, **context)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from config.course_templates import get_course_template
 from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
+from service.blockers import service as blockers
 from service.bookings import extension
 from service.documents import record as records
 from service.documents import sessions_table
@@ -21,7 +22,7 @@ from service.signatures import repository as signatures
 from service.signatures import service as signing
 from service.signatures import subjects
 from service.signatures.schemas import SignaturePublic
-from service.web import course_view
+from service.web import blocker_links, course_view
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +43,14 @@ def clearance_signatures(session: Session, clinic_id: int, screenings: list[dict
     return signatures_on(session, clinic_id, "screening_clearance", rows)
 
 
+def _blockers(session: Session, me: Principal, course: Any, now: Any) -> list[dict[str, Any]] | None:
+    """What blocks treatment of an open course today (None for an ended course: nothing to clear)."""
+    if course.status in ("completed", "discontinued"):
+        return None
+    found = blockers.for_patient(session, me, course.patient_id, course.id, now)["blockers"]
+    return blocker_links.before_check_in(found) if isinstance(found, list) else []
+
+
 @router.get("/courses/{course_id}")
 def course_page(request: Request, course_id: Id, me: ClinicalPage, session: SessionDep, settings: SettingsDep,
                 now: NowDep) -> Response:
@@ -56,6 +65,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
         "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
         "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
         "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+        "blockers": _blockers(session, me, record.course, now),
         "extension": extension.evaluate(session, me, course_id).public()
         if get_course_template(record.course.template_id).extension else None,
     }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -15,6 +16,8 @@ from service.api.deps import NowDep, SessionDep, SettingsDep, current_principal
 from service.auth.principal import Principal
 from service.core.errors import Forbidden, ServiceError, Unauthorized
 from service.models.users import Role
+from service.web import blocker_links
+from service.web.labels import label
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -28,6 +31,8 @@ def local_time(moment: datetime | None, tz_name: str = "UTC") -> datetime | None
 
 
 templates.env.filters["local"] = local_time
+templates.env.filters["label"] = label
+templates.env.globals["blocker_action"] = blocker_links.action
 
 
 class LoginRequired(ServiceError):
@@ -35,6 +40,21 @@ class LoginRequired(ServiceError):
 
     status_code = 303
     code = "login_required"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after sign-in: a path on this site only (never another host), else home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_url(request: Request) -> str:
+    """The sign-in page, coming back to the page that asked for it (GET pages only)."""
+    if request.method != "GET":
+        return "/login?expired=1"
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"expired": 1, "next": here})
 
 
 def page_roles(*roles: Role) -> Callable[..., Principal]:

@@ -29,6 +29,7 @@ from service.models.screenings import Screening
 from service.models.signatures import SignatureStatus
 from service.models.users import Role
 from service.records import clinic_day
+from service.sessions import lost_chairs
 from service.signatures import repository as signatures
 from service.web.pages import page_roles, render
 
@@ -118,6 +119,7 @@ def _patients(session: Session, clinic_id: int, sections: dict[str, list[Any]]) 
 def review_queue(request: Request, me: PsychiatristPage, session: SessionDep, settings: SettingsDep,
                  now: NowDep) -> Response:
     """What needs a psychiatrist, safety alerts first."""
+    lost_chairs.sweep(session, me.clinic_id, now, settings.agent_lost_after_s)  # lost chairs' sessions listed
     sections = build(session, me, now)
     names = _patients(session, me.clinic_id, sections)
     audit.record(session, me.actor, at=now, action="list", entity="review_queue",

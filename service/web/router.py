@@ -11,23 +11,33 @@ from service.api.deps import SESSION_COOKIE, NowDep, SessionDep, SettingsDep, cl
 from service.auth import service as auth_service
 from service.clinics import repository as clinics
 from service.core.errors import TooManyRequests
-from service.web import chair_pages, course_pages, document_pages, outcome_pages, patient_pages, review_queue
-from service.web.pages import StaffPage, render
+from service.web import (
+    chair_pages,
+    course_pages,
+    document_pages,
+    intake_pages,
+    outcome_pages,
+    patient_pages,
+    record_pages,
+    review_queue,
+)
+from service.web.pages import StaffPage, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login", dependencies=[Depends(public())])
-def login_page(request: Request, settings: SettingsDep, expired: int = 0) -> Response:
-    """The sign-in form."""
+def login_page(request: Request, settings: SettingsDep, expired: int = 0, next: str = "/") -> Response:
+    """The sign-in form (``next``: the page to return to, where an unsent form is restored)."""
     notice = "You were signed out after a period of inactivity." if expired else None
-    return render(request, "login.html", None, settings, notice=notice)
+    return render(request, "login.html", None, settings, notice=notice, next=safe_next(next))
 
 
 @router.post("/login", dependencies=[Depends(public())])
 def login_submit(
     request: Request, session: SessionDep, settings: SettingsDep, now: NowDep,
     username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """Check the password, set the session cookie, go home."""
     try:
@@ -36,15 +46,16 @@ def login_submit(
             kind="cookie", now=now, client=client_of(request),
         )
     except TooManyRequests as exc:
-        return render(request, "login.html", None, settings, error=exc.message, username=username)
+        return render(request, "login.html", None, settings, error=exc.message, username=username,
+                      next=safe_next(next))
     if result is None:
         session.commit()
         response = render(request, "login.html", None, settings, error="Wrong username or password.",
-                          username=username)
+                          username=username, next=safe_next(next))
         response.status_code = 401
         return response
     token, _user = result
-    redirect = RedirectResponse("/", status_code=303)
+    redirect = RedirectResponse(safe_next(next), status_code=303)
     redirect.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="strict",
         secure=settings.environment == "production", max_age=int(settings.session_absolute_hours * 3600),
@@ -69,5 +80,7 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 
 
 # Each page family is a router of its own, mounted here so app.py lists one web router.
-for _pages in (chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages):
+# The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
+for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
+               record_pages):
     router.include_router(_pages.router)

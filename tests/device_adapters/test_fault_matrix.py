@@ -191,4 +191,4 @@ def test_auto_disarm_after_a_minute_armed_is_seen(
     with da.open_stimulator(sim.url, sim.model, clock=vclock) as stim:
         stim.arm()
         with pytest.raises(da.StoppedAtDevice):
-            stim.idle(65)  # devices.md §1.8: more than 1 min armed without firing disarms
+            stim.idle(65)  # docs/device-protocols.md §1.8: more than 1 min armed without firing disarms

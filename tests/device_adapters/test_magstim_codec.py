@@ -1,4 +1,4 @@
-"""Golden frames for every Magstim command in devices.md §1.2/§1.4, and reply decoding."""
+"""Golden frames for every Magstim command in docs/device-protocols.md §1.2/§1.4, and reply decoding."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from device_adapters.magstim.replies import (
 )
 
 GOLDEN = [
-    # (frame built by our encoder, expected bytes) — hex from devices.md §1.2 where it gives one.
+    # (frame built by our encoder, expected bytes) — hex from docs/device-protocols.md §1.2 where it gives one.
     (codec.set_power(50), "40 30 35 30 2A"),  # the official worked example @050*
     (codec.set_power(40, "B"), "41 30 34 30 2A"),
     (codec.set_pulse_interval(10), "43 30 31 30 2B"),

@@ -1,4 +1,4 @@
-"""Golden frames for the MagVenture commands of devices.md §2.2–2.3, and message decoding."""
+"""Golden frames for the MagVenture commands of docs/device-protocols.md §2.2–2.3, and message decoding."""
 
 from __future__ import annotations
 

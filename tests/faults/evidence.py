@@ -116,11 +116,17 @@ def judge(engine: Engine, session_id: int, outbox: Path, drain_timeout_s: float 
 def evidence_counts(rows: list[DeliveryEventRow]) -> tuple[int, int]:
     """(pulses, full trains) the stored events report, train by train, every run of the session.
 
-    A train that ended reports its own count; one whose end never came (the agent died during it)
-    counts the pulses the device reported for it; a run closed by a restarted agent adds what the
-    device's own counter showed beyond the record.
+    A train that ended reports its own count (exact, or the driver's estimate when it says so); one
+    whose end never came (the agent died during it) counts the pulses the device reported for it; a run
+    closed by a restarted agent adds what the device's own counter showed beyond the record.
     """
-    ended: dict[tuple[str, int], tuple[int, bool]] = {}
+    exact, estimated, counted, full = reported_counts(rows)
+    return exact + estimated + counted, full
+
+
+def reported_counts(rows: list[DeliveryEventRow]) -> tuple[int, int, int, int]:
+    """(exact pulses, pulses the driver estimated, pulses only the unit's counter saw, full trains) reported."""
+    ended: dict[tuple[str, int], tuple[int, bool, bool]] = {}
     reported: Counter[tuple[str, int]] = Counter()
     counted = 0  # pulses the device's own counter showed beyond the record (it outlived its agent)
     for e in rows:
@@ -128,12 +134,14 @@ def evidence_counts(rows: list[DeliveryEventRow]) -> tuple[int, int]:
         if e.kind == "run_ended":
             counted += int(payload.get("unrecorded_pulses") or 0)
         elif e.kind == "train_ended":
-            ended[(e.device_session, int(payload["train"]))] = (int(payload["delivered_pulses"]),
-                                                                 bool(payload["completed"]))
+            ended[(e.device_session, int(payload["train"]))] = (
+                int(payload["delivered_pulses"]), bool(payload["completed"]), bool(payload.get("estimated")))
         elif e.kind == "pulses_delivered" and payload.get("train") is not None:
             reported[(e.device_session, int(payload["train"]))] += int(payload.get("count", 0))
-    pulses = sum(n for n, _ in ended.values()) + sum(n for k, n in reported.items() if k not in ended) + counted
-    return pulses, sum(1 for _, full in ended.values() if full)
+    exact = sum(n for n, _, est in ended.values() if not est) + sum(
+        n for k, n in reported.items() if k not in ended)
+    estimated = sum(n for n, _, est in ended.values() if est)
+    return exact, estimated, counted, sum(1 for _, done, _ in ended.values() if done)
 
 
 def counted_by_device(rows: list[DeliveryEventRow]) -> int:
@@ -157,20 +165,32 @@ def lies(engine: Engine, session_id: int, rows: list[DeliveryEventRow]) -> list[
                          f"the session says {ts.pulses_delivered}")
         if ts.live_pulses != ts.pulses_delivered:
             found.append(f"progress shows {ts.live_pulses} pulses, the record {ts.pulses_delivered}")
-    pulses, full_trains = evidence_counts(rows)
+    exact, by_driver, counted, full_trains = reported_counts(rows)
     if ts.status not in ENDED:
         found.append(f"status is still {ts.status!r}")
-    if (ts.pulses_delivered, ts.trains_delivered) != (pulses, full_trains):
-        found.append(f"says {ts.pulses_delivered} pulses / {ts.trains_delivered} trains, "
-                     f"the device reported {pulses} / {full_trains}")
+    # Recorded is what the device reported exactly; estimated holds the driver's estimates and, for a train the
+    # agent died in, the service's (flagged on the train); the unit's counter adds what no report named.
+    if (ts.pulses_recorded, ts.pulses_unit_only, ts.trains_delivered) != (exact, counted, full_trains):
+        found.append(f"says {ts.pulses_recorded} recorded + {ts.pulses_unit_only} counted by the unit / "
+                     f"{ts.trains_delivered} trains, the device reported {exact} + {counted} / {full_trains}")
+    if ts.pulses_delivered != ts.pulses_recorded + ts.pulses_estimated + ts.pulses_unit_only:
+        found.append(f"delivered {ts.pulses_delivered} is not recorded {ts.pulses_recorded} + estimated "
+                     f"{ts.pulses_estimated} + unit-counted {ts.pulses_unit_only}")
+    flagged = sum(t.delivered_pulses for t in trains if t.estimated)
+    if ts.pulses_estimated < by_driver or (ts.pulses_estimated and flagged < ts.pulses_estimated):
+        found.append(f"estimates {ts.pulses_estimated} pulses; the driver estimated {by_driver}, "
+                     f"the trains flagged estimated hold {flagged}")
+    if ts.pulses_planned is not None and ts.pulses_delivered > ts.pulses_planned:
+        found.append(f"delivered {ts.pulses_delivered} pulses, beyond the {ts.pulses_planned} prescribed")
+    pulses = ts.pulses_delivered
     full = ts.trains_planned is not None and full_trains >= ts.trains_planned and pulses == ts.pulses_planned
     if ts.status == "completed" and not full:
         found.append(f"completed with {full_trains} of {ts.trains_planned} trains "
                      f"({pulses} of {ts.pulses_planned} pulses)")
     if ts.status in ("interrupted", "aborted") and not ts.end_reason:
         found.append(f"{ts.status} without a reason")
-    if ts.status == "aborted" and pulses:
-        found.append(f"aborted (nothing delivered) but the device reported {pulses} pulses")
+    if ts.status == "aborted" and exact + by_driver + counted:
+        found.append(f"aborted (nothing delivered) but the device reported {exact + by_driver + counted} pulses")
     if booking is not None and ts.status in ENDED and booking.status != ts.status:
         found.append(f"session {ts.status} but its booking is {booking.status}")
     return found

@@ -179,7 +179,7 @@ def _reached(rng: random.Random, aim: str, trains: int, pulses_per_train: int,
     return lambda kinds: "run_ended" in kinds  # the final flush
 
 
-def _kill_agent_at(rig: Rig, agent: AgentProcess, rng: random.Random, aim: str, proto: dict[str, Any]) -> int:
+def kill_agent_at(rig: Rig, agent: AgentProcess, rng: random.Random, aim: str, proto: dict[str, Any]) -> int:
     """Start a session and SIGKILL the agent at the aimed point; returns the session id."""
     if aim == AFTER_TAKE:
         # Frozen inside its long poll, the agent is handed the command it will never read: it dies
@@ -210,7 +210,7 @@ def agent_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng:
                                                            and tally.rounds < 3 * max(kills, rounds)):
         aims = aims or rng.sample(list(AIMS), len(AIMS))
         aim = aims.pop()
-        session_id = _kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 6), pulses_per_train))
+        session_id = kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 6), pulses_per_train))
         done = [(AIMS[aim], phase(rig, session_id, agent.outbox))]
         agent.start()
         if rng.random() < 0.4:  # again while it recovers, flushes, or takes the command afresh

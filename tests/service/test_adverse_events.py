@@ -84,6 +84,14 @@ def test_amending_to_serious_reclassifies_and_opens_the_task(tenant: Tenant) -> 
     assert audit_rows(tenant, pid, "adverse_event")[-1].reason == "admitted overnight for observation"
 
 
+def test_onset_now_is_stamped_with_the_service_clock(tenant: Tenant) -> None:
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    created = report(tenant, pid, cid, onset_at="now")
+    assert created.status_code == 201, created.text
+    assert created.json()["onset_at"].startswith(T0.replace(tzinfo=None).isoformat())
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
@@ -93,6 +101,7 @@ def test_amending_to_serious_reclassifies_and_opens_the_task(tenant: Tenant) -> 
         ({"relatedness": "maybe"}, "relatedness"),
         ({"term": "other"}, "description"),
         ({"onset_at": at(days=1)}, "onset_at"),
+        ({"onset_at": "later"}, "onset_at"),
         ({"aware_on": "2099-01-01"}, "aware_on"),
         ({"course_id": 2_000_000_000}, "course_id"),
     ],

@@ -45,6 +45,22 @@ def test_idle_timeout_signs_out(tenant: Tenant, clock: FrozenClock) -> None:
     assert expired.status_code == 401 and "without activity" in expired.json()["error"]["message"]
 
 
+def test_keep_alive_refreshes_the_idle_timer(tenant: Tenant, clock: FrozenClock) -> None:
+    client = tenant.client("technician")
+    for _ in range(3):  # 42 minutes, kept alive by the page every 14
+        clock.advance(timedelta(minutes=14))
+        assert client.post("/api/v1/auth/keep-alive", headers={"X-Requested-With": "fetch"}).status_code == 204
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert client.post("/api/v1/auth/keep-alive", headers={"X-Requested-With": "fetch"}).status_code == 401
+
+
+def test_sign_in_returns_only_to_a_page_of_this_site() -> None:
+    from service.web.pages import safe_next
+
+    assert [safe_next(t) for t in ("/courses/3?tab=1", "//evil.example/x", "https://evil.example", "/\\evil", "")] \
+        == ["/courses/3?tab=1", "/", "/", "/", "/"]
+
+
 def test_absolute_lifetime_signs_out_even_when_active(tenant: Tenant, clock: FrozenClock) -> None:
     client = tenant.client("technician")
     for _ in range(12 * 6 - 1):  # every 10 minutes for just under 12 hours

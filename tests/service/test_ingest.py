@@ -117,8 +117,10 @@ def test_an_interrupted_run_is_recorded_truthfully(tenant: Tenant) -> None:
     assert ts.interruptions and "serial port" in ts.interruptions[-1]["cause"]
 
 
-def test_a_run_cut_mid_train_counts_the_pulses_the_device_reported(tenant: Tenant) -> None:
-    """The agent died during train 3 (no train_ended); its next process closed the run: 2 full trains + 3 pulses."""
+def test_a_run_cut_mid_train_counts_the_reported_pulses_and_estimates_the_rest(tenant: Tenant) -> None:
+    """The agent died during train 3 (no train_ended); its next process closed the run, with no counter of the
+    unit: 2 full trains + 3 reported pulses, and the train's remaining pulse estimated (its rate over the time
+    to the run's end, at most its planned 4) and flagged, in the record and the review queue."""
     world = _world(tenant, trains=3, ppt=4)
     events = _run_events(world, "run-k", 3, 4)
     train3 = [e for e in events if e["payload"].get("train") == 3]
@@ -131,11 +133,18 @@ def test_a_run_cut_mid_train_counts_the_pulses_the_device_reported(tenant: Tenan
     assert client.post("/api/v1/agent/events", json={"events": cut}).status_code == 200
     assert client.post("/api/v1/agent/events", json={"events": [end]}).status_code == 200  # a later batch
     _, ts = _counts(tenant, world)
-    assert (ts.status, ts.pulses_delivered, ts.trains_delivered, ts.live_pulses) == ("interrupted", 11, 2, 11)
+    assert (ts.status, ts.pulses_delivered, ts.trains_delivered, ts.live_pulses) == ("interrupted", 12, 2, 12)
+    assert (ts.pulses_recorded, ts.pulses_estimated, ts.unit_count, ts.pulses_trusted) == (11, 1, None, "estimate")
     with Session(tenant.app.state.engine) as s:
         row = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id,
                                                 SessionTrain.train == 3)).one()
-        assert (row.delivered_pulses, row.completed, row.ended_at is not None) == (3, False, True)
+        assert (row.delivered_pulses, row.completed, row.estimated, row.ended_at is not None) == (4, False, True, True)
+    record = tenant.client("technician").get(f"/api/v1/sessions/{world.session_id}").json()
+    assert record["pulse_counts"] == {"unit": None, "recorded": 11, "estimated": 1, "unit_only": 0,
+                                          "trusted": "estimate", "delivered": 12, "planned": 12, "remaining": 0}
+    assert [t["estimated"] for t in record["trains"]] == [False, False, True]
+    flags = tenant.client("psychiatrist").get("/api/v1/review-flags", params={"kind": "pulses_estimated"}).json()
+    assert [f["booking_id"] for f in flags] == [record["booking_id"]] and "1 of its 12 pulses" in flags[0]["message"]
 
 
 def test_events_for_another_clinics_session_are_refused(tenant: Tenant, other_tenant: Tenant) -> None:

@@ -112,8 +112,8 @@ def test_chair_flow_from_check_in_to_completed_with_live_progress(browser: Any, 
     psych = login(browser, live, live_tenant, "psychiatrist")
     psych.goto(f"/courses/{world.course_id}")
     first = psych.locator("#sessions tr").nth(1).inner_text()
-    assert "completed" in first and "600/600" in first and "90867" in first, first
-    assert "headache" in psych.locator("table").first.inner_text()
+    assert "Completed" in first and "600/600" in first and "90867" in first, first
+    assert "Headache" in psych.locator("table").first.inner_text()
     shot(psych, "course-after-session")
     psych.context.close()
 
@@ -128,7 +128,7 @@ def test_stop_button_interrupts_delivery(browser: Any, live: Live, live_tenant: 
     page.click("#start")
     page.wait_for_selector("#progress")
     deadline = time.monotonic() + 60
-    while page.locator('#progress [data-field="status"]').inner_text().startswith("programming"):
+    while page.locator('#progress [data-field="status"]').inner_text().startswith("Programming"):
         assert time.monotonic() < deadline, "delivery never started"
         page.wait_for_timeout(200)
     page.on("dialog", lambda dialog: dialog.accept())

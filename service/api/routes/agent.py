@@ -15,7 +15,7 @@ from service.auth.principal import Principal
 from service.core.db import session_scope
 from service.models.sessions import ChairStatus
 from service.models.users import Role
-from service.sessions import agent_service
+from service.sessions import agent_service, lost_chairs
 from service.sessions.ingest import ingest
 from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
 
@@ -67,7 +67,11 @@ def _take_when_due(request: Request, who: Principal, chair_id: int, last: bool) 
 
 
 @router.get("/chair-status", response_model=list[ChairStatusPublic])
-def chair_status(who: StaffUser, session: SessionDep) -> object:
-    """The last heartbeat of every chair agent in your clinic: connected, state, coil temperature."""
-    return session.exec(select(ChairStatus).where(ChairStatus.clinic_id == who.clinic_id)
+def chair_status(who: StaffUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> object:
+    """The last heartbeat of every chair agent in your clinic: connected, state, coil temperature, lost."""
+    lost_after = settings.agent_lost_after_s
+    lost_chairs.sweep(session, who.clinic_id, now, lost_after)
+    rows = session.exec(select(ChairStatus).where(ChairStatus.clinic_id == who.clinic_id)
                         .order_by(col(ChairStatus.chair_id))).all()
+    return [ChairStatusPublic.model_validate(r, from_attributes=True).model_copy(
+        update={"lost": lost_chairs.is_lost(r, now, lost_after)}) for r in rows]

@@ -46,6 +46,14 @@ def me(who: AnyPrincipal, settings: SettingsDep) -> object:
     )
 
 
+@router.post("/keep-alive", status_code=204)
+def keep_alive(who: AnyPrincipal) -> None:
+    """Count the caller as active: pages call this on input or while a delivery is live on them.
+
+    Authenticating the call is what refreshes the session's last-seen time, so this needs no body.
+    """
+
+
 @router.post("/logout", status_code=204)
 def logout(who: AnyPrincipal, session: SessionDep, now: NowDep) -> None:
     """End this session; the token stops working at once."""

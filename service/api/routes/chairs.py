@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.api.deps import AdminUser, AnyPrincipal, Id, NowDep, SessionDep, StaffUser
-from service.chairs import repository, service
+from service.bookings import recheck
+from service.chairs import capabilities, repository, service
 from service.chairs.schemas import (
     ChairAmend,
     ChairCreate,
@@ -25,7 +26,9 @@ router = APIRouter(prefix="/api/v1", tags=["chairs"])
 def list_chairs(who: AnyPrincipal, session: SessionDep) -> object:
     """Your clinic's chairs and the device at each."""
     return [
-        {**chair.model_dump(), "device": device.model_dump() if device else None}
+        {**chair.model_dump(), "device": device.model_dump() if device else None,
+         "protocols": sorted(capabilities.protocols_for(device.model, chair.mode))
+         if device and device.active and chair.active else []}
         for chair, device in repository.chairs_with_devices(session, who.clinic_id)
     ]
 
@@ -61,5 +64,9 @@ def create_chair(body: ChairCreate, who: AdminUser, session: SessionDep, now: No
 
 @router.patch("/chairs/{chair_id}", response_model=ChairDetail)
 def amend_chair(chair_id: Id, body: ChairAmend, who: AdminUser, session: SessionDep, now: NowDep) -> object:
-    """Amend a chair (name, device, mode, active), with a reason."""
-    return service.chair_detail(session, service.amend_chair(session, who, chair_id, body, now))
+    """Amend a chair (name, device, mode, active), with a reason; its future bookings it can no longer deliver
+    get a review flag (a mode, device or active change)."""
+    chair = service.amend_chair(session, who, chair_id, body, now)
+    if {"mode", "device_id", "active"} & body.model_fields_set:
+        recheck.future_bookings(session, chair, now)
+    return service.chair_detail(session, chair)

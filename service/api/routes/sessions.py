@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -10,13 +11,13 @@ from sqlmodel import col, select
 
 from service.adverse_events import service as adverse_events
 from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
-from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, require_roles_streaming
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.models.sessions import SessionTrain
 from service.models.users import Role
-from service.sessions import progress, service
-from service.sessions.schemas import ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
+from service.sessions import counting, lost_chairs, progress, service
+from service.sessions.schemas import CheckInIn, ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -25,19 +26,30 @@ def _public(session: SessionDep, ts: object) -> SessionPublic:
     trains = session.exec(select(SessionTrain).where(SessionTrain.session_id == ts.id)  # type: ignore[attr-defined]
                           .order_by(col(SessionTrain.id))).all()
     return SessionPublic.model_validate(ts, from_attributes=True).model_copy(
-        update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains]})
+        update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains],
+                "pulse_counts": counting.public(ts)})  # type: ignore[arg-type]
+
+
+def _sweep_chair(session: SessionDep, who: Principal, session_id: int, lost_after_s: float, now: datetime) -> None:
+    """A live session of a lost chair must not hold the chair against a start (sessions/lost_chairs.py)."""
+    ts = service.get_or_404(session, who, session_id)
+    lost_chairs.sweep(session, who.clinic_id, now, lost_after_s, chair_id=ts.chair_id)
 
 
 @router.post("/bookings/{booking_id}/check-in", response_model=SessionPublic, status_code=201)
-def check_in(booking_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
-    """The patient is in the chair: open the session record for this booking."""
-    return _public(session, service.check_in(session, who, booking_id, now))
+def check_in(booking_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep,
+             body: CheckInIn | None = None) -> object:
+    """The patient is in the chair: open the session record for this booking (its own day, in sequence,
+    unless a psychiatrist gives ``override_reason``)."""
+    reason = body.override_reason if body is not None else None
+    return _public(session, service.check_in(session, who, booking_id, now, reason))
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)
-def get_session(session_id: Id, who: StaffUser, session: SessionDep, now: NowDep) -> object:
-    """The session record: prescription, dose, delivered trains and pulses, interruptions."""
+def get_session(session_id: Id, who: StaffUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> object:
+    """The session record: prescription, dose, trains, pulses (unit, recorded, estimated), interruptions."""
     ts = service.get_or_404(session, who, session_id)
+    lost_chairs.sweep(session, who.clinic_id, now, settings.agent_lost_after_s, chair_id=ts.chair_id)
     audit.record(session, who.actor, at=now, action="read", entity="treatment_session", entity_id=ts.id,
                  patient_id=ts.patient_id)
     return _public(session, ts)
@@ -56,8 +68,9 @@ def get_preflight(session_id: Id, who: ClinicalUser, session: SessionDep, now: N
 
 
 @router.post("/sessions/{session_id}/start", response_model=SessionPublic)
-def start(session_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
+def start(session_id: Id, who: ClinicalUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> object:
     """Run the gates, compute the dose and send the chair agent the program (409 with reasons if blocked)."""
+    _sweep_chair(session, who, session_id, settings.agent_lost_after_s, now)
     return _public(session, service.start(session, who, session_id, now))
 
 
@@ -68,8 +81,9 @@ def stop(session_id: Id, body: StopIn, who: ClinicalUser, session: SessionDep, n
 
 
 @router.post("/sessions/{session_id}/resume", response_model=SessionPublic)
-def resume(session_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
-    """Deliver the remaining trains of an interrupted session (the gates run again)."""
+def resume(session_id: Id, who: ClinicalUser, session: SessionDep, settings: SettingsDep, now: NowDep) -> object:
+    """Deliver what remains of an interrupted session's prescription, in pulses (409 when nothing remains)."""
+    _sweep_chair(session, who, session_id, settings.agent_lost_after_s, now)
     return _public(session, service.resume(session, who, session_id, now))
 
 

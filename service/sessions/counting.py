@@ -1,0 +1,107 @@
+"""Counting a session's pulses: recorded, estimated, counted by the unit only, and which the record trusts.
+
+The record trusts the unit's own counter where it keeps one (MagPro) for a run it covers; elsewhere the
+pulses the agent recorded from the device's reports, plus an estimate (flagged) for a train whose end no
+report gave: the agent died during it. The estimate is an upper bound, so a resume budgeted on it can
+never over-deliver (docs/devices.md, "Counting pulses").
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from service.core.clock import as_utc
+from service.flags.service import raise_flag
+from service.models.flags import FlagKind
+from service.models.sessions import SessionTrain, TreatmentSession
+
+
+def add(ts: TreatmentSession, pulses: int, *, estimated: bool) -> None:
+    """Count pulses into the session, recorded or estimated."""
+    if estimated:
+        ts.pulses_estimated += pulses
+    else:
+        ts.pulses_recorded += pulses
+    ts.pulses_delivered += pulses
+    _trust(ts)
+
+
+def unit_counted(payload: dict[str, Any]) -> int | None:
+    """Pulses the unit's own counter shows for a run, when the agent could read it at both ends."""
+    count = payload.get("device_count")
+    if not isinstance(count, dict):
+        return None
+    before, after = count.get("at_start"), count.get("after")
+    if isinstance(before, int) and isinstance(after, int) and after >= before:
+        return after - before
+    return None
+
+
+def add_unit_count(ts: TreatmentSession, unit: int, unrecorded: int) -> None:
+    """A run the unit's counter covers: its count is kept, and what no report named is counted from it."""
+    ts.unit_count = (ts.unit_count or 0) + unit
+    ts.pulses_unit_only += unrecorded
+    ts.pulses_delivered += unrecorded
+    _trust(ts)
+
+
+def _trust(ts: TreatmentSession) -> None:
+    ts.pulses_trusted = "unit" if ts.unit_count is not None else "estimate" if ts.pulses_estimated else "recorded"
+
+
+def pulses_per_second(ts: TreatmentSession) -> float:
+    """The prescribed rate in pulses per second (a burst protocol's frequency is its burst rate)."""
+    return float(ts.frequency_hz or 0) * max(1, ts.burst_pulses or 1)
+
+
+def estimate_open_train(ts: TreatmentSession, row: SessionTrain) -> int:
+    """Pulses an open train may have delivered: its rate over the time from its start to the end of its run
+    (the restarted agent's disarm; the unit's watchdog may have ended it sooner), at most its planned count.
+    Rounded up: an estimate that errs, errs towards fewer pulses given on a resume."""
+    planned = row.planned_pulses or ts.pulses_per_train or 0
+    if row.started_at is None or row.ended_at is None:
+        return planned
+    seconds = (as_utc(row.ended_at) - as_utc(row.started_at)).total_seconds()
+    if seconds <= 0:  # the two ends were stamped by different clocks: nothing bounds it but the plan
+        return planned
+    return min(planned, math.ceil(seconds * pulses_per_second(ts)))
+
+
+def remaining(ts: TreatmentSession) -> int:
+    """Pulses of the prescription not yet given, by the count the record trusts."""
+    return max(0, (ts.pulses_planned or 0) - ts.pulses_delivered)
+
+
+def split(ts: TreatmentSession, left: int) -> tuple[int, int]:
+    """Whole trains and a shortened last train (whole bursts) that deliver at most ``left`` pulses."""
+    per_train = ts.pulses_per_train or 1
+    burst = max(1, ts.burst_pulses or 1)
+    whole, rest = divmod(left, per_train)
+    return whole, rest - rest % burst
+
+
+def tail_payload(ts: TreatmentSession, pulses: int) -> dict[str, Any]:
+    """The device program for one shortened train of ``pulses`` at the session's snapshotted dose."""
+    burst = max(1, ts.burst_pulses or 1)
+    return {"intensity_percent": ts.output_pct_mso or 0, "frequency_hz": ts.frequency_hz or 0,
+            "pulses_per_train": pulses, "trains": 1, "inter_train_interval_s": ts.iti_s or 0,
+            "burst_pulses": burst, "burst_ipi_ms": ts.burst_ipi_ms if burst > 1 else None}
+
+
+def flag_estimate(session: Session, ts: TreatmentSession, now: datetime) -> None:
+    """Put a session whose count holds an estimate in the review queue (once per session)."""
+    raise_flag(session, clinic_id=ts.clinic_id, key=f"pulses_estimated:{ts.id}", kind=FlagKind.pulses_estimated,
+               message=f"session {ts.id}: {ts.pulses_estimated} of its {ts.pulses_delivered} pulses are estimated "
+                       "(a train was running when the chair agent stopped and no counter of the unit tells)",
+               now=now, patient_id=ts.patient_id, course_id=ts.course_id, booking_id=ts.booking_id)
+
+
+def public(ts: TreatmentSession) -> dict[str, Any]:
+    """The counts as the session record shows them."""
+    return {"unit": ts.unit_count, "recorded": ts.pulses_recorded, "estimated": ts.pulses_estimated,
+            "unit_only": ts.pulses_unit_only, "trusted": ts.pulses_trusted, "delivered": ts.pulses_delivered,
+            "planned": ts.pulses_planned, "remaining": remaining(ts)}

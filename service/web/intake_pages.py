@@ -1,0 +1,42 @@
+"""Forms that start a patient's record: intake of a referral, and the psychiatrist's course order. Each posts
+to the API route that records it (app.js)."""
+
+from __future__ import annotations
+
+from typing import Annotated, get_args
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from config import clinical_data
+from config.course_templates import get_course_template
+from service.api.deps import Id, SessionDep, SettingsDep
+from service.auth.principal import Principal
+from service.courses.schemas import Placement
+from service.models.courses import CourseKind
+from service.models.users import Role
+from service.patients import service as patients
+from service.patients.schemas import Sex
+from service.web.pages import page_roles, render
+
+router = APIRouter(include_in_schema=False)
+IntakePage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist, Role.admin))]
+PsychiatristPage = Annotated[Principal, Depends(page_roles(Role.psychiatrist))]
+
+
+@router.get("/patients/new")
+def intake_form(request: Request, me: IntakePage, settings: SettingsDep) -> Response:
+    """A referral's intake: identity, diagnosis, referrer and payer."""
+    return render(request, "form_intake.html", me, settings, sexes=list(Sex), page="patients")
+
+
+@router.get("/patients/{patient_id}/course")
+def course_order_form(request: Request, patient_id: Id, me: PsychiatristPage, session: SessionDep,
+                      settings: SettingsDep) -> Response:
+    """Order a course: protocol from the catalog (with its clearance status), intensity, kind, target."""
+    patient = patients.get_or_404(session, me, patient_id)
+    protocols = [p for p in clinical_data.protocols().protocols if p.whitelisted and p.course_template_id]
+    templates = {p.id: get_course_template(p.course_template_id).name for p in protocols if p.course_template_id}
+    return render(request, "form_course_order.html", me, settings, p=patient, protocols=protocols,
+                  templates=templates, kinds=list(CourseKind), placements=list(get_args(Placement)),
+                  page="patients")

@@ -1,0 +1,59 @@
+"""Display labels for the codes pages show: protocol ids, statuses, adverse-event vocabulary, roles.
+
+Codes stay the stored values; pages show words. A code without a label of its own reads as its words
+(``checked_in`` → "Checked in"), so a new status never appears as a raw identifier.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from config import clinical_data
+
+# Where the plain reading of a code would mislead or read oddly.
+_WORDS = {
+    "checked_in": "Checked in",
+    "ready_to_start": "Ready to start",
+    "programming": "Programming the device",
+    "ready": "Device ready",
+    "delivering": "Delivering",
+    "no_show": "Missed (no show)",
+    "missed": "Missed",
+    "not_eligible": "Not eligible",
+    "needs_review": "Needs review",
+    "emg_relative_frequency": "EMG, relative frequency (50 µV in 5 of 10)",
+    "ml_pest": "ML-PEST (adaptive threshold hunting)",
+    "two_threshold": "Two-threshold",
+    "device_assisted": "Device-assisted",
+    "psychiatrist": "Psychiatrist",
+    "technician": "Technician",
+    "admin": "Administrator",
+    "agent": "Chair agent",
+    "L-DLPFC": "Left DLPFC",
+}
+
+
+@cache
+def _vocabulary() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for protocol in clinical_data.protocols().protocols:
+        words[protocol.id] = protocol.name
+    ae = clinical_data.adverse_events()
+    for term in ae.terms:
+        words[term.code] = term.label
+    words.update(ae.seriousness_criteria)
+    return words | _WORDS
+
+
+def label(code: object) -> str:
+    """The words for a code shown on a page."""
+    if code is None:
+        return "—"
+    text = str(code)
+    found = _vocabulary().get(text)
+    if found is not None:
+        return found
+    if "_" in text or text.islower():
+        spaced = text.replace("_", " ")
+        return spaced[:1].upper() + spaced[1:]
+    return text

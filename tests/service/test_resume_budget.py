@@ -1,0 +1,124 @@
+"""The prescription's pulses, not its trains, are the budget: a resume delivers at most what remains, by the count
+the record trusts (the unit's own counter where it keeps one, the estimate where it does not), and refuses when
+nothing remains. Open trains after a crash are estimated, flagged, and listed in the review queue.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.agent.flow import Treatable, check_in_and_ready, treatable_booking
+from tests.builders.agent_script import ScriptedRun, deliver_command
+from tests.builders.clinic import WRITE, ok
+from tests.conftest import PASSWORD, T0, Tenant
+
+PLANNED, PER_TRAIN, TRAIN_S, ITI_S = 3000, 40, 4.0, 26.0
+
+
+def _started(tenant: Tenant, model: str) -> tuple[Treatable, int]:
+    t = treatable_booking(tenant, model=model)
+    session = check_in_and_ready(t)
+    ok(t.tech.post(f"/api/v1/sessions/{session['id']}/start", headers=WRITE))
+    return t, int(session["id"])
+
+
+def _record(t: Treatable, session_id: int) -> dict:
+    return dict(ok(t.tech.get(f"/api/v1/sessions/{session_id}")))
+
+
+def test_resume_after_the_unit_outlived_its_agent_delivers_only_what_the_unit_left(tenant: Tenant) -> None:
+    """A MagPro went on alone after its agent died: its counter shows 370 pulses in the run, 220 of them recorded.
+    The resume gets 2630 pulses (65 trains, then one of 30), never the 70 whole trains the record would suggest."""
+    t, sid = _started(tenant, "magventure-x100")
+    agent = tenant.client("agent")
+    assert deliver_command(agent, t.chair_id)["trains"] == 75
+    run = ScriptedRun(sid, "run-1", T0)
+    run.start(device_count=1000)
+    run.trains(1, 5, PER_TRAIN, TRAIN_S, ITI_S, per_pulse=True)
+    run.add("train_started", after_s=ITI_S, train=6, planned_pulses=PER_TRAIN)
+    for _ in range(20):
+        run.add("pulses_delivered", after_s=0.1, count=1, train=6)
+    # The restarted agent closes the run with the unit's own counter.
+    run.add("run_ended", after_s=30, status="interrupted", reason="the chair agent stopped during delivery",
+            unrecorded_pulses=150, device_count={"at_start": 1000, "after": 1370})
+    run.send(agent)
+    record = _record(t, sid)
+    assert record["status"] == "interrupted"
+    assert record["pulse_counts"] == {"unit": 370, "recorded": 220, "estimated": 0, "unit_only": 150,
+                                      "trusted": "unit", "delivered": 370, "planned": PLANNED, "remaining": 2630}
+
+    resumed = ok(t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE))
+    assert resumed["status"] == "programming"
+    program = deliver_command(agent, t.chair_id)
+    assert (program["trains"], program["pulses_per_train"]) == (65, PER_TRAIN)
+
+    run2 = ScriptedRun(sid, "run-2", T0 + timedelta(minutes=10))
+    run2.start()
+    run2.trains(1, 65, PER_TRAIN, TRAIN_S, ITI_S)
+    run2.add("run_ended", status="completed", reason=None)
+    run2.send(agent)
+    assert _record(t, sid)["status"] == "programming"  # the shortened last train is on its way
+    last = deliver_command(agent, t.chair_id)
+    assert (last["trains"], last["pulses_per_train"]) == (1, 30)
+
+    run3 = ScriptedRun(sid, "run-3", T0 + timedelta(minutes=40))
+    run3.start()
+    run3.trains(1, 1, 30, 3.0, 0)
+    run3.add("run_ended", status="completed", reason=None)
+    run3.send(agent)
+    final = _record(t, sid)
+    assert (final["status"], final["pulses_delivered"]) == ("completed", PLANNED)
+    assert final["pulse_counts"]["remaining"] == 0
+
+
+def _rapid_crash_in_last_train(tenant: Tenant, seconds_to_restart: float) -> tuple[Treatable, int]:
+    """A Rapid² (no counter of its own) delivered 74 trains; its agent died in train 75 and restarted later."""
+    t, sid = _started(tenant, "magstim-rapid2")
+    agent = tenant.client("agent")
+    deliver_command(agent, t.chair_id)
+    run = ScriptedRun(sid, "run-r", T0)
+    run.start()
+    run.trains(1, 74, PER_TRAIN, TRAIN_S, ITI_S)
+    run.add("train_started", after_s=ITI_S, train=75, planned_pulses=PER_TRAIN)
+    run.add("run_ended", after_s=seconds_to_restart, status="interrupted",
+            reason="the chair agent stopped during delivery (process restarted)")
+    run.send(agent)
+    return t, sid
+
+
+def test_an_open_train_on_a_rapid2_is_estimated_flagged_and_budgets_the_resume(tenant: Tenant) -> None:
+    """Train 75 ran 1.6 s at 10 Hz before the restarted agent ended the run: 16 pulses estimated, not 0."""
+    t, sid = _rapid_crash_in_last_train(tenant, 1.6)
+    record = _record(t, sid)
+    assert record["status"] == "interrupted"
+    assert record["pulse_counts"] == {"unit": None, "recorded": 2960, "estimated": 16, "unit_only": 0,
+                                      "trusted": "estimate", "delivered": 2976, "planned": PLANNED, "remaining": 24}
+    last = record["trains"][-1]
+    assert (last["train"], last["delivered_pulses"], last["estimated"], last["completed"]) == (75, 16, True, False)
+    flags = ok(t.tech.get("/api/v1/review-flags", params={"kind": "pulses_estimated"}))
+    assert [f["booking_id"] for f in flags] == [t.booking_id]
+    browser = tenant.anonymous()  # the chair's page for the booking says it too
+    signed = browser.post("/login", data={"username": tenant.usernames["technician"], "password": PASSWORD},
+                          follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = browser.get(f"/chair/bookings/{t.booking_id}")
+    assert page.status_code == 200 and "Counted by estimate: 2960 recorded" in page.text
+    assert "<strong>16 estimated</strong>" in page.text
+
+    ok(t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE))
+    program = deliver_command(tenant.client("agent"), t.chair_id)
+    assert (program["trains"], program["pulses_per_train"]) == (1, 24)
+
+
+def test_resume_refuses_when_the_prescription_was_given(tenant: Tenant) -> None:
+    """The restart came long after train 75 would have ended: all 40 estimated; nothing remains to give."""
+    t, sid = _rapid_crash_in_last_train(tenant, 20)
+    record = _record(t, sid)
+    assert record["pulse_counts"]["remaining"] == 0, (record["status"], record["pulse_counts"], record["end_reason"])
+    refused = t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "prescription_delivered"
+    assert "3000 of its 3000 prescribed pulses" in error["message"] and "beyond the prescription" in error["message"]
+    assert _record(t, sid)["status"] == "interrupted"  # refused: nothing changed
+    assert ok(tenant.client("agent").get("/api/v1/agent/commands", params={"chair_id": t.chair_id})) == []
