@@ -1,7 +1,7 @@
 """booking overlap on SQLite by index: each resource's bookings indexed by start, one probe per trigger
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0016
+Revises: 0012
 Create Date: 2026-12-02 18:50:00.000000
 
 SQLite's backstop triggers (0004) scanned every booking a resource ever had on each insert: about 9 ms per
@@ -21,8 +21,8 @@ from alembic import op
 RELEASED = "('cancelled', 'no_show')"
 RESOURCES = ("chair", "device", "technician", "patient")
 
-revision: str = '0009'
-down_revision: str | None = '0008'
+revision: str = '0016'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
