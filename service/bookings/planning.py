@@ -91,7 +91,8 @@ def _loader(session: Session, course: Course, chairs: tuple[ChairResource, ...],
 
     def load(spans: Sequence[tuple[datetime, datetime]]) -> list[HeldBooking]:
         rows = repository.holding_over(session, course.clinic_id, spans, longest, held, exclude_course=course.id)
-        return [HeldBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
+        # the rows' times are aware UTC already (UtcDateTime)
+        return [HeldBooking(start, end, str(c), str(d), str(t), str(p), str(i)) for start, end, c, d, t, p, i in rows]
 
     return load
 

@@ -48,7 +48,7 @@ def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetim
         col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
     if exclude_course is not None:
         query = query.where(Booking.course_id != exclude_course)
-    return [(s, e, c, d, t, p, i or 0) for s, e, c, d, t, p, i in session.connection().execute(query).all()]
+    return [row._tuple() for row in session.connection().execute(query)]
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,
