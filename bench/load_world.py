@@ -143,7 +143,9 @@ def build(url: str, base: str, *, chairs: int, technicians: int, psychiatrists: 
             "mrn": f"L-{uuid.uuid4().hex[:10]}", "family_name": "Load", "given_name": f"P{i}",
             "date_of_birth": "1975-05-05", "sex": "female", "primary_diagnosis": "F33.2"}), 201)
         c = ok(psych.post("/api/v1/courses", json={"patient_id": p["id"], "protocol_id": PROTOCOL,
-                                                   "intensity_pct_mt": 120}), 201)
+                                                   "intensity_pct_mt": 120,
+                                                   "eligibility_exception": {"basis": "self_pay",
+                                                                             "reason": "self-pay, load bench"}}), 201)
         ae = ok(tech.post(f"/api/v1/patients/{p['id']}/adverse-events", json={
             "course_id": c["id"], "term": "headache", "grade": 1,
             "onset_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}), 201)

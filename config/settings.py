@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-development-only"
+DEFAULT_AUDIT_KEY = "change-me-development-audit-key"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,9 +23,26 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tmsops.db'}"
     secret_key: str = DEFAULT_SECRET
 
+    # The audit chain's HMAC key (service/audit/chain.py). It must live outside the database: whoever holds it
+    # and can write to the database can rebuild the chain (the signed checkpoints still catch that).
+    audit_key: str = DEFAULT_AUDIT_KEY
+    # Where the sealer appends signed checkpoints (one JSON line each). "" = beside the database: the SQLite
+    # file's path + ".checkpoints.jsonl", or var/audit-checkpoints-<database>.jsonl for PostgreSQL; "off" = none.
+    audit_checkpoints: str = ""
+    # The Ed25519 private key (PEM, PKCS#8) that signs checkpoints. Outside production a missing file is made
+    # on first use; in production it must exist (`tmsops audit keygen` writes one).
+    audit_signing_key_file: Path = PROJECT_ROOT / "var" / "audit-signing-key.pem"
+    audit_seal_seconds: float = Field(default=1.0, gt=0)  # how often the leader seals new audit rows
+
+    # An access-log line per request costs throughput; when on, each is one JSON line (service/core/access_log.py).
+    access_log: bool = False
+
     # Session lifetimes: HIPAA 164.312(a)(2)(iii) automatic logoff; NIST 800-63B AAL2/AAL3 bounds.
     session_idle_minutes: int = Field(default=15, ge=1)
     session_absolute_hours: float = Field(default=12, gt=0)
+    # A request records a session's activity only when the last record is this old, so most reads write nothing.
+    # The idle timeout counts from the record, so a session may end up to this much early, never late.
+    session_touch_seconds: int = Field(default=30, ge=0)
 
     # Login throttling: after this many failures inside the window, refuse logins for the lockout.
     login_max_failures: int = Field(default=5, ge=1)
@@ -75,6 +93,12 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("TMS_SECRET_KEY must be at least 32 characters in production")
+        if self.environment == "production" and self.audit_key == DEFAULT_AUDIT_KEY:
+            raise ValueError(
+                "TMS_AUDIT_KEY must be set to a secret of your own when TMS_ENVIRONMENT=production"
+            )
+        if self.environment == "production" and len(self.audit_key) < 32:
+            raise ValueError("TMS_AUDIT_KEY must be at least 32 characters in production")
         return self
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from config.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from device_adapters.clock import Clock
 
 app = typer.Typer(help="tmsops: operations and device sessions for TMS clinics", no_args_is_help=True,
@@ -41,10 +44,13 @@ def serve(
 
     settings = get_settings()
     typer.echo(f"tmsops serving on http://{host}:{port} ({settings.environment}, {_db_label(settings.database_url)})")
+    from service.core.access_log import uvicorn_log_config
     from service.core.threads import MAX_CONCURRENT
 
+    # uvloop and httptools (uvicorn[standard]): the event loop and HTTP parser written in C.
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
-                limit_concurrency=MAX_CONCURRENT)
+                limit_concurrency=MAX_CONCURRENT, loop="uvloop", http="httptools",
+                access_log=settings.access_log, log_config=uvicorn_log_config())
 
 
 @app.command("run-demo")
@@ -200,20 +206,75 @@ def _simulated_device(url: str, speed: float) -> tuple[str, Clock | None]:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first bad row if anything was altered."""
+def audit_verify(
+    checkpoints: Annotated[Path | None, typer.Option(
+        help="Also prove the database matches every signed checkpoint in this file")] = None,
+    public_key: Annotated[Path | None, typer.Option(
+        help="PEM of the checkpoint signing key (public or private); default: TMS_AUDIT_SIGNING_KEY_FILE")] = None,
+    seal_first: Annotated[bool, typer.Option("--seal/--no-seal",
+        help="Seal the rows committed so far before checking (writes; off: a read-only check)")] = False,
+) -> None:
+    """Check the sealed chain link by link and each row not yet sealed; exit 1 naming the first bad row."""
+    from service.audit.checkpoints import verify_checkpoints
+    from service.audit.keys import load_public_key
     from service.audit.verify import verify_chain
     from service.core.db import make_engine
 
-    result = verify_chain(make_engine(get_settings().database_url))
-    if result.ok:
-        typer.echo(f"audit chain intact: {result.rows_checked} rows verified")
-        return
-    _fail(f"audit chain broken at row {result.first_bad_id}: {result.problem} "
-          f"({result.rows_checked} rows verified before it)")
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    if seal_first:
+        _seal(engine)
+    result = verify_chain(engine)
+    if not result.ok:
+        _fail(f"audit chain broken: {result.problem} ({result.rows_checked} rows verified before it)")
+    typer.echo(f"audit chain intact: {result.rows_checked} rows verified "
+               f"({result.sealed} sealed, {result.unsealed} not yet sealed)")
+    if checkpoints is not None:
+        key = load_public_key(public_key or settings.audit_signing_key_file)
+        proof = verify_checkpoints(engine, checkpoints, key)
+        if not proof.ok:
+            _fail(f"audit chain does not match its checkpoints: {proof.problem} "
+                  f"({proof.checked} checkpoints matched before it)")
+        typer.echo(f"audit checkpoints match: {proof.checked} signed checkpoints in {checkpoints}")
 
 
-def _fail(message: str) -> None:
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Link every committed, unsealed audit row into the chain now and write a signed checkpoint."""
+    from service.core.db import make_engine
+
+    _seal(make_engine(get_settings().database_url))
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    path: Annotated[Path | None, typer.Argument(help="Where to write the private key (default: "
+                                                     "TMS_AUDIT_SIGNING_KEY_FILE)")] = None,
+) -> None:
+    """Make the Ed25519 key that signs audit checkpoints (mode 0600) and print its public half."""
+    from service.audit.keys import public_key_pem, write_signing_key
+
+    target = path or get_settings().audit_signing_key_file
+    try:
+        key = write_signing_key(target)
+    except FileExistsError:
+        _fail(f"{target} exists: a signing key is never overwritten (checkpoints it signed would stop verifying)")
+    typer.echo(f"audit signing key written to {target}; its public key (keep a copy with the checkpoints):")
+    typer.echo(public_key_pem(key).decode().rstrip())
+
+
+def _seal(engine: Engine) -> None:
+    from service.audit.sealer import checkpoint_log, seal
+    from service.core.clock import Clock
+
+    settings = get_settings()
+    result = seal(engine, Clock().now(), checkpoints=checkpoint_log(settings))
+    typer.echo(f"audit rows sealed: {result.sealed}")
+    if result.refused:
+        _fail(f"rows {result.refused} were changed before they were sealed and were left unsealed")
+
+
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
 

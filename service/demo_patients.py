@@ -22,7 +22,7 @@ from service.bookings import service as bookings
 from service.chairs import repository as chairs
 from service.courses import repository as course_repo
 from service.courses import service as courses
-from service.courses.schemas import CourseCreate
+from service.courses.schemas import CourseCreate, EligibilityException
 from service.models.bookings import Booking
 from service.models.courses import Course, CourseStatus
 from service.models.patients import Patient
@@ -66,8 +66,12 @@ def _make_ready(session: Session, tech: Principal, psych: Principal, patient: Pa
                 chair_name: str, mt: float, today: date, now: datetime) -> None:
     """Order, screen, determine MT, take a baseline, activate and authorize: every gate met."""
     pid = patient.id or 0
+    # The demo enters no medication trials, so the course carries the psychiatrist's documented exception.
+    exception = EligibilityException(basis="clinical_judgement",
+                                     reason="demo patient: eligibility evidence is not entered in the demo")
     course = courses.order(session, psych, CourseCreate(patient_id=pid, protocol_id=protocol, intensity_pct_mt=120,
-                                                        window_start=time(8), window_end=time(18)), now)
+                                                        window_start=time(8), window_end=time(18),
+                                                        eligibility_exception=exception), now)
     cid = course.id or 0
     items = screenings.questionnaire()["items"]
     screenings.create(session, tech, pid, ScreeningCreate(course_id=cid, answers={i["id"]: "no" for i in items}), now)

@@ -22,7 +22,9 @@ class ScreeningItem(FrozenModel):
 
 class ScreeningFile(VersionedFile):
     answers: tuple[str, ...]
-    unsure_maps_to: Category
+    # "on_yes": an unsure answer counts as a yes (the item's own category) until the checked answer is recorded.
+    unsure_maps_to: Literal["on_yes"] | Category
+    unsure_source: str | None = None
     items: tuple[ScreeningItem, ...]
 
 
@@ -31,6 +33,8 @@ class ChecklistItem(FrozenModel):
     text: str
     blocking_answer: Literal["yes", "no"] | None = None
     flag_on_yes: str | None = None
+    # Why a "yes" needs a clinician's acknowledgement with a note before the session starts (None: it does not).
+    review_on_yes: str | None = None
 
 
 class ChecklistFile(VersionedFile):
@@ -108,7 +112,10 @@ class InterTrainRule(FrozenModel):
     min_iti_s: float
     applies_above_hz: float
     unsafe_iti_s: float
+    # Trains closer together than this count as one continuous train against the single-train table.
+    continuous_below_iti_s: float = Field(ge=0)
     source: str
+    continuous_source: str
 
 
 class SafetyTableFile(VersionedFile):

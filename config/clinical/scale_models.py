@@ -51,6 +51,8 @@ class Scoring(FrozenModel):
 
 class Instrument(FrozenModel):
     id: str
+    # What the scale rates: payers' retreatment and baseline rules need a standardised depression scale.
+    measures: Literal["depression", "anxiety"]
     name: str
     aliases: tuple[str, ...] = ()
     source: str

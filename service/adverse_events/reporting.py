@@ -1,4 +1,8 @@
-"""MDR reporting tasks: due date by facility type, counted in work days of the clinic's own holiday calendar."""
+"""MDR reporting tasks: due date by facility type, counted in work days as 21 CFR 803.3 defines them.
+
+A work day there is Monday to Friday except Federal holidays, so the count uses the US federal calendar
+(with its observed dates), never the clinic's state or country calendar: a state holiday such as
+California's day after Thanksgiving is a work day for the FDA's clock."""
 
 from __future__ import annotations
 
@@ -16,21 +20,16 @@ from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import NotFound
 from service.models.adverse_events import AdverseEvent, ReportingTask
-from service.records import amendments, clinic_day
+from service.records import amendments
 from service.rules import adverse_events as rules
 
 ENTITY = "ae_reporting_task"
 
 
-def clinic_holidays(session: Session, clinic_id: int, start: date) -> list[date]:
-    """Public holidays of the clinic's country and subdivision for this year and next (none if unknown)."""
-    clinic = clinic_day.clinic(session, clinic_id)
-    try:
-        found = holidays.country_holidays(clinic.country, subdiv=clinic.subdivision,
-                                          years=(start.year, start.year + 1))
-    except NotImplementedError:  # a country the package does not know: count weekends only
-        return []
-    return sorted(found)
+def federal_holidays(start: date) -> list[date]:
+    """US Federal holidays (observed dates included) of ``start``'s year and the next."""
+    # No subdivision: the library's US calendar without one is the federal list (5 U.S.C. 6103).
+    return sorted(holidays.country_holidays("US", years=(start.year, start.year + 1)))
 
 
 def open_task(
@@ -40,7 +39,7 @@ def open_task(
     kind = "death" if "death" in event.serious_criteria else "serious_injury"
     with validation.field_errors():
         due = rules.reporting_due(facility_type, event.aware_on, event=kind,  # type: ignore[arg-type]
-                                  holidays=clinic_holidays(session, who.clinic_id, event.aware_on))
+                                  holidays=federal_holidays(event.aware_on))
     task = ReportingTask(
         clinic_id=who.clinic_id, patient_id=event.patient_id, adverse_event_id=event.id or 0,
         facility_type=due.facility_type, event=due.event, mandatory=due.mandatory, form=due.form,

@@ -27,29 +27,18 @@ def for_patient(
 
 
 def first_of_course(
-    session: Session, clinic_id: int, patient_id: int, course_id: int, instrument: str, before: datetime
+    session: Session, clinic_id: int, patient_id: int, course_id: int, instrument: str, before: datetime,
+    since: datetime | None = None,
 ) -> Assessment | None:
-    """The course's first administration of ``instrument`` before ``before``."""
-    return session.exec(
-        select(Assessment).where(
-            Assessment.clinic_id == clinic_id, Assessment.patient_id == patient_id,
-            Assessment.course_id == course_id, Assessment.instrument == instrument,
-            Assessment.administered_at <= before,
-        ).order_by(col(Assessment.administered_at), col(Assessment.id))
-    ).first()
-
-
-def latest_before(
-    session: Session, clinic_id: int, patient_id: int, instrument: str, since: datetime, until: datetime
-) -> Assessment | None:
-    """The latest administration of ``instrument`` in ``[since, until]`` (a pre-course baseline)."""
-    return session.exec(
-        select(Assessment).where(
-            Assessment.clinic_id == clinic_id, Assessment.patient_id == patient_id,
-            Assessment.instrument == instrument, Assessment.administered_at >= since,
-            Assessment.administered_at <= until,
-        ).order_by(col(Assessment.administered_at).desc(), col(Assessment.id).desc())
-    ).first()
+    """The course's first administration of ``instrument`` in ``[since, before]``."""
+    query = select(Assessment).where(
+        Assessment.clinic_id == clinic_id, Assessment.patient_id == patient_id,
+        Assessment.course_id == course_id, Assessment.instrument == instrument,
+        Assessment.administered_at <= before,
+    )
+    if since is not None:
+        query = query.where(Assessment.administered_at >= since)
+    return session.exec(query.order_by(col(Assessment.administered_at), col(Assessment.id))).first()
 
 
 def alerts_for_assessments(session: Session, assessment_ids: list[int]) -> list[SuicideAlert]:

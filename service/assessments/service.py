@@ -23,7 +23,8 @@ from service.rules import scales
 
 ENTITY = "assessment"
 ALERT = "suicide_alert"
-# A pre-course score older than this is history, not a baseline (a month is the usual pre-treatment window).
+# A course's baseline is taken within this window before its first day: an older score is history, not a
+# baseline (a month is the usual pre-treatment window; docs/eligibility-and-checklist.md).
 BASELINE_WINDOW = timedelta(days=30)
 
 
@@ -38,14 +39,16 @@ def _course_start(session: Session, course: Course) -> datetime | None:
 def baseline_for(
     session: Session, clinic_id: int, patient_id: int, course: Course, instrument: str, at: datetime
 ) -> Assessment | None:
-    """The course baseline: the earlier of its first score on this instrument and the last one before it started."""
-    found = [repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, at)]
+    """The course baseline: its own first score on this instrument, taken at most ``BASELINE_WINDOW`` before the
+    course's first day and no later than that day (a score of another course is never this course's baseline).
+
+    Before the first day is known every score of the course counts as pre-treatment.
+    """
     start = _course_start(session, course)
-    if start is not None:
-        found.append(repository.latest_before(session, clinic_id, patient_id, instrument,
-                                              start - BASELINE_WINDOW, min(start, at)))
-    present = [a for a in found if a is not None]
-    return min(present, key=lambda a: (a.administered_at, a.id or 0)) if present else None
+    if start is None:
+        return repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, at)
+    return repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, min(start, at),
+                                      since=start - BASELINE_WINDOW)
 
 
 def _score(

@@ -1,8 +1,13 @@
-"""Hash chain arithmetic: canonical encoding of an audit row and its SHA-256 link to the previous one."""
+"""Keyed chain arithmetic: the canonical encoding of an audit row, its HMAC digest, and its link to the row before.
+
+Both are HMAC-SHA256 under the audit key (``TMS_AUDIT_KEY``), which lives outside the database: someone who can
+write to the database but does not hold the key cannot recompute a digest or a link after editing a row.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime
 from typing import Any
@@ -11,9 +16,10 @@ from service.core.clock import as_utc
 
 GENESIS_HASH = "0" * 64
 
-HASHED_FIELDS = (
-    "id", "at", "clinic_id", "user_id", "username", "action", "entity", "entity_id",
-    "patient_id", "old_values", "new_values", "reason", "client", "prev_hash",
+# What the request writes and the digest covers; the id, position and links are the sealer's.
+CONTENT_FIELDS = (
+    "at", "clinic_id", "user_id", "username", "action", "entity", "entity_id",
+    "patient_id", "old_values", "new_values", "reason", "client",
 )
 
 
@@ -30,12 +36,21 @@ def to_json_value(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_default))
 
 
-def row_hash(fields: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of the hashed fields (sorted keys, no whitespace)."""
-    payload = {name: fields.get(name) for name in HASHED_FIELDS}
+def _mac(key: bytes, payload: dict[str, Any]) -> str:
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_default)
+    return hmac.new(key, encoded.encode(), hashlib.sha256).hexdigest()
+
+
+def content_digest(key: bytes, fields: dict[str, Any]) -> str:
+    """HMAC of the canonical JSON of a row's content (sorted keys, no whitespace, times in UTC to the µs)."""
+    payload = {name: fields.get(name) for name in CONTENT_FIELDS}
     at = payload["at"]
     if not isinstance(at, datetime):
         raise TypeError("an audit row needs its timestamp before it can be hashed")
     payload["at"] = as_utc(at).isoformat(timespec="microseconds")
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_default)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return _mac(key, payload)
+
+
+def link_hash(key: bytes, *, row_id: int, seq: int, prev_hash: str, digest: str) -> str:
+    """HMAC binding a row (its id and digest) to its chain position and the link before it."""
+    return _mac(key, {"id": row_id, "seq": seq, "prev_hash": prev_hash, "digest": digest})

@@ -1,4 +1,9 @@
-"""Appending to the audit trail, in the same transaction as the change it records."""
+"""Appending to the audit trail, in the same transaction as the change it records.
+
+A request only inserts its row (with a keyed digest of its content); it takes no chain-wide lock, so
+concurrent requests, and several processes on one PostgreSQL, never queue behind each other for the audit
+trail. The sealer (service/audit/sealer.py) links committed rows into the chain shortly after.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from service.audit.chain import row_hash, to_json_value
-from service.models.audit import AuditEvent, AuditHead
+from service.audit.chain import content_digest, to_json_value
+from service.audit.keys import audit_key
+from service.models.audit import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,8 @@ def record(
     reason: str | None = None,
     clinic_id: int | None = None,
 ) -> AuditEvent:
-    """Append one chained audit row. Locks the chain head, so appends never race on ``prev_hash``."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    # The id is part of the hash (so a reordered row is detectable); the head lock makes last+1 safe.
+    """Append one audit row, unsealed: its id comes from the database, its chain position from the sealer."""
     event = AuditEvent(
-        id=head.last_event_id + 1,
         at=at,
         clinic_id=clinic_id if clinic_id is not None else actor.clinic_id,
         user_id=actor.user_id,
@@ -57,14 +60,9 @@ def record(
         new_values=to_json_value(new) if new is not None else None,
         reason=reason,
         client=actor.client,
-        prev_hash=head.last_hash,
-        hash="",
     )
-    event.hash = row_hash(event.model_dump())
+    event.digest = content_digest(audit_key(), event.model_dump())
     session.add(event)
-    head.last_event_id = event.id or 0
-    head.last_hash = event.hash
-    session.add(head)
     session.flush()
     return event
 

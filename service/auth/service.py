@@ -18,9 +18,6 @@ from service.core.errors import TooManyRequests, Unauthorized
 from service.models.auth import AuthSession, LoginAttempt
 from service.models.users import User
 
-# Touch last_seen_at at most this often: a write per request would double the write load for nothing.
-TOUCH_EVERY = timedelta(seconds=30)
-
 
 def check_throttle(session: Session, settings: Settings, username: str, now: datetime) -> None:
     """Refuse a login while the account has too many recent failures (HIPAA 164.312(d))."""
@@ -94,7 +91,9 @@ def authenticate(
         raise Unauthorized(f"signed out after {settings.session_idle_minutes} min without activity")
     if now - created > timedelta(hours=settings.session_absolute_hours):
         raise Unauthorized(f"signed out: sessions last at most {settings.session_absolute_hours:g} h")
-    if now - last_seen >= TOUCH_EVERY:
+    # Activity is recorded at a coarse step (TMS_SESSION_TOUCH_SECONDS) so most requests write nothing; the
+    # checks above read the row on every request, so logout, deactivation and idle timeout still act at once.
+    if now - last_seen >= timedelta(seconds=settings.session_touch_seconds):
         auth.last_seen_at = now
         session.add(auth)
     return Principal(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,9 @@ from service.blockers.booking_facts import SchedulingFacts
 from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Unprocessable
+from service.courses import eligibility_gate
 from service.medications import service as medications
+from service.models.chairs import Device
 from service.models.courses import Course
 from service.models.patients import Patient
 from service.motor_thresholds import service as motor_thresholds
@@ -61,26 +63,34 @@ def blockers_for(
     session: Session, clinic_id: int, patient_id: int, course_id: int, today: date,
     checklist_answers: Mapping[str, str] | None = None, *,
     now: datetime | None = None, scheduling_facts: SchedulingFacts | None = None,
+    checklist_acknowledged: Collection[str] = (), device: Device | None = None,
 ) -> list[Blocker]:
     """Everything that blocks treatment of this patient's course today, most serious first (empty: go).
 
     ``now`` (for the session-spacing rules) defaults to the wall clock; ``scheduling_facts`` default to what
-    the booking and authorization tables say. ``checklist_answers`` None means the checklist is not done yet.
+    the booking and authorization tables say. ``checklist_answers`` None means the checklist is not done yet;
+    ``checklist_acknowledged`` names the answers a clinician has acknowledged with a note.
+    ``device`` (at a chair): the motor threshold is the one determined on that stimulator and coil.
     """
     course = clinic_day.course_for_patient(session, clinic_id, patient_id, course_id, field=None)
     patient = session.get(Patient, patient_id)
     tz = ZoneInfo(clinic_day.clinic(session, clinic_id).timezone)
     local_now = as_utc(now or datetime.now(UTC)).astimezone(tz)
     sched = scheduling_facts or booking_facts.read(session, course, today, tz)
-    mt = motor_thresholds.facts(session, clinic_id, patient_id)
+    mt = motor_thresholds.facts(session, clinic_id, patient_id, device=device)
+    missing = None
+    if device is not None and mt.determined_on is None:
+        missing = f"{device.model} serial {device.serial} with coil {device.coil_model}"
     facts = TreatmentFacts(
         today=today, now=local_now, course_status=course.status, screening=_screening(session, course),
+        eligibility_documented=eligibility_gate.documented(course),
         motor_threshold=mt, protocol_id=course.protocol_id,
         previous_session_starts=tuple(s for s in sched.previous_session_starts if s <= local_now),
-        checklist_answers=checklist_answers, adverse_events=_events(session, course, tz),
+        checklist_answers=checklist_answers, checklist_acknowledged=frozenset(checklist_acknowledged),
+        adverse_events=_events(session, course, tz),
         suicide_alerts=_alerts(session, course, tz), authorization=sched.authorization,
         # Self-pay patients (no payer on file) need no payer authorization.
-        authorization_required=bool(patient and patient.payer),
+        authorization_required=bool(patient and patient.payer), mt_missing_for_device=missing,
     )
     with validation.field_errors():
         return gates.treatment_blockers(facts)

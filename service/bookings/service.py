@@ -35,7 +35,7 @@ from service.models.authorizations import Authorization
 from service.models.bookings import RESOURCES, Booking, BookingStatus
 from service.models.chairs import Device
 from service.models.courses import Course, CoursePhase
-from service.rules import protocols
+from service.rules import protocols as protocol_rules
 
 ENTITY = "booking"
 BOOKABLE_COURSE = ("planned", "active")
@@ -64,7 +64,7 @@ def slot(session: Session, course: Course) -> timedelta:
 def longest_slot() -> timedelta:
     """The longest any booking holds its resources: the catalog's longest protocol plus the largest set-up buffer a
     clinic's settings accept. Planning reads the bookings that start up to this long before the hours it searches."""
-    longest = max(math.ceil(p.session_duration_s / 60) for p in protocols.catalog())
+    longest = max(math.ceil(p.session_duration_s / 60) for p in protocol_rules.catalog())
     return timedelta(minutes=longest + MAX_SETUP_BUFFER_MINUTES)
 
 
@@ -240,10 +240,12 @@ def _check_daily_rhythm(session: Session, course: Course, cal: calendar.ClinicCa
     if len(same_day) >= protocol.sessions_per_day:
         raise Conflict(f"start_at: already {len(same_day)} session(s) on {day}; protocol {protocol.id} allows"
                        f" {protocol.sessions_per_day} a day", code="daily_limit")
-    gap = timedelta(minutes=protocol.min_interval_minutes or 0)
+    # The pause runs from the end of one session to the start of the next (protocol_rules.min_start_gap).
+    gap = protocol_rules.min_start_gap(protocol)
     near = [s for s in same_day if abs(s - start) < gap]
     if near:
-        raise Conflict(f"start_at: starts must be {protocol.min_interval_minutes} min apart; another session starts"
+        raise Conflict(f"start_at: starts must be {gap.total_seconds() / 60:.0f} min apart (a pause of"
+                       f" {protocol.min_interval_minutes} min after each session); another session starts"
                        f" at {cal.local_time(near[0]):%H:%M}", code="interval")
 
 

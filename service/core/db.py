@@ -2,7 +2,7 @@
 
 SQLite runs in WAL mode with foreign keys on, and every transaction starts with ``BEGIN IMMEDIATE``
 so two writers can never interleave: the second waits (busy_timeout) instead of failing at commit.
-That is what makes check-then-insert rules (audit chain tail, booking overlap) safe on SQLite.
+That is what makes check-then-insert rules (the audit sealer's chain tail, booking overlap) safe on SQLite.
 """
 
 from __future__ import annotations

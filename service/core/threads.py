@@ -1,9 +1,9 @@
 """The request worker-thread pool, sized so a request holding a lock always gets its next thread.
 
 FastAPI runs each sync step of a request (dependencies, the endpoint, the response's validation) in AnyIO's
-default thread pool, one step at a time: 40 threads unless raised. A write holds the audit chain's head row
-(on SQLite also the process's writer lock) from its audit row to its commit and needs further threads in
-between, while the requests queued behind that lock wait inside threads. Once every thread is such a
+default thread pool, one step at a time: 40 threads unless raised. A write holds its locks (on SQLite the
+process's writer lock; on PostgreSQL the rows it changes) from its first write to its commit and needs further
+threads in between, while the requests queued behind that lock wait inside threads. Once every thread is such a
 waiter the holder never gets one, and the process stops for good (bench/load.py found it; the regression
 test is tests/service/test_thread_pool_exhaustion.py).
 

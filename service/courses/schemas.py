@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +38,16 @@ class _Window(_Strict):
         return self
 
 
+class EligibilityException(_Strict):
+    """Why the psychiatrist orders a course for a patient not ``eligible`` under the course's criteria set."""
+
+    basis: Literal["self_pay", "clinical_judgement", "payer_exception", "other"] = Field(
+        description="self_pay: no payer criteria apply; clinical_judgement: the psychiatrist's decision;"
+                    " payer_exception: the payer agreed in writing; other: say what in the reason")
+    reason: str = Field(min_length=10, max_length=2000, description="The documented reason, in the psychiatrist's"
+                        " words")
+
+
 class CourseCreate(_Window):
     patient_id: int = Field(ge=1, le=2_147_483_647)
     protocol_id: str = Field(max_length=60, description="Protocol catalog id, e.g. hf10_3000_iti26")
@@ -49,6 +59,14 @@ class CourseCreate(_Window):
     intensity_pct_mt: float = Field(ge=50, le=150, description="Intensity as % of resting motor threshold")
     start_date: date | None = Field(default=None, description="Wanted first session day (local date)")
     phases: list[PhaseAuthorization] = Field(default_factory=list, max_length=10)
+    criteria_set_id: str | None = Field(default=None, max_length=60,
+                                        description="Payer criteria set the patient's eligibility is judged by")
+    eligibility_exception: EligibilityException | None = Field(
+        default=None, description="Required when the patient is not eligible under criteria_set_id (or none is given)")
+    override_id: int | None = Field(
+        default=None, ge=1, le=2_147_483_647,
+        description="A psychiatrist's signed override for this patient of exactly the prescribed parameters, "
+                    "when the dose lies outside the safety table")
 
 
 class CourseAmend(_Window):
@@ -110,3 +128,14 @@ class CoursePublic(BaseModel):
         default_factory=list, description="Phases an extension replaced (kept as history, not planned)")
     planned_sessions: int
     sessions: dict[str, int] = Field(description="Bookings of this course by status")
+    criteria_set_id: str | None = None
+    eligibility_status: str | None = Field(default=None, description="The decision under criteria_set_id at ordering")
+    eligibility_exception: str | None = Field(default=None, description="Basis of the psychiatrist's exception")
+    eligibility_exception_reason: str | None = None
+    eligibility_exception_by: int | None = None
+    eligibility_exception_by_name: str | None = None
+    eligibility_exception_at: datetime | None = None
+    dose_override_id: int | None = None
+    dose_check: dict[str, Any] | None = Field(
+        default=None, description="The prescription against the safety table, with the signed override that "
+                                  "accepts it when it lies outside (None: outside the table, unsigned)")

@@ -17,13 +17,18 @@ from service.audit import service as audit
 from service.auth.principal import Principal
 from service.core.clock import as_utc
 from service.core.errors import Conflict, NotFound, Unprocessable
-from service.courses import repository
+from service.courses import eligibility_gate, repository
 from service.courses.schemas import CourseAmend, CourseCreate, PhaseAuthorization
 from service.eligibility.facts import prior_courses
+from service.flags.service import raise_flag
 from service.models.bookings import BookingStatus
 from service.models.courses import Course, CourseKind, CoursePhase, CourseStatus
+from service.models.flags import FlagKind
 from service.models.patients import Patient
+from service.models.protocols import ProtocolOverride
 from service.patients import service as patients
+from service.protocols import dose_gate
+from service.protocols.service import params_sha256
 from service.rules import protocols
 from service.rules.errors import RuleInputError
 
@@ -71,11 +76,12 @@ def _check_fit(protocol: Protocol, template: CourseTemplate) -> None:
         if per_day > protocol.sessions_per_day:
             raise Unprocessable("template_id", f"template {template.id} plans {per_day} sessions a day; protocol"
                                 f" {protocol.id} allows {protocol.sessions_per_day}")
+        gap = protocols.min_start_gap(protocol).total_seconds() / 60
         if isinstance(phase.rhythm, IntensiveRhythm) and protocol.min_interval_minutes is not None and \
-                phase.rhythm.min_start_interval_minutes < protocol.min_interval_minutes:
-            raise Unprocessable("template_id", f"template {template.id} spaces sessions"
+                phase.rhythm.min_start_interval_minutes < gap:
+            raise Unprocessable("template_id", f"template {template.id} spaces starts"
                                 f" {phase.rhythm.min_start_interval_minutes} min apart; protocol {protocol.id}"
-                                f" needs {protocol.min_interval_minutes} min")
+                                f" needs {gap:.0f} min ({protocol.min_interval_minutes} min after each session)")
 
 
 def _check_retreatment(session: Session, data: CourseCreate, template: CourseTemplate) -> None:
@@ -112,10 +118,18 @@ def order(session: Session, who: Principal, data: CourseCreate, now: datetime) -
                        code="open_course_exists")
     _check_retreatment(session, data, template)
     authorized = _authorized(template.phases, data.phases, "phases")
-    course = Course(**data.model_dump(exclude={"phases", "template_id"}), template_id=template.id,
-                    clinic_id=who.clinic_id, ordered_by=who.user_id, ordered_at=now, created_at=now, updated_at=now)
+    course = Course(**data.model_dump(exclude={"phases", "template_id", "criteria_set_id", "eligibility_exception",
+                                               "override_id"}),
+                    template_id=template.id, clinic_id=who.clinic_id, ordered_by=who.user_id, ordered_at=now,
+                    created_at=now, updated_at=now)
+    eligibility_gate.apply(session, who, patient, data, course, now)
+    check = dose_gate.run(course, course.intensity_pct_mt)
+    if data.override_id is not None:
+        course.dose_override_id = _patient_override(session, who, data.override_id, course, check).id
+    verdict = dose_gate.require(session, course, check)
     session.add(course)
     session.flush()
+    _flag_override(session, course, verdict, now)
     for position, phase in enumerate(template.phases):
         session.add(CoursePhase(course_id=course.id or 0, position=position, name=phase.name, kind=phase.kind,
                                 planned_sessions=phase.sessions, authorized_sessions=authorized.get(phase.name),
@@ -124,6 +138,36 @@ def order(session: Session, who: Principal, data: CourseCreate, now: datetime) -
     audit.record(session, who.actor, at=now, action="create", entity=ENTITY, entity_id=course.id,
                  patient_id=patient.id, new=snapshot(session, course))
     return course
+
+
+def _patient_override(session: Session, who: Principal, override_id: int, course: Course,
+                      check: dose_gate.dose_check.DoseCheck) -> ProtocolOverride:
+    """The override an order names: this patient's, not yet any course's, of exactly the prescribed parameters."""
+    row = session.get(ProtocolOverride, override_id)
+    if row is None or row.clinic_id != who.clinic_id or row.patient_id != course.patient_id:
+        raise Unprocessable("override_id", f"override {override_id} is not a signed override for this patient")
+    if row.course_id is not None:
+        raise Unprocessable("override_id", f"override {override_id} was signed for course {row.course_id}")
+    if check.within_table:
+        raise Unprocessable("override_id", "the prescription lies within the safety table: no override is needed")
+    if row.parameters_sha256 != params_sha256(check.params):
+        raise Unprocessable("override_id", f"override {override_id} signs other parameters than this prescription")
+    taken = session.exec(select(Course.id).where(Course.dose_override_id == override_id)).first()
+    if taken is not None:
+        raise Unprocessable("override_id", f"override {override_id} was already used to order course {taken}")
+    return row
+
+
+def _flag_override(session: Session, course: Course, verdict: dose_gate.Verdict, now: datetime) -> None:
+    """A dose outside the table, accepted by a signed override, goes to the psychiatrists' review queue."""
+    o = verdict.override
+    if o is None:
+        return
+    raise_flag(session, clinic_id=course.clinic_id, key=f"dose_override:{course.id}:{o.id}:{course.version}",
+               kind=FlagKind.dose_override, patient_id=course.patient_id, course_id=course.id, now=now,
+               message=f"Course {course.id} doses outside the safety table at {course.intensity_pct_mt:g}% "
+                       f"under override {o.id} signed by {o.printed_name}: "
+                       f"{dose_gate.dose_check.describe(verdict.check.violations)}")
 
 
 def get_or_404(session: Session, who: Principal, course_id: int) -> Course:
@@ -177,7 +221,13 @@ def public(session: Session, course: Course) -> dict[str, Any]:
         "replaced_phases": [p.model_dump() for p in replaced],
         "planned_sessions": sum(p.planned_sessions for p in phases),
         "sessions": repository.booking_counts(session, course.id or 0),
+        "dose_check": _dose_public(session, course),
     }
+
+
+def _dose_public(session: Session, course: Course) -> dict[str, Any] | None:
+    verdict = dose_gate.verdict_or_none(session, course)
+    return None if verdict is None else verdict.public()
 
 
 def amend(session: Session, who: Principal, course_id: int, data: CourseAmend, now: datetime) -> Course:
@@ -191,13 +241,16 @@ def amend(session: Session, who: Principal, course_id: int, data: CourseAmend, n
         setattr(course, name, value)
     if course.window_start is not None and course.window_end is not None and course.window_start >= course.window_end:
         raise Unprocessable("window_start", "must be before window_end")
+    verdict = dose_gate.require(session, course, dose_gate.run(course, course.intensity_pct_mt))
     if data.phases is not None:
         rows = repository.phases(session, course.id or 0)
         authorized = _authorized(phase_templates(session, course), data.phases, "phases")
         for row in rows:
             row.authorized_sessions = authorized.get(row.name, row.authorized_sessions)
             session.add(row)
-    return save_change(session, who, course, before, "amend", data.reason, now)
+    saved = save_change(session, who, course, before, "amend", data.reason, now)
+    _flag_override(session, saved, verdict, now)
+    return saved
 
 
 def save_change(session: Session, who: Principal, course: Course, before: dict[str, Any], action: str,

@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import Session
 
 from service.assessments import repository as assessments
+from service.assessments import service as scores
 from service.core.clock import as_utc
 from service.eligibility import repository
 from service.medications import repository as history
@@ -17,6 +18,7 @@ from service.models.eligibility import EligibilityProfile
 from service.models.medications import MedicationTrial, PsychotherapyTrial
 from service.models.patients import Patient
 from service.records import clinic_day
+from service.rules import scales
 from service.rules.eligibility import BaselineScore, EligibilityFacts, PriorCourse
 from service.rules.eligibility import PsychotherapyTrial as Therapy
 
@@ -47,20 +49,38 @@ def baseline_scores(session: Session, patient: Patient, courses: list[Course]) -
     return tuple(latest.values())
 
 
+def _course_response(session: Session, course: Course) -> tuple[str, float] | None:
+    """The course's response on its depression scale: the last score's change from the course's own baseline on
+    the same instrument (the scale whose baseline came first, when the course used several); GAD-7 never counts."""
+    rows = assessments.for_patient(session, course.clinic_id, course.patient_id, course_id=course.id)
+    best: tuple[Assessment, str, float] | None = None
+    for instrument in dict.fromkeys(a.instrument for a in rows):
+        if scales.definition(instrument).measures != "depression":
+            continue
+        last = [a for a in rows if a.instrument == instrument][-1]
+        base = scores.baseline_for(session, course.clinic_id, course.patient_id, course, instrument,
+                                   as_utc(last.administered_at))
+        if base is None or base.id == last.id or base.total == 0:
+            continue
+        improvement = round((base.total - last.total) * 100 / base.total, 1)
+        if best is None or (base.administered_at, base.id or 0) < (best[0].administered_at, best[0].id or 0):
+            best = (base, instrument, improvement)
+    return (best[1], best[2]) if best else None
+
+
 def prior_courses(session: Session, patient: Patient, courses: list[Course],
                   profile: EligibilityProfile | None) -> tuple[PriorCourse, ...]:
-    """Ended courses with their improvement (the last assessment's change from the course baseline)."""
+    """Ended courses with their response on a standardised depression scale, from each course's own baseline."""
     found = []
     for course in courses:
         if course.status not in ENDED or course.end_date is None:
             continue
-        scored = [a for a in assessments.for_patient(session, patient.clinic_id, patient.id or 0, course_id=course.id)
-                  if a.percent_change is not None]
-        if not scored:
+        response = _course_response(session, course)
+        if response is None:
             continue
-        found.append(PriorCourse(end_date=course.end_date, improvement_pct=-(scored[-1].percent_change or 0.0),
+        found.append(PriorCourse(end_date=course.end_date, improvement_pct=response[1],
                                  sustained_days=profile.prior_response_sustained_days if profile else None,
-                                 relapsed=profile.relapse_documented if profile else None))
+                                 relapsed=profile.relapse_documented if profile else None, instrument=response[0]))
     return tuple(found)
 
 

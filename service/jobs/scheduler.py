@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
+from service.audit.sealer import run_sealer
 from service.core.clock import Clock
 from service.core.db import is_sqlite, session_scope
 from service.jobs import tasks as jobs
@@ -37,6 +39,7 @@ log = logging.getLogger("tmsops.scheduler")
 ADVISORY_KEY = 0x746D736F7073  # "tmsops" in ASCII: one lock id per database
 OWNED_PREFIXES = ("sweep:", "phq9:", "mt:", "auth:", "sae:")
 SYNC_JOB = "sync"
+AUDIT_SEAL_JOB = "audit-seal"
 
 
 class LeaderLock:
@@ -162,7 +165,8 @@ class JobRunner:
             return False
         jobs.bind(jobs.JobContext(self.engine, self.settings, self.clock))
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
+            # The sealer runs every second or so: kept in memory, it costs no job-store write per run.
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine), "memory": MemoryJobStore()},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone="UTC",
         )
@@ -172,6 +176,7 @@ class JobRunner:
         self.sync()
         scheduler.add_job("service.jobs.scheduler:sync_now", "interval", seconds=self.settings.scheduler_sync_seconds,
                           id=SYNC_JOB, replace_existing=True)
+        _add_audit_sealer(scheduler, self.engine, self.settings, self.clock)
         log.info("scheduler started: this process leads")
         return True
 
@@ -204,6 +209,12 @@ class JobRunner:
                 jobs.bind(None)
                 _lead(None)
             self.lock.release()
+
+
+def _add_audit_sealer(scheduler: BackgroundScheduler, engine: Engine, settings: Settings, clock: Clock) -> None:
+    """The leader links new audit rows into the chain (service.audit.sealer) every few moments."""
+    scheduler.add_job(run_sealer, "interval", seconds=settings.audit_seal_seconds, args=[engine, settings, clock],
+                      id=AUDIT_SEAL_JOB, jobstore="memory", replace_existing=True, misfire_grace_time=None)
 
 
 _runner: JobRunner | None = None

@@ -54,7 +54,9 @@ class MedicationTrialCreate(_Strict):
     drug: Drug
     drug_class: str | None = Field(default=None, max_length=40, description="Looked up from the drug table if omitted")
     daily_dose: Dose | None = None
-    dose_unit: str = Field(default="mg/day", max_length=20)
+    dose_unit: str | None = Field(default=None, max_length=20,
+                                  description="The drug table's unit for a listed drug (another is refused); mg/day"
+                                  " otherwise")
     start_date: date
     stop_date: date | None = None
     outcome: TrialOutcome | None = None
@@ -151,7 +153,8 @@ class MedicationChangeCreate(_Strict):
     change: ChangeKind
     changed_on: date
     new_daily_dose: Dose | None = None
-    cns_active: bool | None = Field(default=None, description="Derived from the drug class when omitted")
+    cns_active: bool | None = Field(default=None, description="Derived from the drug class; a contradicting value is"
+                                     " refused")
     notes: Note | None = None
 
 

@@ -39,10 +39,39 @@ def known_classes() -> set[str]:
 
 
 def _class_of(drug: str, given: str | None) -> str | None:
+    """The drug table's class for a drug it lists (a different class in the request is refused by name);
+    for a drug it does not list, the class the request gives, if the table knows that class."""
+    entry = clinical_data.medications().drug(drug)
+    if entry is not None:
+        if given is not None and given != entry.drug_class:
+            raise Unprocessable("drug_class", f"{entry.name} is {entry.drug_class} in the drug table, not {given!r}:"
+                                " leave drug_class out or send the table's class")
+        return entry.drug_class
     if given is not None and given not in known_classes():
         raise Unprocessable("drug_class", f"unknown class {given!r}; known: {', '.join(sorted(known_classes()))}")
+    return given
+
+
+def _unit_of(drug: str, given: str | None) -> str:
+    """The drug table's dose unit for a drug it lists (another unit is refused: doses are compared in it)."""
     entry = clinical_data.medications().drug(drug)
-    return given or (entry.drug_class if entry else None)
+    if entry is None or entry.unit is None:
+        return given or "mg/day"
+    if given is not None and given != entry.unit:
+        raise Unprocessable("dose_unit", f"the drug table doses {entry.name} in {entry.unit}, not {given!r}:"
+                            f" convert the dose to {entry.unit}")
+    return entry.unit
+
+
+def _cns_of(drug_class: str | None, given: bool | None) -> bool:
+    """CNS activity follows the class (the drug table's for a listed drug); a contradicting flag is refused, since
+    a false one would suppress the motor-threshold re-determination the table calls for."""
+    derived = is_cns_active(drug_class)
+    if given is not None and given != derived:
+        what = f"class {drug_class}" if drug_class else "a drug of unknown class (counted as CNS-active by policy)"
+        raise Unprocessable("cns_active", f"{what} is {'' if derived else 'not '}CNS-active by the drug table;"
+                            f" got {str(given).lower()}: leave cns_active out")
+    return derived
 
 
 def is_cns_active(drug_class: str | None) -> bool:
@@ -72,11 +101,11 @@ def _new_row(who: Principal, patient_id: int, data: Any, now: datetime) -> Row:
               "created_at": now, "updated_at": now}
     if isinstance(data, MedicationTrialCreate):
         fields["drug_class"] = _class_of(data.drug, data.drug_class)
+        fields["dose_unit"] = _unit_of(data.drug, data.dose_unit)
         return MedicationTrial.model_validate(fields | common)
     if isinstance(data, MedicationChangeCreate):
         fields["drug_class"] = _class_of(data.drug, data.drug_class)
-        if fields["cns_active"] is None:
-            fields["cns_active"] = is_cns_active(fields["drug_class"])
+        fields["cns_active"] = _cns_of(fields["drug_class"], data.cns_active)
         return MedicationChange.model_validate(fields | common)
     return PsychotherapyTrial.model_validate(fields | common)
 
@@ -108,9 +137,13 @@ def amend(
     """Change fields of an entry with a reason; the old values stay in the audit trail."""
     row = get_or_404(session, who, model, row_id)
     changes = data.model_dump(exclude_unset=True, exclude={"reason"})
-    if "drug_class" in changes or "drug" in changes:
+    if {"drug_class", "drug", "dose_unit", "cns_active"} & changes.keys():
         drug = changes.get("drug", getattr(row, "drug", ""))
         changes["drug_class"] = _class_of(drug, changes.get("drug_class"))
+        if isinstance(row, MedicationTrial):
+            changes["dose_unit"] = _unit_of(drug, changes.get("dose_unit"))
+        if isinstance(row, MedicationChange):
+            changes["cns_active"] = _cns_of(changes["drug_class"], changes.get("cns_active"))
     probe = model.model_validate(row.model_dump() | changes)
     _validate(probe, now, clinic_day.clinic_today(session, who.clinic_id, now))
     amendments.amend_row(session, who, row, changes, entity=ENTITIES[model], patient_id=row.patient_id,
@@ -127,12 +160,18 @@ def history(session: Session, who: Principal, model: type[R], patient_id: int, n
     return rows
 
 
+def table_class(drug: str, stored: str | None) -> str | None:
+    """The drug table's class wins over a stored one (rows recorded before the table was enforced)."""
+    entry = clinical_data.medications().drug(drug)
+    return entry.drug_class if entry else stored
+
+
 def rule_trial(row: MedicationTrial) -> trials.MedicationTrial:
     """The rule engine's view of a stored trial."""
     return trials.MedicationTrial(
         drug=row.drug, daily_dose=row.daily_dose, start_date=row.start_date, stop_date=row.stop_date,
         outcome=row.outcome,  # type: ignore[arg-type]
-        side_effect=row.side_effect, augmentation=row.augmentation, drug_class=row.drug_class,
+        side_effect=row.side_effect, augmentation=row.augmentation, drug_class=table_class(row.drug, row.drug_class),
     )
 
 
@@ -158,5 +197,6 @@ def changes_for_rules(session: Session, clinic_id: int, patient_id: int) -> list
 
 def rule_change(row: MedicationChange) -> RuleMedicationChange:
     """The MT rule's view of a CNS-active change (an unlisted class is passed as unknown: counted by policy)."""
-    cns_class = row.drug_class if row.drug_class in clinical_data.medications().cns_active_classes else None
+    cns_class = table_class(row.drug, row.drug_class)
+    cns_class = cns_class if cns_class in clinical_data.medications().cns_active_classes else None
     return RuleMedicationChange(drug=row.drug, changed_on=row.changed_on, drug_class=cns_class)

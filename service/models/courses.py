@@ -52,6 +52,17 @@ class Course(SQLModel, table=True):
     window_start: time | None = None
     window_end: time | None = None
     status_reason: str | None = Field(default=None, max_length=1000)
+    # Eligibility at ordering: the payer criteria set it was judged by and the decision then; a course ordered
+    # when that decision was not "eligible" carries a psychiatrist's documented exception (basis, reason, who, when).
+    criteria_set_id: str | None = Field(default=None, max_length=60)
+    eligibility_status: str | None = Field(default=None, max_length=20)
+    eligibility_exception: str | None = Field(default=None, max_length=30)
+    eligibility_exception_reason: str | None = Field(default=None, max_length=2000)
+    eligibility_exception_by: int | None = Field(default=None, foreign_key="app_user.id")
+    eligibility_exception_by_name: str | None = Field(default=None, max_length=200)
+    eligibility_exception_at: datetime | None = utc_field(nullable=True)
+    # The patient's signed override the course was ordered with (a dose outside the safety table).
+    dose_override_id: int | None = Field(default=None, foreign_key="protocol_override.id")
     version: int = 1
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()

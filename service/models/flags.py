@@ -20,6 +20,7 @@ class FlagKind(enum.StrEnum):
     authorization_crossed = "authorization_crossed"
     sae_report_due = "sae_report_due"
     technician_off = "technician_off"  # a booking whose technician is off and no colleague could take it
+    dose_override = "dose_override"  # a course doses outside the safety table under a signed override
     pulses_estimated = "pulses_estimated"  # a session's count holds an estimate (a train outlived its agent)
     session_lost = "session_lost"  # a live session ended because its chair's agent stopped reporting
     capability = "capability"  # a booking its chair can no longer deliver (mode or device changed)

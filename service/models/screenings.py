@@ -41,3 +41,23 @@ class ScreeningClearance(SQLModel, table=True):
     cleared_by: int = Field(foreign_key="app_user.id")
     cleared_by_name: str = Field(max_length=200)
     cleared_at: datetime = utc_field()
+
+
+class ScreeningCheck(SQLModel, table=True):
+    """A clinician's checked answer to an item answered "unsure" (implant card, operative or radiology report).
+
+    Until it is recorded the unsure answer counts as a yes; it is recorded once and never overwritten.
+    """
+
+    __tablename__ = "screening_check"
+    __table_args__ = (UniqueConstraint("screening_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    screening_id: int = Field(foreign_key="screening.id", index=True)
+    item_id: str = Field(max_length=60)
+    answer: str = Field(max_length=10)
+    how_checked: str = Field(max_length=2000)
+    checked_by: int = Field(foreign_key="app_user.id")
+    checked_by_name: str = Field(max_length=200)
+    checked_at: datetime = utc_field()

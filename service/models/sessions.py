@@ -58,6 +58,7 @@ class TreatmentSession(SQLModel, table=True):
     mt_pct_mso: float | None = None
     output_pct_mso: int | None = None
     dose_reasons: list[str] | None = json_field()
+    dose_override_id: int | None = Field(default=None, foreign_key="protocol_override.id")  # signed, outside the table
 
     # What the device reported.
     device_model: str | None = Field(default=None, max_length=40)

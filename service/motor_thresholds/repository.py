@@ -28,6 +28,15 @@ def latest(session: Session, clinic_id: int, patient_id: int) -> MotorThreshold 
     ).first()
 
 
+def latest_on(session: Session, clinic_id: int, patient_id: int, device: Device) -> MotorThreshold | None:
+    """The determination in force at a chair: the newest on this stimulator with the coil it carries now."""
+    return session.exec(
+        select(MotorThreshold).where(MotorThreshold.clinic_id == clinic_id, MotorThreshold.patient_id == patient_id,
+                                     MotorThreshold.device_id == device.id, MotorThreshold.coil == device.coil_model)
+        .order_by(col(MotorThreshold.determined_at).desc(), col(MotorThreshold.id).desc())
+    ).first()
+
+
 def device(session: Session, clinic_id: int, device_id: int) -> Device | None:
     return session.exec(select(Device).where(Device.id == device_id, Device.clinic_id == clinic_id)).first()
 

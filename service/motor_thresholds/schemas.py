@@ -34,7 +34,8 @@ class MotorThresholdCreate(_Strict):
     method: Method
     muscle: Muscle
     value_pct_mso: float = Field(gt=0, le=100, description="% of the device's maximum output")
-    device_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    device_id: int = Field(ge=1, le=2_147_483_647, description="The stimulator the MT was determined on: an MT in "
+                           "% of machine output doses only that stimulator and coil")
     coil: str | None = Field(default=None, max_length=60, description="Defaults to the device's coil")
     course_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     pulses_used: int | None = Field(default=None, ge=1, le=10_000)

@@ -13,6 +13,7 @@ from service.core.clock import as_utc
 from service.core.errors import Unprocessable
 from service.core.stamp import stamped
 from service.medications import service as medications
+from service.models.chairs import Device
 from service.models.motor_thresholds import MotorThreshold
 from service.motor_thresholds import repository
 from service.motor_thresholds.schemas import BeamF3Request, MotorThresholdCreate
@@ -24,8 +25,6 @@ ENTITY = "motor_threshold"
 
 
 def _device_coil(session: Session, who: Principal, data: MotorThresholdCreate) -> str | None:
-    if data.device_id is None:
-        return data.coil
     device = repository.device(session, who.clinic_id, data.device_id)
     if device is None:
         raise Unprocessable("device_id", f"device {data.device_id} is not a device of this clinic")
@@ -67,9 +66,16 @@ def history(session: Session, who: Principal, patient_id: int, now: datetime) ->
 
 def facts(
     session: Session, clinic_id: int, patient_id: int, *, session_dates: Sequence[date] | None = None,
+    device: Device | None = None,
 ) -> rules.MTFacts:
-    """The MT rule's facts from the database; sessions delivered default to the patient's delivered bookings."""
-    latest = repository.latest(session, clinic_id, patient_id)
+    """The MT rule's facts from the database; sessions delivered default to the patient's delivered bookings.
+
+    With ``device`` (at a chair) the determination is the newest on that stimulator and coil.
+    """
+    if device is not None:
+        latest = repository.latest_on(session, clinic_id, patient_id, device)
+    else:
+        latest = repository.latest(session, clinic_id, patient_id)
     determined = None
     if latest is not None:
         determined = clinic_day.local_now(session, clinic_id, as_utc(latest.determined_at)).date()

@@ -15,12 +15,14 @@ from service.auth.passwords import Passwords
 from service.auth.principal import Principal
 from service.core import validation
 from service.core.errors import Unprocessable
+from service.models.courses import Course
 from service.models.protocols import ProtocolOverride
 from service.models.users import User
 from service.patients import service as patients
 from service.protocols import repository
 from service.protocols.schemas import OverrideCreate, ProtocolParamsIn
 from service.records import clinic_day
+from service.rules import dose_check
 from service.rules import protocols as rules
 
 ENTITY = "protocol_override"
@@ -94,7 +96,16 @@ def overrides(session: Session, who: Principal, now: datetime, *, patient_id: in
     return rows
 
 
-def override_for(session: Session, clinic_id: int, params: ProtocolParamsIn) -> ProtocolOverride | None:
-    """The newest signed override covering exactly these parameters (for the session gate)."""
-    found = repository.by_hash(session, clinic_id, parameters_sha256(params))
-    return found[-1] if found else None
+def override_for(session: Session, course: Course, params: rules.ProtocolParams) -> ProtocolOverride | None:
+    """The newest signed override of exactly these parameters for this course: signed for the course, or the
+    patient's override the course was ordered with (``course.dose_override_id``). Any other course's, another
+    patient's or a different parameter set's override does not count."""
+    found = repository.by_hash(session, course.clinic_id, params_sha256(params))
+    mine = [o for o in found if o.patient_id == course.patient_id
+            and ((course.id is not None and o.course_id == course.id) or o.id == course.dose_override_id)]
+    return mine[-1] if mine else None
+
+
+def params_sha256(params: rules.ProtocolParams) -> str:
+    """The hash a signed override of ``params`` carries (the same canonical JSON as the API's parameters)."""
+    return parameters_sha256(ProtocolParamsIn(**dose_check.params_dict(params)))

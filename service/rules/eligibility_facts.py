@@ -46,6 +46,7 @@ class PriorCourse:
     improvement_pct: float
     sustained_days: int | None = None
     relapsed: bool | None = None
+    instrument: str | None = None  # the depression scale the improvement was measured on
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ cleared by a psychiatrist, re-screen after medication change or retreatment (doc
 serious adverse events block until cleared (#severity-and-seriousness); open suicide-risk alerts block
 until a psychiatrist responds (#suicide-items); MT freshness (#mt-redetermination,
 ``motor_threshold.freshness``); course active; authorisation units and dates (#missed-sessions-and-gaps);
-protocol daily limit and interval (#sessions-per-day); pre-session checklist (#pre-session-checklist). Checklist
+protocol daily limit and interval (#sessions-per-day); pre-session checklist (#pre-session-checklist), whose
+answers that matter wait for a clinician's acknowledgement with a note. Checklist
 flags feed the MT and screening rules: ``sleep_deprivation``, ``substance_use`` and ``unusual_response`` are MT
 triggers dated today, ``medication_change`` makes a screen completed before today stale and is checked against
 the MT policy as an unknown drug unless the caller lists the change in ``motor_threshold.medication_changes``.
@@ -41,7 +42,9 @@ BLOCKER_CODES: tuple[str, ...] = (
     "adverse_event_uncleared",
     "suicide_alert_open",
     "mt_stale",
+    "mt_missing_for_device",
     "course_not_active",
+    "eligibility_undocumented",
     "authorization_missing",
     "authorization_not_started",
     "authorization_expired",
@@ -51,6 +54,7 @@ BLOCKER_CODES: tuple[str, ...] = (
     "protocol_min_interval",
     "checklist_incomplete",
     "checklist_failed",
+    "checklist_needs_review",
 )
 
 
@@ -122,11 +126,17 @@ class TreatmentFacts:
     protocol_id: str | None
     previous_session_starts: tuple[datetime, ...] = ()
     checklist_answers: Mapping[str, str] | None = None
+    checklist_acknowledged: frozenset[str] = frozenset()  # items a clinician acknowledged with a note
+    # The course was ordered as eligible under its criteria set, or with a psychiatrist's documented exception.
+    eligibility_documented: bool = True
     adverse_events: tuple[OpenAdverseEvent, ...] = ()
     suicide_alerts: tuple[OpenSuicideAlert, ...] = ()
     authorization: AuthorizationFacts | None = None
     authorization_required: bool = True
     mt_policy: FreshnessPolicy | None = None
+    # At a chair: the stimulator and coil there, when the patient has no MT determined on them (an MT in
+    # % of machine output belongs to one stimulator and coil, docs/dose-safety.md).
+    mt_missing_for_device: str | None = None
 
 
 def _screening_currency(
@@ -156,8 +166,10 @@ def _screening(f: ScreeningFacts, today: date, checklist_flags: frozenset[str]) 
             Blocker(
                 "screening_absolute_contraindication",
                 "Do not treat: the safety screening found an absolute contraindication "
-                f"({'; '.join(x.text for x in r.absolute)}).",
-                {"items": items},
+                f"({'; '.join(x.text for x in r.absolute)})."
+                + (" An 'unsure' answer counts as yes until a clinician records the checked answer."
+                   if any(x.unsure for x in r.absolute) else ""),
+                {"items": items, "unsure_items": [x.item_id for x in r.absolute if x.unsure]},
             )
         )
     if r.missing_items:
@@ -218,6 +230,15 @@ def _mt_facts_with_flags(f: TreatmentFacts, flags: frozenset[str]) -> MTFacts:
 
 
 def _mt(f: TreatmentFacts, flags: frozenset[str]) -> list[Blocker]:
+    if f.mt_missing_for_device is not None:
+        return [
+            Blocker(
+                "mt_missing_for_device",
+                f"No motor threshold on file for {f.mt_missing_for_device}: determine it on this stimulator and "
+                "coil before treating (bill CPT 90869).",
+                {"device": f.mt_missing_for_device, "cpt": "90869"},
+            )
+        ]
     facts = _mt_facts_with_flags(f, flags)
     fresh = motor_threshold.freshness(f.mt_policy, facts, f.today)
     if not fresh.stale or fresh.action != "block":
@@ -229,6 +250,14 @@ def _mt(f: TreatmentFacts, flags: frozenset[str]) -> list[Blocker]:
             {"reasons": list(fresh.reasons)},
         )
     ]
+
+
+def _eligibility(documented: bool) -> list[Blocker]:
+    if documented:
+        return []
+    return [Blocker("eligibility_undocumented",
+                    "The course has no eligibility decision or documented exception on record: the psychiatrist"
+                    " records why it is treated (docs/clinical-rules.md#eligibility-exception).")]
 
 
 def _course(status: str) -> list[Blocker]:
@@ -272,8 +301,8 @@ def _protocol(f: TreatmentFacts) -> list[Blocker]:
     return out
 
 
-def _checklist(answers: Mapping[str, str] | None) -> tuple[list[Blocker], frozenset[str]]:
-    result = checklist.evaluate(answers or {})
+def _checklist(answers: Mapping[str, str] | None, acknowledged: frozenset[str]) -> tuple[list[Blocker], frozenset[str]]:
+    result = checklist.evaluate(answers or {}, acknowledged)
     out = []
     if result.missing:
         out.append(
@@ -285,18 +314,26 @@ def _checklist(answers: Mapping[str, str] | None) -> tuple[list[Blocker], frozen
         )
     if result.blocking:
         out.append(Blocker("checklist_failed", " ".join(result.blocking), {"answers": dict(answers or {})}))
+    if result.unacknowledged:
+        out.append(Blocker(
+            "checklist_needs_review",
+            "A clinician must acknowledge these checklist answers with a note before treating: "
+            + " ".join(r.why for r in result.unacknowledged),
+            {"items": [r.item_id for r in result.unacknowledged]},
+        ))
     return out, result.flags
 
 
 def treatment_blockers(facts: TreatmentFacts) -> list[Blocker]:
     """Everything that blocks treatment of this patient today, most serious first; empty list: go."""
-    checklist_blockers, flags = _checklist(facts.checklist_answers)
+    checklist_blockers, flags = _checklist(facts.checklist_answers, facts.checklist_acknowledged)
     return [
         *_screening(facts.screening, facts.today, flags),
         *_adverse_events(facts.adverse_events),
         *_suicide_alerts(facts.suicide_alerts),
         *_mt(facts, flags),
         *_course(facts.course_status),
+        *_eligibility(facts.eligibility_documented),
         *_authorization(facts),
         *_protocol(facts),
         *checklist_blockers,

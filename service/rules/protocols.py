@@ -18,6 +18,7 @@ Public API::
     check_stored_timing(protocol: Protocol) -> list[Violation]
     validate(params: ProtocolParams) -> ValidationResult            # .ok, .violations, .allowed(override)
     session_spacing(protocol: Protocol, previous_starts: Sequence[datetime], now: datetime) -> list[Violation]
+    min_start_gap(protocol: Protocol) -> timedelta     # pause + session length when measured from the end
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Literal
 from config import clinical_data
 from config.clinical_data import Protocol
 from service.rules.errors import RuleInputError
-from service.rules.safety_table import Violation, check_iti, check_train
+from service.rules.safety_table import Violation, check_iti, check_schedule, check_train
 
 __all__ = [
     "ProtocolParams",
@@ -41,6 +42,7 @@ __all__ = [
     "catalog",
     "check_stored_timing",
     "get",
+    "min_start_gap",
     "session_spacing",
     "timing",
     "validate",
@@ -192,6 +194,19 @@ def _same(p: ProtocolParams, w: Protocol) -> bool:
 
 
 def _table_violations(p: ProtocolParams) -> list[Violation]:
+    if p.intensity_basis != "rMT":
+        # The table is written for % of resting MT; % of a depth-adjusted MT becomes that only with the
+        # patient's MT and depth-adjusted MT on the device (service/rules/dose_check.py converts it).
+        return [
+            Violation(
+                "ifcn_intensity_basis",
+                "% of resting MT",
+                f"{p.intensity_pct_mt:g}% of the depth-adjusted MT",
+                "The IFCN safety table is written for % of resting MT; an intensity in % of the depth-adjusted "
+                "MT can be placed in it only with the patient's resting and depth-adjusted MT for the device. "
+                "A psychiatrist's signed override is needed.",
+            )
+        ]
     covered = clinical_data.safety_table().covered_coils
     if p.pattern == "theta_burst" or p.coil not in covered:
         what = "theta-burst patterns" if p.pattern == "theta_burst" else f"the {p.coil} coil"
@@ -205,8 +220,10 @@ def _table_violations(p: ProtocolParams) -> list[Violation]:
             )
         ]
     freq = p.frequency_hz or 0.0
-    return check_train(freq, p.intensity_pct_mt, p.train_duration_s) + check_iti(
-        freq, p.intensity_pct_mt, p.iti_s, p.trains
+    return (
+        check_train(freq, p.intensity_pct_mt, p.train_duration_s)
+        + check_iti(freq, p.intensity_pct_mt, p.iti_s, p.trains)
+        + check_schedule(freq, p.intensity_pct_mt, p.train_duration_s, p.iti_s, p.trains)
     )
 
 
@@ -219,6 +236,16 @@ def validate(params: ProtocolParams) -> ValidationResult:
         return ValidationResult(True, (), match.id, derived)
     violations = tuple(_table_violations(params))
     return ValidationResult(not violations, violations, None, derived)
+
+
+def min_start_gap(protocol: Protocol) -> timedelta:
+    """The least time from one session's start to the next one's: the protocol's pause, plus the session itself
+    when the pause is measured from the end (``interval_measured_from``: the conservative reading, docs/dose-safety.md).
+    """
+    pause = timedelta(minutes=protocol.min_interval_minutes or 0)
+    if protocol.min_interval_minutes and clinical_data.protocols().interval_measured_from == "end":
+        pause += timedelta(seconds=protocol.session_duration_s)
+    return pause
 
 
 def session_spacing(protocol: Protocol, previous_starts: Sequence[datetime], now: datetime) -> list[Violation]:
@@ -238,17 +265,22 @@ def session_spacing(protocol: Protocol, previous_starts: Sequence[datetime], now
             )
         )
     if protocol.min_interval_minutes and previous_starts:
+        from_end = clinical_data.protocols().interval_measured_from == "end"
         last = max(previous_starts)
-        if clinical_data.protocols().interval_measured_from == "end":
+        if from_end:
             last += timedelta(seconds=protocol.session_duration_s)
         waited = (now - last).total_seconds() / 60
         if waited < protocol.min_interval_minutes:
+            since = "the end of the last session" if from_end else "the last session started"
             found.append(
                 Violation(
                     "min_interval",
                     protocol.min_interval_minutes,
                     round(waited, 1),
-                    f"Only {waited:.0f} min since the last session; {protocol.name} needs "
+                    f"Only {max(waited, 0):.0f} min since {since}; {protocol.name} needs "
+                    f"{protocol.min_interval_minutes} min from the end of one session to the start of the next."
+                    if from_end
+                    else f"Only {waited:.0f} min since {since}; {protocol.name} needs "
                     f"{protocol.min_interval_minutes} min between sessions.",
                 )
             )

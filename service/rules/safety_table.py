@@ -18,6 +18,12 @@ Public API::
     single_train_limit(frequency_hz: float, intensity_pct_mt: float) -> TrainLimit | None
     check_train(frequency_hz, intensity_pct_mt, train_duration_s) -> list[Violation]
     check_iti(frequency_hz, intensity_pct_mt, iti_s, trains) -> list[Violation]
+    check_schedule(frequency_hz, intensity_pct_mt, train_duration_s, iti_s, trains) -> list[Violation]
+
+The schedule as a whole: at low frequency (≤ ``inter_train.applies_above_hz``, where the ITI rule does
+not apply) trains closer together than ``inter_train.continuous_below_iti_s`` (5 s, the Chen 1997 minimum
+ITI) are one continuous train from the first pulse to the last, checked against the same cell. Ten 300 s
+trains at 1 Hz with 0 s between them are 3000 s of continuous stimulation.
 """
 
 from __future__ import annotations
@@ -81,8 +87,9 @@ def check_train(frequency_hz: float, intensity_pct_mt: float, train_duration_s: 
                 "ifcn_table_coverage",
                 f"≤ {top_hz:g} Hz and ≤ {top_pct:g}% MT",
                 f"{frequency_hz:g} Hz at {intensity_pct_mt:g}% MT",
-                "These parameters lie outside the IFCN safety table (Rossi 2009 Table 4); "
-                "a psychiatrist's signed override is needed.",
+                f"{frequency_hz:g} Hz at {intensity_pct_mt:g}% MT lies outside the IFCN safety table (Rossi 2009 "
+                f"Table 4), which has no cell above {top_pct:g}% MT or {top_hz:g} Hz (limit: ≤ {top_hz:g} Hz and "
+                f"≤ {top_pct:g}% MT); a psychiatrist's signed override is needed.",
             )
         ]
     cell = f"{limit.row_frequency_hz:g} Hz / {limit.column_intensity_pct:g}% MT"
@@ -136,3 +143,28 @@ def check_iti(frequency_hz: float, intensity_pct_mt: float, iti_s: float, trains
             )
         ]
     return []
+
+
+def check_schedule(
+    frequency_hz: float, intensity_pct_mt: float, train_duration_s: float, iti_s: float, trains: int
+) -> list[Violation]:
+    """Violations of the table by trains that run together (too short a pause) into one continuous train."""
+    rule = clinical_data.safety_table().inter_train
+    # Above applies_above_hz the inter-train rule (check_iti) already refuses pauses this short.
+    if trains < 2 or frequency_hz > rule.applies_above_hz + _EPS or iti_s >= rule.continuous_below_iti_s - _EPS:
+        return []
+    limit = single_train_limit(frequency_hz, intensity_pct_mt)
+    continuous = round(trains * train_duration_s + (trains - 1) * iti_s, 3)
+    if limit is None or continuous <= limit.max_train_s + _EPS:
+        return []  # outside the table altogether is reported by check_train
+    cell = f"{limit.row_frequency_hz:g} Hz / {limit.column_intensity_pct:g}% MT"
+    return [
+        Violation(
+            "ifcn_continuous",
+            limit.max_train_s,
+            continuous,
+            f"{trains} trains of {train_duration_s:g} s with {iti_s:g} s between them are {continuous:g} s of "
+            f"continuous stimulation (pauses under {rule.continuous_below_iti_s:g} s do not separate trains), "
+            f"above the {limit.max_train_s:g} s limit for {cell} (Rossi 2009 Table 4).",
+        )
+    ]

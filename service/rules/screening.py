@@ -4,14 +4,17 @@ The questionnaire is versioned data (``config/clinical/screening.json``) built f
 (Rossi 2009 §7.5, amended by the Rossi 2011 letter) and the TASS (Keel 2001); item wording is [U].
 Absolute = blocks treatment (device label: implants within 30 cm, cochlear implants; 2021 IFCN-based
 checklist). Relative = needs a psychiatrist's recorded clearance with a reason (Rossi 2011: a "yes"
-triggers a risk/benefit judgement). "unsure" maps to the file's ``unsure_maps_to`` (relative).
+triggers a risk/benefit judgement). "unsure" maps to the file's ``unsure_maps_to``: ``on_yes`` counts it
+as a yes, so an unsure answer to an absolute item blocks and cannot be cleared; ``checked`` answers (a
+clinician's recorded yes/no after checking the implant card or report) replace the unsure ones.
 Screening is per course: a new course (retreatment) or a medication change since the screen makes
 it stale (docs/clinical-rules.md#rescreening).
 
 Public API::
 
     evaluate(answers: Mapping[str, str], questionnaire_version: str | None = None,
-             *, clearances: Mapping[str, Clearance] | None = None) -> ScreeningResult
+             *, clearances: Mapping[str, Clearance] | None = None,
+             checked: Mapping[str, str] | None = None) -> ScreeningResult
     currency(completed_on: date, *, for_current_course: bool, medication_changes: Sequence[date] = (),
              is_retreatment: bool = False) -> ScreeningCurrency
 """
@@ -49,6 +52,7 @@ class Finding:
     category: Literal["absolute", "relative"]
     cleared: bool
     source: str
+    unsure: bool = False  # answered "unsure" and not yet checked: counts as a yes
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def _category(data: ScreeningFile, item: ScreeningItem, answer: str) -> str:
     if answer == "yes":
         return item.on_yes
     if answer == "unsure":
-        return data.unsure_maps_to
+        return item.on_yes if data.unsure_maps_to == "on_yes" else data.unsure_maps_to
     return "none"
 
 
@@ -112,7 +116,8 @@ def _findings(
         category = _category(data, item, answer)
         if category in ("absolute", "relative"):
             cleared = category == "relative" and item.id in clearances
-            findings.append(Finding(item.id, item.text, answer, category, cleared, item.source))  # type: ignore[arg-type]
+            findings.append(Finding(item.id, item.text, answer, category, cleared,  # type: ignore[arg-type]
+                                    item.source, unsure=answer == "unsure"))
     return findings, missing
 
 
@@ -131,8 +136,12 @@ def evaluate(
     questionnaire_version: str | None = None,
     *,
     clearances: Mapping[str, Clearance] | None = None,
+    checked: Mapping[str, str] | None = None,
 ) -> ScreeningResult:
-    """Classify every answer; absolute findings cannot be cleared, relative ones need a clearance."""
+    """Classify every answer; absolute findings cannot be cleared, relative ones need a clearance.
+
+    ``checked`` holds a clinician's checked yes/no for items answered "unsure"; it replaces the unsure answer.
+    """
     data = _questionnaire(questionnaire_version)
     ids = {i.id for i in data.items}
     for key, value in answers.items():
@@ -140,11 +149,17 @@ def evaluate(
             raise RuleInputError(f"answers.{key}", "no such questionnaire item")
         if value not in data.answers:
             raise RuleInputError(f"answers.{key}", f"answer must be one of {', '.join(data.answers)}, got {value!r}")
+    for key, value in (checked or {}).items():
+        if answers.get(key) != "unsure":
+            raise RuleInputError(f"checked.{key}", "only an item answered 'unsure' takes a checked answer")
+        if value not in ("yes", "no"):
+            raise RuleInputError(f"checked.{key}", f"a checked answer is yes or no, got {value!r}")
     _validate_clearances(clearances or {}, ids)
-    findings, missing = _findings(data, answers, clearances or {})
+    findings, missing = _findings(data, {**answers, **(checked or {})}, clearances or {})
     absolute = tuple(f for f in findings if f.category == "absolute")
     relative = tuple(f for f in findings if f.category == "relative")
-    reasons = [f"absolute contraindication: {f.text}" for f in absolute]
+    reasons = [f"absolute contraindication{' (answered unsure: record the checked answer)' if f.unsure else ''}:"
+               f" {f.text}" for f in absolute]
     reasons += [f"needs psychiatrist clearance: {f.text}" for f in relative if not f.cleared]
     reasons += [f"cleared by psychiatrist: {f.text}" for f in relative if f.cleared]
     if missing:

@@ -100,7 +100,7 @@ def _class_and_role(trial: MedicationTrial) -> tuple[str | None, str, float | No
     """Drug class, role (antidepressant / augmentation / other / unknown) and minimum effective dose."""
     table = clinical_data.medications()
     entry = table.drug(trial.drug)
-    drug_class = trial.drug_class or (entry.drug_class if entry else None)
+    drug_class = entry.drug_class if entry else trial.drug_class  # the table's class wins
     role = entry.role if entry else ("antidepressant" if drug_class in table.antidepressant_classes else "unknown")
     if trial.augmentation:
         role = "augmentation"

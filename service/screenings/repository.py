@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.models.screenings import Screening, ScreeningClearance
+from service.models.screenings import Screening, ScreeningCheck, ScreeningClearance
 
 
 def get(session: Session, clinic_id: int, screening_id: int) -> Screening | None:
@@ -39,3 +39,9 @@ def latest_for_patient(session: Session, clinic_id: int, patient_id: int) -> Scr
         select(Screening).where(Screening.clinic_id == clinic_id, Screening.patient_id == patient_id)
         .order_by(col(Screening.completed_on).desc(), col(Screening.id).desc())
     ).first()
+
+
+def checks(session: Session, screening_id: int) -> list[ScreeningCheck]:
+    return list(session.exec(
+        select(ScreeningCheck).where(ScreeningCheck.screening_id == screening_id).order_by(col(ScreeningCheck.id))
+    ).all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,13 @@ class ClearanceCreate(_Strict):
     reason: str = Field(min_length=5, max_length=2000, description="Why treatment is acceptable despite the finding")
 
 
+class CheckCreate(_Strict):
+    item_id: str = Field(min_length=1, max_length=60)
+    answer: Literal["yes", "no"] = Field(description="The answer once checked")
+    how_checked: str = Field(min_length=5, max_length=2000,
+                             description="What the answer was checked against, e.g. implant card, radiology report")
+
+
 class FindingPublic(BaseModel):
     item_id: str
     text: str
@@ -30,6 +38,7 @@ class FindingPublic(BaseModel):
     category: str
     cleared: bool
     source: str
+    unsure: bool = False
 
 
 class ClearancePublic(BaseModel):
@@ -40,6 +49,17 @@ class ClearancePublic(BaseModel):
     cleared_by: int
     cleared_by_name: str
     cleared_at: dt.datetime
+
+
+class CheckPublic(BaseModel):
+    id: int
+    screening_id: int
+    item_id: str
+    answer: str
+    how_checked: str
+    checked_by: int
+    checked_by_name: str
+    checked_at: dt.datetime
 
 
 class ScreeningPublic(BaseModel):
@@ -59,3 +79,4 @@ class ScreeningPublic(BaseModel):
     current: bool
     currency_reasons: list[str]
     clearances: list[ClearancePublic]
+    checks: list[CheckPublic]

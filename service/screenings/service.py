@@ -16,15 +16,16 @@ from service.core.clock import as_utc
 from service.core.errors import NotFound, Unprocessable
 from service.medications import service as medications
 from service.models.courses import Course
-from service.models.screenings import Screening, ScreeningClearance
+from service.models.screenings import Screening, ScreeningCheck, ScreeningClearance
 from service.patients import service as patients
 from service.records import amendments, clinic_day
 from service.rules import screening as rules
 from service.screenings import repository
-from service.screenings.schemas import ClearanceCreate, ScreeningCreate
+from service.screenings.schemas import CheckCreate, ClearanceCreate, ScreeningCreate
 
 ENTITY = "screening"
 CLEARANCE = "screening_clearance"
+CHECK = "screening_check"
 
 
 def evaluate(session: Session, row: Screening) -> rules.ScreeningResult:
@@ -36,7 +37,9 @@ def evaluate(session: Session, row: Screening) -> rules.ScreeningResult:
     known = {i.id for i in clinical_data.screening().items}
     # Items dropped from a newer questionnaire are ignored; items added to it show up as unanswered.
     answers = {k: v for k, v in row.answers.items() if k in known}
-    return rules.evaluate(answers, clearances={k: v for k, v in clearances.items() if k in known})
+    checked = {c.item_id: c.answer for c in repository.checks(session, row.id or 0)
+               if c.item_id in known and answers.get(c.item_id) == "unsure"}
+    return rules.evaluate(answers, clearances={k: v for k, v in clearances.items() if k in known}, checked=checked)
 
 
 def currency(session: Session, row: Screening, course: Course) -> rules.ScreeningCurrency:
@@ -82,7 +85,7 @@ def public(session: Session, row: Screening) -> dict[str, Any]:
         "status": result.status, "absolute": [asdict(f) for f in result.absolute],
         "relative": [asdict(f) for f in result.relative], "missing_items": list(result.missing_items),
         "reasons": list(result.reasons), "current": cur.current, "currency_reasons": list(cur.reasons),
-        "clearances": repository.clearances(session, row.id or 0),
+        "clearances": repository.clearances(session, row.id or 0), "checks": repository.checks(session, row.id or 0),
     }
 
 
@@ -103,7 +106,12 @@ def history(session: Session, who: Principal, patient_id: int, course_id: int | 
 
 
 def _check_clearable(result: rules.ScreeningResult, item_id: str) -> None:
-    if any(f.item_id == item_id for f in result.absolute):
+    absolute = next((f for f in result.absolute if f.item_id == item_id), None)
+    if absolute is not None and absolute.unsure:
+        raise Unprocessable("item_id", f"{item_id} was answered 'unsure' and counts as an absolute contraindication"
+                            " until checked: record the checked answer (POST /screenings/{id}/checks), a note"
+                            " cannot clear it")
+    if absolute is not None:
         raise Unprocessable("item_id", f"{item_id} is an absolute contraindication: it cannot be cleared")
     finding = next((f for f in result.relative if f.item_id == item_id), None)
     if finding is None:
@@ -120,13 +128,34 @@ def clear(session: Session, who: Principal, screening_id: int, data: ClearanceCr
                                    reason=data.reason, cleared_by=who.user_id, cleared_by_name=who.display_name,
                                    cleared_at=now)
     amendments.created(session, who, clearance, entity=CLEARANCE, patient_id=row.patient_id, now=now)
+    _refresh_status(session, who, row, f"clearance of {data.item_id}", now)
+    return row
+
+
+def _refresh_status(session: Session, who: Principal, row: Screening, why: str, now: datetime) -> None:
     old_status = row.status
     row.status, row.updated_at = evaluate(session, row).status, now
     session.add(row)
     session.flush()
     audit.record(session, who.actor, at=now, action="update", entity=ENTITY, entity_id=row.id,
-                 patient_id=row.patient_id, old={"status": old_status}, new={"status": row.status},
-                 reason=f"clearance of {data.item_id}")
+                 patient_id=row.patient_id, old={"status": old_status}, new={"status": row.status}, reason=why)
+
+
+def check(session: Session, who: Principal, screening_id: int, data: CheckCreate, now: datetime) -> Screening:
+    """Record the checked answer to an item answered "unsure"; until then it counts as a yes."""
+    row = get_or_404(session, who, screening_id)
+    if data.item_id not in {i.id for i in clinical_data.screening().items}:
+        raise Unprocessable("item_id", f"{data.item_id} is not an item of the current questionnaire")
+    if row.answers.get(data.item_id) != "unsure":
+        raise Unprocessable("item_id", f"{data.item_id} was answered {row.answers.get(data.item_id)!r}, not 'unsure':"
+                            " only an unsure answer is checked; record a new screen to change an answer")
+    if any(c.item_id == data.item_id for c in repository.checks(session, row.id or 0)):
+        raise validation.conflict("item_id", f"{data.item_id} already has a checked answer")
+    entry = ScreeningCheck(clinic_id=who.clinic_id, screening_id=row.id or 0, item_id=data.item_id,
+                           answer=data.answer, how_checked=data.how_checked, checked_by=who.user_id,
+                           checked_by_name=who.display_name, checked_at=now)
+    amendments.created(session, who, entry, entity=CHECK, patient_id=row.patient_id, now=now)
+    _refresh_status(session, who, row, f"checked answer to {data.item_id}: {data.answer}", now)
     return row
 
 

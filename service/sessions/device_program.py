@@ -1,13 +1,17 @@
-"""From prescription to device program: the dose, the device limits, the protocol the agent runs.
+"""From prescription to device program: the dose, the safety table, the device limits, the protocol the agent runs.
 
-Refuse, never clamp: a dose above the device's maximum output, a frequency or a burst the device
-cannot deliver, is refused here with the limit in the message, before anything is sent to a chair.
+Refuse, never clamp: a dose outside the safety table without a signed override for the course, a dose
+above the device's maximum output, a frequency or a burst the device cannot deliver, is refused here with
+the limit in the message, before anything is sent to a chair. Preflight, start and resume all plan here,
+so the program queued for the chair is the one the check passed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel import Session
 
 from config.clinical_data import Protocol
 from config.device_profiles import load_profile
@@ -16,8 +20,9 @@ from device_adapters.limits import check_intensity, check_magventure_train, chec
 from device_adapters.values import TrainProtocol
 from service.chairs import capabilities
 from service.core.errors import Conflict
-from service.rules import dose as dose_rules
-from service.rules.errors import RuleInputError
+from service.models.courses import Course
+from service.protocols import dose_gate
+from service.rules import protocols
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,13 @@ class DevicePlan:
     output_pct_mso: int
     reasons: tuple[str, ...]
     train: TrainProtocol
+    verdict: dose_gate.Verdict | None = None
+
+    @property
+    def override_id(self) -> int | None:
+        """The signed override the dose is given under (None: within the table)."""
+        o = self.verdict.override if self.verdict else None
+        return o.id if o else None
 
     def payload(self) -> dict[str, Any]:
         t = self.train
@@ -55,16 +67,22 @@ def check_program(device_model: str, payload: dict[str, Any]) -> None:
                        code="device_limit") from exc
 
 
-def plan(protocol: Protocol, device_model: str, intensity_pct_mt: float, mt_pct_mso: float,
+def plan(session: Session, course: Course, device_model: str, intensity_pct_mt: float, mt_pct_mso: float,
          depth_adjusted_mt: float | None = None, trains: int | None = None) -> DevicePlan:
-    """Compute the output and check it and the train against the device profile; 409 with the limit if not."""
+    """The one dose check (table, schedule, override, device output), then the train against the device profile.
+
+    ``trains`` (a resumed session's remainder) shortens the program only: the table is judged on the whole
+    prescribed schedule, the one a signed override names, of which the remainder is a part.
+    """
+    protocol = protocols.get(course.protocol_id)
     profile = load_profile(device_model)
-    try:
-        dose = dose_rules.output_percent(
-            intensity_pct_mt, mt_pct_mso, device_max_pct=profile.max_output_percent,
-            basis=protocol.intensity_basis, depth_adjusted_mt_pct_mso=depth_adjusted_mt)
-    except RuleInputError as exc:
-        raise Conflict(f"dose refused: {exc.message}", code="dose_refused", details={"field": exc.field}) from exc
+    check = dose_gate.run(course, intensity_pct_mt, mt_pct_mso=mt_pct_mso, depth_adjusted_mt_pct_mso=depth_adjusted_mt,
+                          device_max_pct=profile.max_output_percent)
+    if check.device_refusal is not None or check.dose is None:
+        message = check.device_refusal.message if check.device_refusal else "no output could be computed"
+        raise Conflict(f"dose refused: {message}", code="dose_refused", details={"field": "intensity_pct_mt"})
+    verdict = dose_gate.require(session, course, check)
+    dose = check.dose
     train = train_for(protocol, int(dose.output_pct_mso), trains)
     try:
         check_intensity(profile, train.intensity_percent)
@@ -77,4 +95,4 @@ def plan(protocol: Protocol, device_model: str, intensity_pct_mt: float, mt_pct_
             raise LimitError(f"{profile.display_name} delivers single pulses only; this protocol needs trains")
     except LimitError as exc:
         raise Conflict(f"{profile.display_name} cannot deliver this protocol: {exc}", code="device_limit") from exc
-    return DevicePlan(train.intensity_percent, dose.reasons, train)
+    return DevicePlan(train.intensity_percent, dose.reasons, train, verdict)

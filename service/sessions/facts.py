@@ -14,6 +14,7 @@ from service.models.chairs import Chair, Device
 from service.models.courses import Course
 from service.models.motor_thresholds import MotorThreshold
 from service.models.sessions import SessionStatus, TreatmentSession
+from service.motor_thresholds import repository as motor_thresholds
 from service.records import clinic_day
 from service.rules import protocols
 from service.sessions import device_program as dose
@@ -21,10 +22,15 @@ from service.sessions import device_program as dose
 DELIVERED = (SessionStatus.completed.value, SessionStatus.interrupted.value)
 
 
-def current_mt(session: Session, patient_id: int) -> MotorThreshold | None:
-    """The latest determination (history is never overwritten; the newest is in force)."""
-    return session.exec(select(MotorThreshold).where(MotorThreshold.patient_id == patient_id)
-                        .order_by(col(MotorThreshold.determined_at).desc(), col(MotorThreshold.id).desc())).first()
+def current_mt(session: Session, ts: TreatmentSession, device: Device | None) -> MotorThreshold | None:
+    """The determination in force at the chair: the newest on its stimulator with the coil it carries.
+
+    An MT in % of machine output is specific to the stimulator and coil (docs/dose-safety.md): one measured on
+    another unit would dose this one at a different field, so it is never used here.
+    """
+    if device is None:
+        return None
+    return motor_thresholds.latest_on(session, ts.clinic_id, ts.patient_id, device)
 
 
 def cpt_code(session: Session, ts: TreatmentSession, mt: MotorThreshold | None, now: datetime) -> str:
@@ -50,11 +56,14 @@ def device_at_chair(session: Session, ts: TreatmentSession) -> Device | None:
 def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming: bool = False) -> dict[str, Any]:
     """Blockers in plain words, the MT in force, and the dose or the reason there is none."""
     answers = (ts.checklist or {}).get("answers")
+    acknowledged = (ts.checklist or {}).get("acknowledgements", {})
     today = clinic_day.clinic_today(session, ts.clinic_id, now)
-    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now)
+    device = device_at_chair(session, ts)
+    blockers = blockers_for(session, ts.clinic_id, ts.patient_id, ts.course_id, today, answers, now=now,
+                            checklist_acknowledged=tuple(acknowledged), device=device)
     if resuming:  # the session already counted for the day's limit and the authorization
         blockers = [b for b in blockers if not b.code.startswith(("protocol_", "authorization_exhausted"))]
-    mt = current_mt(session, ts.patient_id)
+    mt = current_mt(session, ts, device)
     result: dict[str, Any] = {
         "session_id": ts.id, "status": ts.status,
         "blockers": [{"code": b.code, "message": b.message, "details": dict(b.details)} for b in blockers],
@@ -63,11 +72,11 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
         "dose": None, "dose_error": None, "cpt_code": cpt_code(session, ts, mt, now),
     }
     course = session.get(Course, ts.course_id)
-    device = device_at_chair(session, ts)
     if mt is None or course is None or device is None:
         missing = "motor threshold" if mt is None else "device" if device is None else "course"
         result["dose_error"] = {"code": "dose_unavailable", "message": f"no dose: the {missing} is missing"}
         return result
+    intensity = ts.intensity_pct_mt if resuming and ts.intensity_pct_mt is not None else course.intensity_pct_mt
     chair = session.get(Chair, ts.chair_id)
     why = capabilities.why_not(device.model, protocols.get(course.protocol_id), chair.mode if chair else ts.mode)
     if why is not None:
@@ -75,12 +84,12 @@ def preflight(session: Session, ts: TreatmentSession, now: datetime, *, resuming
                                 f"{course.protocol_id}: {why}"}
         return result
     try:
-        plan = dose.plan(protocols.get(course.protocol_id), device.model, course.intensity_pct_mt,
-                         mt.value_pct_mso, mt.adjusted_pct_mso)
+        plan = dose.plan(session, course, device.model, intensity, mt.value_pct_mso, mt.adjusted_pct_mso)
     except Conflict as exc:
-        result["dose_error"] = {"code": exc.code, "message": exc.message}
+        result["dose_error"] = {"code": exc.code, "message": exc.message, "details": exc.details}
         return result
     result["dose"] = {"output_pct_mso": plan.output_pct_mso, "reasons": list(plan.reasons),
-                      "intensity_pct_mt": course.intensity_pct_mt, "protocol": plan.payload(),
-                      "pulses_planned": plan.train.total_pulses, "device_model": device.model}
+                      "intensity_pct_mt": intensity, "protocol": plan.payload(),
+                      "pulses_planned": plan.train.total_pulses, "device_model": device.model,
+                      "device_id": device.id, "check": plan.verdict.public() if plan.verdict else None}
     return result

@@ -84,6 +84,13 @@ class CheckInIn(BaseModel):
         description="Psychiatrists only: why this booking is checked in off its day or out of sequence")
 
 
+class AcknowledgementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str = Field(min_length=1, max_length=60, description="Checklist item answered 'yes' that needs review")
+    note: str = Field(min_length=5, max_length=1000, description="What the clinician reviewed and decided")
+
+
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,6 +148,9 @@ class SessionPublic(BaseModel):
     end_reason: str | None
     runs: int
     trains: list[TrainOut] = Field(default_factory=list)
+    dose_override_id: int | None = None
+    dose_override: dict[str, Any] | None = Field(
+        default=None, description="The signed override the dose outside the safety table was given under")
 
 
 class ChairStatusPublic(BaseModel):

@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from config import clinical_data
 from service.audit import service as audit
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.bookings import service as bookings
+from service.core import validation
 from service.core.clock import as_utc
 from service.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.models.bookings import Booking, BookingStatus
@@ -29,7 +31,7 @@ from service.rules import protocols
 from service.rules.errors import RuleInputError
 from service.sessions import check_in_rules, counting, device_program, facts
 from service.sessions.device_program import DevicePlan
-from service.sessions.schemas import ChecklistIn
+from service.sessions.schemas import AcknowledgementIn, ChecklistIn
 
 ENTITY = "treatment_session"
 log = logging.getLogger("tmsops.sessions")
@@ -95,9 +97,12 @@ def record_checklist(session: Session, who: Principal, session_id: int, body: Ch
         result = checklist_rules.evaluate(body.answers)
     except RuleInputError as exc:
         raise Unprocessable(exc.field, exc.message) from exc
+    # An acknowledgement stands while its item is still answered yes: re-answering other items keeps it.
+    kept = {k: v for k, v in (ts.checklist or {}).get("acknowledgements", {}).items()
+            if checklist_rules.needs_review(k, body.answers)}
     ts.checklist = {"answers": body.answers, "version": result.version, "complete": result.complete,
                     "missing": list(result.missing), "blocking": list(result.blocking), "by": who.user_id,
-                    "at": now.isoformat()}
+                    "at": now.isoformat(), "review": [r.item_id for r in result.review], "acknowledgements": kept}
     if body.coil_position is not None:
         ts.coil_position = body.coil_position
     ready = result.complete and not result.blocking
@@ -107,6 +112,35 @@ def record_checklist(session: Session, who: Principal, session_id: int, body: Ch
     audit.record(session, who.actor, at=now, action="checklist", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"checklist": ts.checklist, "coil_position": ts.coil_position})
     return ts
+
+
+def acknowledge(session: Session, who: Principal, session_id: int, body: AcknowledgementIn,
+                now: datetime) -> TreatmentSession:
+    """A clinician acknowledges, with a note, a checklist answer that needs review before the session starts."""
+    ts = get_or_404(session, who, session_id)
+    if ts.status not in (SessionStatus.checked_in.value, SessionStatus.ready_to_start.value):
+        raise Conflict(f"session {session_id} is {ts.status}; checklist answers are acknowledged before starting")
+    answers = (ts.checklist or {}).get("answers", {})
+    if not checklist_rules.needs_review(body.item_id, answers):
+        raise Unprocessable("item_id", f"{body.item_id} is not a checklist answer of this session that needs review")
+    acknowledged = dict((ts.checklist or {}).get("acknowledgements", {}))
+    if body.item_id in acknowledged:
+        raise validation.conflict("item_id", f"{body.item_id} is already acknowledged")
+    acknowledged[body.item_id] = {"note": body.note, "by": who.user_id, "by_name": who.display_name,
+                                  "at": now.isoformat()}
+    ts.checklist = {**(ts.checklist or {}), "acknowledgements": acknowledged}
+    ts.updated_at = now
+    session.add(ts)
+    audit.record(session, who.actor, at=now, action="checklist_acknowledge", entity=ENTITY, entity_id=ts.id,
+                 patient_id=ts.patient_id, new={"item_id": body.item_id, "note": body.note})
+    return ts
+
+
+def checklist_questions() -> dict[str, Any]:
+    """The current pre-session checklist: version, answers, items with what each answer does."""
+    data = clinical_data.checklist()
+    return {"version": data.version, "source": data.source, "answers": ["yes", "no"],
+            "items": [i.model_dump() for i in data.items]}
 
 
 def preflight(session: Session, who: Principal, session_id: int, now: datetime) -> dict[str, Any]:
@@ -126,20 +160,23 @@ def start(session: Session, who: Principal, session_id: int, now: datetime) -> T
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
     if check["dose_error"]:
-        raise Conflict(check["dose_error"]["message"], code=check["dose_error"]["code"])
+        error = check["dose_error"]
+        raise Conflict(error["message"], code=error["code"], details=error.get("details"))
     _refuse_second_live(session, ts)
     course = session.get(Course, ts.course_id)
     assert course is not None
     device = facts.device_at_chair(session, ts)
+    assert device is not None  # preflight gives no dose without one
     protocol = protocols.get(course.protocol_id)
-    plan = device_program.plan(protocol, device.model if device else "", course.intensity_pct_mt, check["mt"]["value"],
+    plan = device_program.plan(session, course, device.model, course.intensity_pct_mt, check["mt"]["value"],
                      check["mt"].get("depth_adjusted"))
     _snapshot(ts, course, device, protocol, plan, check, who, now)
     send(session, ts, "deliver", {"mode": ts.mode, "protocol": plan.payload()}, now)
     move_booking(session, who.actor, ts.booking_id, BookingStatus.in_progress, "treatment started", now)
     audit.record(session, who.actor, at=now, action="start", entity=ENTITY, entity_id=ts.id,
                  patient_id=ts.patient_id, new={"output_pct_mso": ts.output_pct_mso, "mt_pct_mso": ts.mt_pct_mso,
-                                                "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code})
+                                                "protocol_id": ts.protocol_id, "cpt_code": ts.cpt_code,
+                                                "dose_override_id": ts.dose_override_id})
     return ts
 
 
@@ -152,6 +189,7 @@ def _snapshot(ts: TreatmentSession, course: Course, device: Device | None, proto
     ts.intensity_pct_mt = course.intensity_pct_mt
     ts.mt_determination_id, ts.mt_pct_mso = check["mt"]["id"], check["mt"]["value"]
     ts.output_pct_mso, ts.dose_reasons = plan.output_pct_mso, list(plan.reasons)
+    ts.dose_override_id = plan.override_id
     ts.pulses_planned = train.total_pulses
     if device is not None:
         ts.device_id = device.id  # the device at the chair now: a device swapped since booking is the one used
@@ -203,6 +241,7 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
     if check["blockers"]:
         reasons = "; ".join(b["message"] for b in check["blockers"])
         raise Conflict(f"treatment is blocked: {reasons}", code="treatment_blocked", details=check["blockers"])
+    _check_resumed_dose(session, ts, check)
     protocol = protocols.get(ts.protocol_id or "")
     if whole:
         train = device_program.train_for(protocol, ts.output_pct_mso or 0, trains=whole)
@@ -221,6 +260,32 @@ def resume(session: Session, who: Principal, session_id: int, now: datetime) -> 
                                                 "whole_trains": whole, "last_train_pulses": tail or None,
                                                 "counts": counting.public(ts)})
     return ts
+
+
+def _check_resumed_dose(session: Session, ts: TreatmentSession, check: dict[str, Any]) -> None:
+    """The rest of the session, planned by the same dose check as start with the MT in force at the chair now.
+
+    The session has one dose on its record: if the MT for the chair's stimulator and coil (or the stimulator)
+    changed since the start, the output for the rest would differ, and the resume is refused with both values.
+    """
+    if check["dose_error"]:
+        error = check["dose_error"]
+        raise Conflict(error["message"], code=error["code"], details=error.get("details"))
+    course = session.get(Course, ts.course_id)
+    device = facts.device_at_chair(session, ts)
+    assert course is not None and device is not None  # preflight gives no dose without them
+    plan = device_program.plan(session, course, device.model, ts.intensity_pct_mt or course.intensity_pct_mt,
+                     check["mt"]["value"], check["mt"].get("depth_adjusted"))
+    if plan.output_pct_mso != ts.output_pct_mso or device.id != ts.device_id:
+        effective = (ts.output_pct_mso or 0) * 100 / check["mt"]["value"]
+        raise Conflict(
+            f"the session started at {ts.output_pct_mso}% of machine output on MT {ts.mt_pct_mso:g}%; the MT in "
+            f"force for {device.model} {device.serial} is now {check['mt']['value']:g}%, so that output would be "
+            f"{effective:.0f}% of MT and the prescription is now {plan.output_pct_mso}%: a session has one dose, "
+            "so the remaining trains are not sent. Start a new session.",
+            code="dose_changed",
+            details={"started_output_pct_mso": ts.output_pct_mso, "output_pct_mso_now": plan.output_pct_mso,
+                     "mt_pct_mso_at_start": ts.mt_pct_mso, "mt_pct_mso_now": check["mt"]["value"]})
 
 
 def _refuse_second_live(session: Session, ts: TreatmentSession) -> None:

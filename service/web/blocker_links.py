@@ -32,6 +32,8 @@ FIXES: dict[str, Fix] = {
                            CLINICAL),
     "screening_incomplete": Fix("Finish the safety screening",
                                 "/patients/{patient_id}/screening?course_id={course_id}", CLINICAL),
+    "screening_absolute_contraindication": Fix(
+        "Record the checked answers", "/patients/{patient_id}/screening/checks?course_id={course_id}", CLINICAL),
     "screening_uncleared": Fix("Review and clear the screening findings",
                                "/patients/{patient_id}/screening/clearance?course_id={course_id}", PSYCHIATRIST),
     "mt_stale": Fix("Determine the motor threshold",

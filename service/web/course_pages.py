@@ -17,6 +17,7 @@ from service.bookings import extension
 from service.documents import record as records
 from service.documents import sessions_table
 from service.models.users import Role
+from service.protocols import dose_gate
 from service.records import clinic_day
 from service.signatures import repository as signatures
 from service.signatures import service as signing
@@ -65,6 +66,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
         "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
         "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
         "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+        "dose": dose_gate.verdict_or_none(session, record.course),
         "blockers": _blockers(session, me, record.course, now),
         "extension": extension.evaluate(session, me, course_id).public()
         if get_course_template(record.course.template_id).extension else None,

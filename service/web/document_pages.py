@@ -28,10 +28,11 @@ def packet_page(
 ) -> Response:
     """Printable prior-authorization packet for one payer criteria set, with the missing evidence listed."""
     sets = eligibility.criteria_sets()
-    chosen = criteria or sets[0]["id"]
-    if chosen not in {s["id"] for s in sets}:
-        raise Unprocessable("criteria", f"unknown criteria set '{chosen}'")
+    if criteria is not None and criteria not in {s["id"] for s in sets}:
+        raise Unprocessable("criteria", f"unknown criteria set '{criteria}'")
     r = record.read(session, me, course_id, now, purpose="print_packet")
+    # The course's own criteria set (given at ordering) is the default payer view.
+    chosen = criteria or r.course.criteria_set_id or sets[0]["id"]
     decision = eligibility.decide(session, me, r.patient.id or 0, chosen, now)
     today = clinic_day.clinic_today(session, me.clinic_id, now)
     return render(request, "packet.html", me, settings, p=packet.build(session, r, decision, today), sets=sets,

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 
 from config import clinical_data
 from config.course_templates import get_course_template
-from service.api.deps import Id, SessionDep, SettingsDep
+from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
-from service.courses.schemas import Placement
+from service.courses.schemas import EligibilityException, Placement
+from service.eligibility import service as eligibility
 from service.models.courses import CourseKind
 from service.models.users import Role
 from service.patients import service as patients
@@ -32,11 +33,14 @@ def intake_form(request: Request, me: IntakePage, settings: SettingsDep) -> Resp
 
 @router.get("/patients/{patient_id}/course")
 def course_order_form(request: Request, patient_id: Id, me: PsychiatristPage, session: SessionDep,
-                      settings: SettingsDep) -> Response:
-    """Order a course: protocol from the catalog (with its clearance status), intensity, kind, target."""
+                      settings: SettingsDep, now: NowDep) -> Response:
+    """Order a course: protocol from the catalog (with its clearance status), intensity, kind, target, the payer
+    criteria set with the patient's eligibility under each, and the documented exception where not eligible."""
     patient = patients.get_or_404(session, me, patient_id)
+    decisions = [eligibility.decide(session, me, patient_id, cs["id"], now) for cs in eligibility.criteria_sets()]
+    bases = get_args(EligibilityException.model_fields["basis"].annotation)
     protocols = [p for p in clinical_data.protocols().protocols if p.whitelisted and p.course_template_id]
     templates = {p.id: get_course_template(p.course_template_id).name for p in protocols if p.course_template_id}
     return render(request, "form_course_order.html", me, settings, p=patient, protocols=protocols,
                   templates=templates, kinds=list(CourseKind), placements=list(get_args(Placement)),
-                  page="patients")
+                  decisions=decisions, bases=bases, page="patients")

@@ -65,6 +65,17 @@ def clearance_form(request: Request, patient_id: Id, course_id: CourseId, me: Ps
     return render(request, "form_clearance.html", me, settings, p=patient, c=course, s=shown, page="patients")
 
 
+@router.get("/patients/{patient_id}/screening/checks")
+def screening_checks_form(request: Request, patient_id: Id, course_id: CourseId, me: ClinicalPage,
+                          session: SessionDep, settings: SettingsDep) -> Response:
+    """Absolute contraindications answered "unsure": a clinician records the answer once checked (no note clears
+    them)."""
+    patient, course = _patient_course(session, me, patient_id, course_id)
+    row = screening_rows.latest_for_course(session, me.clinic_id, course.id or 0)
+    shown = screenings.public(session, row) if row else None
+    return render(request, "form_screening_checks.html", me, settings, p=patient, c=course, s=shown, page="patients")
+
+
 @router.get("/patients/{patient_id}/motor-threshold")
 def motor_threshold_form(request: Request, patient_id: Id, course_id: CourseId, me: ClinicalPage,
                          session: SessionDep, settings: SettingsDep) -> Response:

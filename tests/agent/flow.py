@@ -21,6 +21,7 @@ class Treatable:
     course_id: int
     booking_id: int
     chair_id: int
+    device_id: int = 0
 
 
 def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol_id: str = "hf10_3000_iti26",
@@ -28,7 +29,7 @@ def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol
                       mt_at: datetime | None = None) -> Treatable:
     """A self-pay patient with an active course, a clear screen, a fresh MT and a booking now on a chair."""
     clinic = ready_clinic(tenant)
-    chair_id, _ = clinic.add_chair(f"Chair {model}", model=model)
+    chair_id, device_id = clinic.add_chair(f"Chair {model}", model=model)
     if mode != "control":
         ok(clinic.admin.patch(f"/api/v1/chairs/{chair_id}", json={"mode": mode, "reason": "record mode chair"}))
     pid = clinic.patient(payer=None)
@@ -39,9 +40,9 @@ def treatable_booking(tenant: Tenant, *, model: str = "magstim-rapid2", protocol
        201)
     ok(clinic.tech.post(f"/api/v1/patients/{pid}/motor-thresholds", json={
         "determined_at": (mt_at or T0.replace(hour=13)).isoformat(), "method": "emg_relative_frequency",
-        "muscle": "APB", "value_pct_mso": mt_pct_mso}), 201)
+        "muscle": "APB", "value_pct_mso": mt_pct_mso, "device_id": device_id}), 201)
     booking = ok(book(clinic, course["id"], T0.isoformat(), chair_id=chair_id), 201)
-    return Treatable(tenant, clinic.tech, pid, course["id"], booking["id"], chair_id)
+    return Treatable(tenant, clinic.tech, pid, course["id"], booking["id"], chair_id, device_id)
 
 
 def check_in_and_ready(t: Treatable, answers: dict[str, str] | None = None) -> dict[str, Any]:

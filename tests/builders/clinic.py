@@ -19,6 +19,10 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
+# Ordering needs eligibility or a documented exception; most tests are not about eligibility.
+EXCEPTION = {"basis": "clinical_judgement", "reason": "ordered on clinical judgement for the test"}
+
+
 def error_field(response: Any) -> str:
     """The field named by a 4xx: the first detail's field, else the message's prefix."""
     body = response.json()["error"]
@@ -43,7 +47,7 @@ class Clinic:
 
     def course(self, patient_id: int | None = None, **overrides: object) -> dict[str, Any]:
         body: dict[str, Any] = {"patient_id": patient_id or self.patient(), "protocol_id": "hf10_3000_iti26",
-                                "intensity_pct_mt": 120}
+                                "intensity_pct_mt": 120, "eligibility_exception": EXCEPTION}
         return dict(ok(self.psych.post("/api/v1/courses", json=body | overrides), 201))
 
     def authorization(self, course_id: int, sessions: int = 36, start: str = "2026-11-23",

@@ -43,7 +43,8 @@ def delivery_world(session: Session, clinic_id: int, user_id: int, now: datetime
     chair = Chair(clinic_id=clinic_id, name=f"Chair {tag}", device_id=device.id, created_at=now)
     course = Course(clinic_id=clinic_id, patient_id=patient.id or 0, protocol_id="hf10_3000_iti26",
                     template_id="standard-36", intensity_pct_mt=120, ordered_by=user_id, ordered_at=now,
-                    status="active", created_at=now, updated_at=now)
+                    status="active", created_at=now, updated_at=now, eligibility_exception="self_pay",
+                    eligibility_exception_reason="self-pay patient of the delivery world")
     session.add_all([chair, course])
     session.flush()
     booking = Booking(clinic_id=clinic_id, course_id=course.id or 0, patient_id=patient.id or 0,

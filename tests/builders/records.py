@@ -18,8 +18,22 @@ from tests.conftest import T0, Tenant, patient_body
 TODAY = date(2026, 11, 23)  # T0's date in New York
 ALL_NO = {i.id: "no" for i in clinical_data.screening().items}
 CHECKLIST_OK = {"hearing_protection": "yes", "sleep_loss": "no", "alcohol_or_drugs": "no", "caffeine": "no",
-                "medication_change": "no", "new_symptoms": "no"}
+                "medication_change": "no", "new_symptoms": "no", "seizure_or_fainting": "no",
+                "coil_position_confirmed": "yes"}
 WRITE = {"X-Requested-With": "test"}
+
+
+_DEVICES: dict[str, int] = {}
+
+
+def clinic_device(tenant: Tenant) -> int:
+    """The tenant's stimulator (made once): an MT is determined on a device and coil."""
+    if tenant.name not in _DEVICES:  # clinic ids come round again once a test's rows are rolled back
+        r = tenant.client("admin").post("/api/v1/devices", headers=WRITE, json={
+            "model": "magstim-rapid2", "serial": f"S-{uuid4().hex[:8]}", "coil_model": "D70"})
+        assert r.status_code == 201, r.text
+        _DEVICES[tenant.name] = int(r.json()["id"])
+    return _DEVICES[tenant.name]
 
 
 def new_patient(tenant: Tenant, **overrides: object) -> int:
@@ -35,6 +49,8 @@ def new_course(tenant: Tenant, patient_id: int, **fields: Any) -> int:
         "template_id": "standard-36", "kind": "initial", "status": "active", "intensity_pct_mt": 120.0,
         "ordered_by": tenant.users["psychiatrist"], "ordered_at": T0 - timedelta(days=3),
         "start_date": TODAY - timedelta(days=1), "created_at": T0, "updated_at": T0,
+        # A course row carries its eligibility record, as an ordered one does (here a documented exception).
+        "eligibility_exception": "clinical_judgement", "eligibility_exception_reason": "built for a test",
     } | fields
     return add(tenant, Course(**values))
 

@@ -45,7 +45,7 @@ def treatable(tenant: Tenant, *, mt_pct_mso: float = 50, start: Any = T0, model:
        201)
     ok(clinic.tech.post(f"/api/v1/patients/{pid}/motor-thresholds", json={
         "determined_at": (T0 - timedelta(hours=1)).isoformat(), "method": "emg_relative_frequency",
-        "muscle": "APB", "value_pct_mso": mt_pct_mso}), 201)
+        "muscle": "APB", "value_pct_mso": mt_pct_mso, "device_id": clinic.device_id}), 201)
     booking = ok(book(clinic, course["id"], start.isoformat()), 201)
     return World(clinic, pid, course["id"], booking["id"])
 

@@ -30,6 +30,8 @@ CHECKS = {
     "caffeine": "no",
     "medication_change": "no",
     "new_symptoms": "no",
+    "seizure_or_fainting": "no",
+    "coil_position_confirmed": "yes",
 }
 
 CLEAR = TreatmentFacts(
@@ -133,15 +135,24 @@ def test_warn_policy_does_not_block() -> None:
 
 @pytest.mark.parametrize(("flag", "answer_key"), [("sleep", "sleep_loss"), ("substance", "alcohol_or_drugs")])
 def test_checkin_flags_make_the_mt_stale(flag: str, answer_key: str) -> None:
-    facts = replace(CLEAR, checklist_answers={**CHECKS, answer_key: "yes"})
+    facts = replace(CLEAR, checklist_answers={**CHECKS, answer_key: "yes"},
+                    checklist_acknowledged=frozenset({answer_key}))
     blockers = gates.treatment_blockers(facts)
     assert [b.code for b in blockers] == ["mt_stale"]
     assert flag in blockers[0].details["reasons"][0]
 
 
 def test_checkin_medication_change_makes_screening_and_mt_stale() -> None:
-    facts = replace(CLEAR, checklist_answers={**CHECKS, "medication_change": "yes"})
+    facts = replace(CLEAR, checklist_answers={**CHECKS, "medication_change": "yes"},
+                    checklist_acknowledged=frozenset({"medication_change"}))
     assert codes(facts) == ["screening_stale", "mt_stale"]
+
+
+@pytest.mark.parametrize("item", ["sleep_loss", "alcohol_or_drugs", "new_symptoms", "seizure_or_fainting"])
+def test_checklist_answers_that_matter_block_until_acknowledged(item: str) -> None:
+    facts = replace(CLEAR, motor_threshold=MTFacts(TODAY), checklist_answers={**CHECKS, item: "yes"})
+    assert codes(facts) == ["checklist_needs_review"]
+    assert codes(replace(facts, checklist_acknowledged=frozenset({item}))) == []
 
 
 @pytest.mark.parametrize("status", ["planned", "on_hold", "completed", "cancelled"])
@@ -178,7 +189,9 @@ def test_protocol_daily_limit_and_interval() -> None:
         previous_session_starts=(NOW - timedelta(minutes=30),),
     )
     assert codes(saint) == ["protocol_min_interval"]
-    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=50),))) == []
+    # The 50-minute pause runs from the end of the ~10-min session (592 s): 50 min after its start is too soon.
+    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=50),))) == ["protocol_min_interval"]
+    assert codes(replace(saint, previous_session_starts=(NOW - timedelta(minutes=59, seconds=52),))) == []
     assert codes(replace(CLEAR, protocol_id=None)) == ["protocol_missing"]
 
 

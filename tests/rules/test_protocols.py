@@ -162,11 +162,13 @@ def test_standard_protocol_once_a_day() -> None:
     assert [v.rule for v in protocols.session_spacing(p, (NOW - timedelta(hours=5),), NOW)] == ["daily_limit"]
 
 
-def test_accelerated_ten_a_day_fifty_minutes_apart() -> None:
-    p = protocols.get("accelerated_itbs_1800")
-    assert protocols.session_spacing(p, (NOW - timedelta(minutes=50),), NOW) == []
-    early = protocols.session_spacing(p, (NOW - timedelta(minutes=49),), NOW)
+def test_accelerated_ten_a_day_fifty_minutes_from_the_end_of_the_last() -> None:
+    p = protocols.get("accelerated_itbs_1800")  # 592 s a session: the pause starts 9 min 52 s after the start
+    assert protocols.session_spacing(p, (NOW - timedelta(minutes=59, seconds=52),), NOW) == []
+    early = protocols.session_spacing(p, (NOW - timedelta(minutes=59, seconds=51),), NOW)
     assert [(v.rule, v.limit) for v in early] == [("min_interval", 50)]
+    assert "from the end of one session" in early[0].message
+    assert protocols.min_start_gap(p) == timedelta(minutes=59, seconds=52)
     ten = tuple(NOW - timedelta(minutes=60 * i) for i in range(1, 11))
     assert [v.rule for v in protocols.session_spacing(p, ten, NOW)] == ["daily_limit"]
     with pytest.raises(RuleInputError):

@@ -43,8 +43,21 @@ def test_relative_needs_a_psychiatrists_clearance(item: str) -> None:
     assert cleared.status == "cleared" and cleared.relative[0].cleared
 
 
-def test_unsure_counts_as_relative() -> None:
-    assert screening.evaluate({**ALL_NO, "implant_within_30cm": "unsure"}).status == "needs_clearance"
+@pytest.mark.parametrize("item", ["implant_within_30cm", "cochlear_implant", "neurostimulator", "shunt"])
+def test_unsure_about_an_absolute_item_blocks_like_yes_until_checked(item: str) -> None:
+    unsure = screening.evaluate({**ALL_NO, item: "unsure"})
+    assert unsure.status == "absolute_contraindication" and unsure.absolute[0].unsure
+    assert screening.evaluate({**ALL_NO, item: "unsure"}, checked={item: "no"}).status == "cleared"
+    assert screening.evaluate({**ALL_NO, item: "unsure"}, checked={item: "yes"}).status == "absolute_contraindication"
+
+
+def test_unsure_about_a_relative_item_needs_a_clearance() -> None:
+    assert screening.evaluate({**ALL_NO, "pregnancy": "unsure"}).status == "needs_clearance"
+
+
+def test_only_an_unsure_answer_takes_a_checked_answer() -> None:
+    with pytest.raises(RuleInputError):
+        screening.evaluate({**ALL_NO, "shunt": "yes"}, checked={"shunt": "no"})
 
 
 def test_none_items_raise_nothing() -> None:
@@ -94,6 +107,8 @@ ALL_OK = {
     "caffeine": "no",
     "medication_change": "no",
     "new_symptoms": "no",
+    "seizure_or_fainting": "no",
+    "coil_position_confirmed": "yes",
 }
 
 
@@ -108,3 +123,16 @@ def test_checklist() -> None:
     with pytest.raises(RuleInputError) as err:
         checklist.evaluate({**ALL_OK, "caffeine": "lots"})
     assert err.value.field == "checklist.caffeine"
+
+
+@pytest.mark.parametrize("item", ["sleep_loss", "alcohol_or_drugs", "medication_change", "new_symptoms",
+                                  "seizure_or_fainting"])
+def test_answers_that_matter_wait_for_an_acknowledgement(item: str) -> None:
+    pending = checklist.evaluate({**ALL_OK, item: "yes"})
+    assert [r.item_id for r in pending.unacknowledged] == [item] and pending.unacknowledged[0].why
+    assert not checklist.evaluate({**ALL_OK, item: "yes"}, acknowledged={item}).unacknowledged
+    assert not checklist.evaluate({**ALL_OK, "caffeine": "yes"}).review
+
+
+def test_coil_position_not_confirmed_blocks() -> None:
+    assert checklist.evaluate({**ALL_OK, "coil_position_confirmed": "no"}).blocking

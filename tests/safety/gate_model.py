@@ -5,8 +5,9 @@ start, what the service must answer. Nothing here calls the service's rule code:
 restated from docs/clinical-rules.md and the clinic's data files they were encoded in:
 
 - screening per course; implants within 30 cm and cochlear implants are absolute contraindications, other
-  "yes" answers need a psychiatrist's clearance; a medication change after the screen makes it stale
-  (#rescreening, #contraindications);
+  "yes" answers need a psychiatrist's clearance; "unsure" about an absolute item counts as "yes" until a
+  clinician records the checked answer (a note never clears it; #unsure-answers); a medication change after the
+  screen makes it stale (#rescreening, #contraindications);
 - a serious adverse event (a seizure is serious by default) blocks until a psychiatrist clears it
   (#severity-and-seriousness);
 - an open PHQ-9 item-9 alert blocks until a psychiatrist responds (#suicide-items);
@@ -16,8 +17,19 @@ restated from docs/clinical-rules.md and the clinic's data files they were encod
   config/clinical/motor_threshold.json); an event dated the day of the determination precedes it;
 - a payer's authorisation must be in force today with units left (#missed-sessions-and-gaps);
 - standard 10 Hz allows one session a day (#sessions-per-day), counted by when sessions really started;
-- hearing protection every session (#pre-session-checklist); the dose is % MT × MT and is refused above the
-  device's 100%.
+- hearing protection and a confirmed coil position every session (#pre-session-checklist); sleep loss, alcohol
+  or drugs, a medication change, new symptoms and a seizure or fainting since the last session wait for a clinician's
+  acknowledgement with a note, which stands while the answer stays "yes";
+- a course is ordered with eligibility under its criteria set or a documented exception (#eligibility-exception);
+  the machine orders with an exception, so ``eligibility_undocumented`` never arises;
+- the dose is % MT × MT and is refused above the device's 100%;
+- an MT in % of machine output belongs to the stimulator and coil it was measured on (docs/dose-safety.md): at
+  the chair only an MT determined on the chair's own unit counts, and none there blocks (CPT 90869);
+- the 10 Hz protocol's 4 s trains meet the IFCN single-train table (Rossi 2009 Table 4): 5 s up to 110% MT,
+  4.2 s at 120%, 2.9 s at 130%, no cell above 130%; a course is never set to an intensity whose cell is
+  shorter than its trains (no signed override in this machine);
+- a resumed session is one dose: the rest is sent only at the output the session started with, which the MT
+  in force at the chair must still give (the device's 100% still applies).
 """
 
 from __future__ import annotations
@@ -36,13 +48,18 @@ MT_MAX_GAP_DAYS = 7
 SESSIONS_PER_DAY = 1  # hf10_3000_iti26
 INTENSITY_PCT_MT = 120
 DEVICE_MAX_PCT = 100
+TRAIN_S = 4  # hf10_3000_iti26: 10 Hz, 4 s trains, 26 s apart
+# Rossi 2009 Table 4, the 10 Hz row: longest train (s) per intensity column (% MT); nothing above 130%.
+TEN_HZ_MAX_TRAIN_S = {90: 5.0, 100: 5.0, 110: 5.0, 120: 4.2, 130: 2.9}
 
 # The drugs the machine changes; whether the MT rule counts them CNS-active: docs/clinical-rules.md#mt-redetermination.
 CNS_ACTIVE = {"bupropion": True, "lorazepam": True, "sertraline": False}
 ABSOLUTE_ITEMS = ("implant_within_30cm", "cochlear_implant")
 RELATIVE_ITEMS = ("seizure_history", "seizure_threshold_drugs", "pregnancy")
 CHECKLIST_ITEMS = ("hearing_protection", "sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change",
-                   "new_symptoms")
+                   "new_symptoms", "seizure_or_fainting", "coil_position_confirmed")
+MUST_BE_YES = ("hearing_protection", "coil_position_confirmed")  # a "no" keeps the session from being ready
+REVIEW_ITEMS = ("sleep_loss", "alcohol_or_drugs", "medication_change", "new_symptoms", "seizure_or_fainting")
 MT_TRIGGER_ITEMS = ("sleep_loss", "alcohol_or_drugs", "new_symptoms", "medication_change")
 
 STARTED = ("programming", "completed", "interrupted")  # sessions the device was programmed for
@@ -68,6 +85,13 @@ class Screen:
     incomplete: bool
     id: int = 0
     cleared: set[str] = field(default_factory=set)
+    unsure: frozenset[str] = frozenset()  # absolute items answered "unsure"
+    checked: dict[str, str] = field(default_factory=dict)  # the clinician's checked answer to an unsure item
+
+    @property
+    def contraindicated(self) -> bool:
+        """An absolute "yes", or an unsure absolute item not yet checked (or checked "yes")."""
+        return bool(self.absolute) or any(self.checked.get(item, "yes") == "yes" for item in self.unsure)
 
 
 @dataclass
@@ -84,10 +108,13 @@ class Session:
     id: int
     status: str = "checked_in"
     answers: dict[str, str] | None = None
+    acknowledged: set[str] = field(default_factory=set)  # checklist answers a clinician acknowledged
     started_at: datetime | None = None
     programs: int = 0  # deliver commands the service may have queued for it
     stops: int = 0
     trains_left: int = 0  # of the program the chair agent took
+    output: int = 0  # % of machine output the session started at
+    intensity: float = 0  # % MT it was prescribed at then
 
 
 @dataclass
@@ -103,6 +130,7 @@ class Booking:
 class MotorThreshold:
     determined_at: datetime
     value: float
+    on_chair_unit: bool = True  # measured on the chair's stimulator and coil (else on another unit)
 
 
 @dataclass
@@ -126,6 +154,7 @@ class World:
     open_alerts: set[int] = field(default_factory=set)
     auth: Authorization | None = None
     bookings: list[Booking] = field(default_factory=list)
+    intensity: float = INTENSITY_PCT_MT  # the course's prescription, % MT
 
     @property
     def today(self) -> date:
@@ -144,7 +173,7 @@ class World:
         """Every reason treatment must not start for ``session`` now (its checklist answers included)."""
         answers = session.answers
         found = (self._screening(answers) | self._events() | self._mt(answers) | self._course()
-                 | self._authorization() | self._spacing(session) | self._checklist(answers))
+                 | self._authorization() | self._spacing(session) | self._checklist(answers, session.acknowledged))
         return found - RESUME_EXEMPT if resuming else found
 
     def _screening(self, answers: dict[str, str] | None) -> set[str]:
@@ -152,7 +181,7 @@ class World:
             return {"screening_missing"}
         screen = self.screens[-1]  # the newest screen of the course supersedes the earlier ones
         found = set()
-        if screen.absolute:
+        if screen.contraindicated:
             found.add("screening_absolute_contraindication")
         if screen.incomplete:
             found.add("screening_incomplete")
@@ -173,10 +202,17 @@ class World:
             found.add("suicide_alert_open")
         return found
 
+    @property
+    def chair_mt(self) -> MotorThreshold | None:
+        """The MT in force at the chair: the newest measured on its own unit."""
+        mine = [m for m in self.mts if m.on_chair_unit]
+        return mine[-1] if mine else None
+
     def _mt(self, answers: dict[str, str] | None) -> set[str]:
-        if not self.mts:
-            return {"mt_stale"}
-        determined = local(self.mts[-1].determined_at).date()
+        mt = self.chair_mt
+        if mt is None:
+            return {"mt_missing_for_device"}
+        determined = local(mt.determined_at).date()
         today = self.today
         used = sorted(d for d in self.delivered_dates() if d >= determined)
         points = [determined, *used, today]
@@ -215,14 +251,22 @@ class World:
         return {"protocol_daily_limit"} if len(today) >= SESSIONS_PER_DAY else set()
 
     @staticmethod
-    def _checklist(answers: dict[str, str] | None) -> set[str]:
+    def _checklist(answers: dict[str, str] | None, acknowledged: set[str]) -> set[str]:
         answers = answers or {}
         found = set()
         if any(item not in answers for item in CHECKLIST_ITEMS):
             found.add("checklist_incomplete")
-        if answers.get("hearing_protection") == "no":
+        if any(answers.get(item) == "no" for item in MUST_BE_YES):
             found.add("checklist_failed")
+        if any(answers.get(item) == "yes" and item not in acknowledged for item in REVIEW_ITEMS):
+            found.add("checklist_needs_review")
         return found
+
+    @staticmethod
+    def to_acknowledge(session: Session) -> list[str]:
+        """The session's checklist answers that still wait for a clinician's acknowledgement."""
+        answers = session.answers or {}
+        return [i for i in REVIEW_ITEMS if answers.get(i) == "yes" and i not in session.acknowledged]
 
     # --- facts the gates read ----------------------------------------------------------------------------
 
@@ -235,12 +279,31 @@ class World:
     def units_held(self, auth: Authorization) -> int:
         return sum(1 for b in self.bookings if b.auth_id == auth.id and b.status in PENDING_BOOKING)
 
+    def output(self, intensity: float) -> float:
+        """% of machine output for ``intensity`` % MT at the chair's MT (whole percent, halves up)."""
+        assert self.chair_mt is not None
+        exact = intensity * self.chair_mt.value / 100
+        return exact if exact > DEVICE_MAX_PCT else float(int(exact + 0.5))
+
     def dose_refused(self) -> bool:
-        return INTENSITY_PCT_MT * self.mts[-1].value / 100 > DEVICE_MAX_PCT
+        return self.output(self.intensity) > DEVICE_MAX_PCT
+
+    def resume_refusal(self, session: Session) -> str | None:
+        """The 409 code a resume must get once the gates are clear (None: the rest is sent)."""
+        now = self.output(session.intensity)
+        if now > DEVICE_MAX_PCT:
+            return "dose_refused"
+        return None if now == session.output else "dose_changed"
+
+    @staticmethod
+    def within_table(intensity: float) -> bool:
+        """The 10 Hz protocol's trains at ``intensity`` % MT: inside the cell of the next column up."""
+        column = next((c for c in sorted(TEN_HZ_MAX_TRAIN_S) if c >= intensity), None)
+        return column is not None and TEN_HZ_MAX_TRAIN_S[column] >= TRAIN_S
 
     @staticmethod
     def checklist_ready(answers: dict[str, str]) -> bool:
-        return all(item in answers for item in CHECKLIST_ITEMS) and answers["hearing_protection"] == "yes"
+        return all(item in answers for item in CHECKLIST_ITEMS) and all(answers[i] == "yes" for i in MUST_BE_YES)
 
     # --- booking -------------------------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ from tests.safety.gate_model import (
     ABSOLUTE_ITEMS,
     CHECKLIST_ITEMS,
     CNS_ACTIVE,
+    MUST_BE_YES,
     RELATIVE_ITEMS,
     Authorization,
     Booking,
@@ -73,13 +74,14 @@ EXAMPLES = int(os.environ.get("TMS_STATEFUL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("TMS_STATEFUL_STEPS", "30"))
 WRITE = {"X-Requested-With": "test"}
 ALL_NO = {i.id: "no" for i in clinical_data.screening().items}
-CLEAN_CHECKLIST = dict.fromkeys(CHECKLIST_ITEMS, "no") | {"hearing_protection": "yes"}
+CLEAN_CHECKLIST = dict.fromkeys(CHECKLIST_ITEMS, "no") | dict.fromkeys(MUST_BE_YES, "yes")
 # The machine's clinic is open every day, holidays included: the subject is the gates, not the calendar.
 HOLIDAYS = sorted(set(holidays.country_holidays("US", years=range(2026, 2029)).values()))
 PROTOCOL = "hf10_3000_iti26"
+PLANNED_SESSIONS = 36  # the protocol's standard-36 template
 PULSES_PER_TRAIN = 40
-FLAGGED = ("sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change", "new_symptoms", "no_hearing_protection",
-           "unfinished")
+FLAGGED = ("sleep_loss", "alcohol_or_drugs", "caffeine", "medication_change", "new_symptoms", "seizure_or_fainting",
+           "no_hearing_protection", "no_coil_confirmation", "unfinished")
 
 
 def expect(response: Any, status: int) -> Any:
@@ -133,13 +135,19 @@ class InterlockMachine(RuleBasedStateMachine):
         assert r.status_code == 204, r.text
         device = expect(self.admin.post("/api/v1/devices", json={
             "model": "magstim-rapid2", "serial": f"S-{uuid.uuid4().hex[:8]}", "coil_model": "D70"}), 201)
-        self.device_serial = device["serial"]
+        self.device_serial, self.device_id = device["serial"], device["id"]
+        self.other_device_id = expect(self.admin.post("/api/v1/devices", json={  # a unit at no chair of the machine
+            "model": "magstim-rapid2", "serial": f"S-{uuid.uuid4().hex[:8]}", "coil_model": "D70"}), 201)["id"]
         self.chair_id = expect(self.admin.post("/api/v1/chairs", json={"name": "Chair 1", "device_id": device["id"]}),
                                201)["id"]
         self.patient_id = expect(self.tech.post("/api/v1/patients", json=patient_body(
             payer="Medicare" if payer else None)), 201)["id"]
+        # A new patient is not yet eligible under any criteria set: the psychiatrist documents the exception.
+        exception = {"basis": "clinical_judgement" if payer else "self_pay",
+                     "reason": "ordered for the interlock machine's patient"}
         course = expect(self.psych.post("/api/v1/courses", json={
-            "patient_id": self.patient_id, "protocol_id": PROTOCOL, "intensity_pct_mt": 120}), 201)
+            "patient_id": self.patient_id, "protocol_id": PROTOCOL, "intensity_pct_mt": 120,
+            "eligibility_exception": exception}), 201)
         self.course_id = course["id"]
         expect(self.psych.post(f"/api/v1/courses/{self.course_id}/status",
                                json={"status": "active", "reason": "screened and consented"}), 200)
@@ -166,6 +174,9 @@ class InterlockMachine(RuleBasedStateMachine):
         r = self.tech.post("/api/v1/bookings", json={
             "course_id": self.course_id, "chair_id": self.chair_id, "start_at": start.isoformat(),
             "technician_id": self.tenant.users["technician"]})
+        if len(self.world.bookings) >= PLANNED_SESSIONS:  # every session the course plans is booked
+            assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "sequence", r.text
+            return None
         if refusal is not None:
             assert r.status_code == 409 and error_code(r) == refusal, f"expected 409 {refusal}: {r.text}"
             return None
@@ -206,6 +217,8 @@ class InterlockMachine(RuleBasedStateMachine):
         answers = dict(CLEAN_CHECKLIST)
         if kind == "no_hearing_protection":
             answers["hearing_protection"] = "no"
+        elif kind == "no_coil_confirmation":
+            answers["coil_position_confirmed"] = "no"
         elif kind == "unfinished":
             del answers["caffeine"]
         elif kind != "clean":
@@ -213,8 +226,26 @@ class InterlockMachine(RuleBasedStateMachine):
         body = {"answers": answers, "coil_position": {"method": "beam_f3", "x_cm": 5.1, "y_cm": 7.2}}
         out = expect(self.tech.put(f"/api/v1/sessions/{session.id}/checklist", json=body), 200)
         session.answers = answers
+        session.acknowledged = {i for i in session.acknowledged if answers.get(i) == "yes"}
         session.status = "ready_to_start" if World.checklist_ready(answers) else "checked_in"
         assert out["status"] == session.status
+        assert set(out["checklist"]["acknowledgements"]) == session.acknowledged, out["checklist"]
+
+    def _to_acknowledge(self) -> list[Session]:
+        return [s for s in self._waiting() if World.to_acknowledge(s)]
+
+    @precondition(lambda self: bool(self._to_acknowledge()))
+    @rule(data=st.data())
+    def acknowledge_checklist_answer(self, data: st.DataObject) -> None:
+        """A clinician reviews one checklist answer that matters and acknowledges it with a note."""
+        session = data.draw(st.sampled_from(self._to_acknowledge()))
+        self._acknowledge(session, data.draw(st.sampled_from(World.to_acknowledge(session))))
+
+    def _acknowledge(self, session: Session, item: str) -> None:
+        out = expect(self.psych.post(f"/api/v1/sessions/{session.id}/checklist/acknowledgements",
+                                     json={"item_id": item, "note": "reviewed with the patient: treat today"}), 200)
+        session.acknowledged.add(item)
+        assert set(out["checklist"]["acknowledgements"]) == session.acknowledged
 
     @precondition(lambda self: bool(self._waiting()))
     @rule(data=st.data())
@@ -257,6 +288,7 @@ class InterlockMachine(RuleBasedStateMachine):
         else:
             assert expect(r, 200)["status"] == "programming"
             session.status, session.started_at, session.programs = "programming", self.world.now, 1
+            session.intensity, session.output = self.world.intensity, int(self.world.output(self.world.intensity))
             self.world.booking_of(session).status = "in_progress"
             session.trains_left = self._agent_takes(session, "deliver")
             return True
@@ -299,6 +331,8 @@ class InterlockMachine(RuleBasedStateMachine):
         elif blocked := self.world.blockers(session, resuming=True):
             assert r.status_code == 409, f"resumed although the model says {sorted(blocked)}: {r.text}"
             assert {d["code"] for d in r.json()["error"]["details"]} == blocked, r.text
+        elif refusal := self.world.resume_refusal(session):
+            assert r.status_code == 409 and error_code(r) == refusal, f"expected 409 {refusal}: {r.text}"
         else:
             assert expect(r, 200)["status"] == "programming"
             session.status, session.programs = "programming", session.programs + 1
@@ -344,11 +378,14 @@ class InterlockMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def psychiatrist_acts(self, data: st.DataObject) -> None:
         """Whatever of the psychiatrist's work applies now: clearances, alert responses, MT, the course's status."""
-        acts: list[Callable[[st.DataObject], None]] = [self.determine_mt, self.hold_or_reactivate_course]
+        acts: list[Callable[[st.DataObject], None]] = [self.determine_mt, self.hold_or_reactivate_course,
+                                                       self.change_intensity]
         if self._unclear():
             acts.append(self.clear_finding)
-        if self.world.screens and self.world.screens[-1].absolute:
+        if self.world.screens and self.world.screens[-1].contraindicated:
             acts.append(self.try_to_clear_an_absolute_contraindication)
+        if self._unchecked():
+            acts.append(self.check_unsure_answer)
         if any(e.serious and not e.cleared for e in self.world.events):
             acts.append(self.clear_adverse_event)
         if self.world.open_alerts:
@@ -361,7 +398,7 @@ class InterlockMachine(RuleBasedStateMachine):
         older than a medication change, every clearance and alert response, a new MT, the course and the
         authorisation back in force. Single steps then break one gate at a time."""
         latest = self.world.screens[-1] if self.world.screens else None
-        if latest is None or latest.absolute or latest.incomplete or any(
+        if latest is None or latest.contraindicated or latest.incomplete or any(
                 d > latest.completed_on for d, _ in self.world.medication_changes):
             self.screen(kind="clean")
         while self._unclear():
@@ -373,21 +410,26 @@ class InterlockMachine(RuleBasedStateMachine):
         self.determine_mt(value=50)
         if not self.world.course_active:
             self.hold_or_reactivate_course()
+        for session in self._to_acknowledge():
+            for item in World.to_acknowledge(session):
+                self._acknowledge(session, item)
         if self.world.auth is not None and self.world.auth.withdrawn:
             self.withdraw_or_reinstate_authorization()
 
     def screen(self, data: st.DataObject | None = None, kind: str | None = None) -> None:
         kind = kind or data.draw(st.sampled_from(  # type: ignore[union-attr]
-            ["clean", "absolute", "relative", "absolute_and_relative", "unfinished"]))
+            ["clean", "absolute", "relative", "absolute_and_relative", "unsure", "unfinished"]))
         answers = dict(ALL_NO)
         absolute = frozenset(ABSOLUTE_ITEMS[:1]) if "absolute" in kind else frozenset()
         relative = frozenset(RELATIVE_ITEMS[:2]) if "relative" in kind else frozenset()
-        answers |= dict.fromkeys(absolute | relative, "yes")
+        unsure = frozenset(ABSOLUTE_ITEMS[1:2]) if kind == "unsure" else frozenset()
+        answers |= dict.fromkeys(absolute | relative, "yes") | dict.fromkeys(unsure, "unsure")
         if kind == "unfinished":
             del answers["headaches"]
         row = expect(self.tech.post(f"/api/v1/patients/{self.patient_id}/screenings",
                                     json={"course_id": self.course_id, "answers": answers}), 201)
-        self.world.screens.append(Screen(self.world.today, absolute, relative, kind == "unfinished", id=row["id"]))
+        self.world.screens.append(Screen(self.world.today, absolute, relative, kind == "unfinished", id=row["id"],
+                                         unsure=unsure))
 
     def adverse_event(self, data: st.DataObject) -> None:
         serious = data.draw(st.booleans())
@@ -428,11 +470,25 @@ class InterlockMachine(RuleBasedStateMachine):
                                json={"item_id": item, "reason": "benefit outweighs the risk; discussed"}), 201)
         screen.cleared.add(item)
 
+    def _unchecked(self) -> list[str]:
+        screen = self.world.screens[-1] if self.world.screens else None
+        return sorted(i for i in screen.unsure if i not in screen.checked) if screen else []
+
+    def check_unsure_answer(self, data: st.DataObject) -> None:
+        """A clinician checks an unsure answer (implant card, report) and records yes or no."""
+        screen = self.world.screens[-1]
+        item, answer = data.draw(st.sampled_from(self._unchecked())), data.draw(st.sampled_from(["no", "no", "yes"]))
+        expect(self.tech.post(f"/api/v1/screenings/{screen.id}/checks",
+                              json={"item_id": item, "answer": answer, "how_checked": "audiology report"}), 201)
+        screen.checked[item] = answer
+
     def try_to_clear_an_absolute_contraindication(self, data: st.DataObject) -> None:
+        """Neither an absolute "yes" nor an unsure absolute item is cleared by a note."""
         screen = self.world.screens[-1]
         before = self._rows()
+        items = sorted(screen.absolute | {i for i in screen.unsure if screen.checked.get(i, "yes") == "yes"})
         r = self.psych.post(f"/api/v1/screenings/{screen.id}/clearances",
-                            json={"item_id": sorted(screen.absolute)[0], "reason": "the patient insists on it"})
+                            json={"item_id": items[0], "reason": "the patient insists on it"})
         assert r.status_code == 422, r.text
         assert self._rows() == before
 
@@ -450,13 +506,30 @@ class InterlockMachine(RuleBasedStateMachine):
         self.world.open_alerts.discard(alert)
 
     def determine_mt(self, data: st.DataObject | None = None, value: float | None = None) -> None:
-        """A new determination 10 minutes ago; 90% MSO makes 120% of it more than the device can give."""
-        value = value if value is not None else data.draw(st.sampled_from([50, 50, 90]))  # type: ignore[union-attr]
+        """A new determination 10 minutes ago, usually on the chair's unit, sometimes on another; 90% MSO makes
+        120% of it more than the device can give (110% of it just fits)."""
+        value = value if value is not None else data.draw(st.sampled_from([50, 50, 45, 90]))  # type: ignore[union-attr]
+        on_chair = data is None or data.draw(st.sampled_from([True, True, False]))
         determined_at = self.world.now - timedelta(minutes=10)
         expect(self.psych.post(f"/api/v1/patients/{self.patient_id}/motor-thresholds", json={
             "determined_at": determined_at.isoformat(), "method": "emg_relative_frequency", "muscle": "APB",
-            "value_pct_mso": value}), 201)
-        self.world.mts.append(MotorThreshold(determined_at, value))
+            "value_pct_mso": value, "device_id": self.device_id if on_chair else self.other_device_id}), 201)
+        self.world.mts.append(MotorThreshold(determined_at, value, on_chair))
+
+    def change_intensity(self, data: st.DataObject) -> None:
+        """The psychiatrist amends the course's intensity: above the table's cell for 4 s trains it is refused."""
+        intensity = data.draw(st.sampled_from([110, 120, 130, 140]))
+        before = self._rows()
+        r = self.psych.patch(f"/api/v1/courses/{self.course_id}",
+                             json={"reason": "response review", "intensity_pct_mt": intensity})
+        if intensity == self.world.intensity:
+            assert r.status_code == 422, r.text  # an amendment must change something
+        elif not World.within_table(intensity):
+            assert r.status_code == 409 and error_code(r) == "dose_outside_table", r.text
+            assert self._rows() == before, "a refused amendment changed the database"
+        else:
+            assert expect(r, 200)["intensity_pct_mt"] == intensity
+            self.world.intensity = intensity
 
     def hold_or_reactivate_course(self, data: st.DataObject | None = None) -> None:
         status = "on_hold" if self.world.course_active else "active"

@@ -37,7 +37,8 @@ def _todays_visit(t: Treatable, tech: TestClient) -> dict[str, object]:
     """Book the chair now, check in and answer the checklist."""
     clinic = Clinic(t.tenant, tech, tech, tech, t.chair_id, 0, t.tenant.users["technician"])
     booking = ok(book(clinic, t.course_id, t.tenant.app.state.clock.now().isoformat()), 201)
-    return check_in_and_ready(Treatable(t.tenant, tech, t.patient_id, t.course_id, booking["id"], t.chair_id))
+    return check_in_and_ready(
+        Treatable(t.tenant, tech, t.patient_id, t.course_id, booking["id"], t.chair_id, t.device_id))
 
 
 def test_a_booking_checked_in_days_late_counts_on_the_day_it_started(tenant: Tenant, clock: FrozenClock) -> None:
@@ -46,8 +47,8 @@ def test_a_booking_checked_in_days_late_counts_on_the_day_it_started(tenant: Ten
     tech, psych = _signed_in(tenant, "technician"), _signed_in(tenant, "psychiatrist")
     ok(psych.post(f"/api/v1/patients/{t.patient_id}/motor-thresholds", json={
         "determined_at": (clock.now() - timedelta(minutes=10)).isoformat(), "method": "emg_relative_frequency",
-        "muscle": "APB", "value_pct_mso": 50}), 201)
-    late = check_in_and_ready(Treatable(tenant, tech, t.patient_id, t.course_id, t.booking_id, t.chair_id))
+        "muscle": "APB", "value_pct_mso": 50, "device_id": t.device_id}), 201)
+    late = check_in_and_ready(Treatable(tenant, tech, t.patient_id, t.course_id, t.booking_id, t.chair_id, t.device_id))
     ok(tech.post(f"/api/v1/sessions/{late['id']}/start"))
     today = _todays_visit(t, tech)
     refused = tech.post(f"/api/v1/sessions/{today['id']}/start")
@@ -61,7 +62,8 @@ def test_a_session_started_before_its_booked_day_is_dated_today(tenant: Tenant, 
     tech = t.tech
     clinic = Clinic(tenant, tech, tech, tech, t.chair_id, 0, tenant.users["technician"])
     tomorrow = ok(book(clinic, t.course_id, (T0 + timedelta(days=1)).isoformat()), 201)
-    early = check_in_and_ready(Treatable(tenant, tech, t.patient_id, t.course_id, tomorrow["id"], t.chair_id))
+    early = check_in_and_ready(
+        Treatable(tenant, tech, t.patient_id, t.course_id, tomorrow["id"], t.chair_id, t.device_id))
     ok(tech.post(f"/api/v1/sessions/{early['id']}/start"))
     ok(tenant.client("agent").post("/api/v1/agent/events", json={"events": [
         {"device": "SER-1", "device_session": "run-early", "seq": 1, "session_id": early["id"],

@@ -36,7 +36,7 @@ def started_session(staff: RemoteTenant) -> Started:
     The booking is on the next open weekday (the clinic's hours are Mon-Fri); check-in is allowed ahead of it.
     """
     clinic = ready_clinic(staff)  # type: ignore[arg-type]  # the builders take any Tenant-like object
-    chair_id, _ = clinic.add_chair("Chair X100", model=MODEL)
+    chair_id, device_id = clinic.add_chair("Chair X100", model=MODEL)
     patient_id = clinic.patient(payer=None)
     course = clinic.course(patient_id, protocol_id=PROTOCOL)
     ok(clinic.psych.post(f"/api/v1/courses/{course['id']}/status",
@@ -45,7 +45,7 @@ def started_session(staff: RemoteTenant) -> Started:
                         json={"course_id": course["id"], "answers": ALL_NO}), 201)
     ok(clinic.tech.post(f"/api/v1/patients/{patient_id}/motor-thresholds", json={
         "determined_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(), "method": "emg_relative_frequency",
-        "muscle": "APB", "value_pct_mso": 50}), 201)
+        "muscle": "APB", "value_pct_mso": 50, "device_id": device_id}), 201)
     day = next_open_weekday(datetime.now(UTC).date())
     booking = ok(clinic.tech.post("/api/v1/bookings", json={
         "course_id": course["id"], "chair_id": chair_id, "technician_id": clinic.technician_id,

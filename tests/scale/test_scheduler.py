@@ -39,7 +39,10 @@ def serious_adverse_event(staff: RemoteTenant, node: int) -> int:
         "mrn": f"SAE-{time.monotonic_ns()}", "family_name": "Doe", "given_name": "Jo", "date_of_birth": "1970-01-01",
         "sex": "female", "primary_diagnosis": "F33.2"}), 201)
     course = ok(psych.post("/api/v1/courses", json={"patient_id": patient["id"], "protocol_id": "hf10_3000_iti26",
-                                                    "intensity_pct_mt": 120}), 201)
+                                                    "intensity_pct_mt": 120,
+                                                    "eligibility_exception": {"basis": "self_pay",
+                                                                              "reason": "self-pay, scale test"}}),
+                201)
     onset = datetime.now(UTC) - timedelta(days=30)
     event = ok(tech.post(f"/api/v1/patients/{patient['id']}/adverse-events", json={
         "course_id": course["id"], "term": "seizure", "grade": 3, "onset_at": onset.isoformat(),

@@ -40,10 +40,11 @@ def test_deep_tms_continuation_is_twice_weekly_for_12_weeks() -> None:
     assert continuation.kind == "continuation"
 
 
-def test_accelerated_is_10_a_day_50_min_apart() -> None:
+def test_accelerated_is_10_a_day_with_50_min_after_each_session() -> None:
     (phase,) = get_course_template("accelerated-saint").phases
     assert isinstance(phase.rhythm, IntensiveRhythm)
-    assert (phase.sessions, phase.rhythm.per_day, phase.rhythm.min_start_interval_minutes) == (50, 10, 50)
+    # 50 min from the end of a ~10-min session to the next start: starts 60 min apart
+    assert (phase.sessions, phase.rhythm.per_day, phase.rhythm.min_start_interval_minutes) == (50, 10, 60)
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,9 @@ def test_jobs_are_derived_from_rows_with_deterministic_ids(db_kind: str, tmp_pat
         assert first.start() is True
         assert second.start() is False  # one scheduler per database
         assert first.scheduler is not None
-        ids = {j.id for j in first.scheduler.get_jobs()}
+        ids = {j.id for j in first.scheduler.get_jobs(jobstore="default")}
+        # The audit sealer runs every second: it lives in memory, not in the job store.
+        assert {j.id for j in first.scheduler.get_jobs(jobstore="memory")} == {"audit-seal"}
         cid, pid = clinic.tenant.clinic_id, course["id"]
         assert {f"sweep:{cid}", f"phq9:{pid}", f"mt:{pid}", "sync"} <= ids
         assert first.sync() == first.sync()  # a second sync changes nothing
@@ -186,7 +188,7 @@ def test_a_fresh_mt_determination_restarts_the_count(bound: Clinic, clock: Froze
     tech = bound.tenant.fresh_client("technician")  # the earlier sign-in expired while the clock moved
     ok(tech.post(f"/api/v1/patients/{course['patient_id']}/motor-thresholds", json={
         "determined_at": (clock.now() - timedelta(hours=1)).isoformat(), "method": "visual", "muscle": "APB",
-        "value_pct_mso": 52}), 201)
+        "value_pct_mso": 52, "device_id": bound.device_id}), 201)
     assert jobs.mt_due(int(course["id"])) == 0
 
 

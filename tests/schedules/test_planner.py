@@ -141,7 +141,7 @@ def test_start_in_the_past_begins_today() -> None:
     assert result.placed[0].day == TODAY and len(result.placed) == 36
 
 
-def test_accelerated_keeps_50_minutes_between_starts_and_at_most_10_a_day() -> None:
+def test_accelerated_keeps_50_minutes_after_each_session_and_at_most_10_a_day() -> None:
     req = request("accelerated-saint", protocol="itbs", minutes=10, buffer=10)
     result = plan_course(req, CAL, resources(), [], TODAY)
     assert len(result.placed) == 50
@@ -151,15 +151,16 @@ def test_accelerated_keeps_50_minutes_between_starts_and_at_most_10_a_day() -> N
     assert len(by_day) == 5 and all(len(starts) == 10 for starts in by_day.values())
     for starts in by_day.values():
         ordered = sorted(starts)  # type: ignore[type-var]
-        assert all(b - a >= timedelta(minutes=50) for a, b in zip(ordered, ordered[1:], strict=False))
+        # 50 min from the end of each 10-min session to the next start
+        assert all(b - a >= timedelta(minutes=60) for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 def test_accelerated_day_too_short_never_packs_more_than_fits() -> None:
     req = request("accelerated-saint", protocol="itbs", minutes=10, buffer=10, window=TimeWindow(time(8), time(12)))
     result = plan_course(req, CAL, resources(), [], TODAY)
     per_day = Counter(s.day for s in result.placed)
-    assert set(per_day.values()) == {5}  # 08:00, 08:50, 09:40, 10:30, 11:20
-    assert len(result.unplaced) == 25 and all(u.codes == (INTERVAL,) for u in result.unplaced)
+    assert set(per_day.values()) == {4}  # 08:00, 09:00, 10:00, 11:00 (50 min after each 10-min session)
+    assert len(result.unplaced) == 30 and all(u.codes == (INTERVAL,) for u in result.unplaced)
 
 
 def test_two_courses_share_a_clinic_without_overlap() -> None:

@@ -12,6 +12,7 @@ from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
+    clinic_device,
     count,
     field_of,
     new_booking,
@@ -35,7 +36,8 @@ def test_a_mild_event_is_stored_with_the_parameters_in_force(tenant: Tenant) -> 
     pid = new_patient(tenant)
     cid = new_course(tenant, pid, intensity_pct_mt=120.0)
     tenant.client("technician").post(f"/api/v1/patients/{pid}/motor-thresholds", json={
-        "determined_at": at(hours=-3), "method": "visual", "muscle": "APB", "value_pct_mso": 50, "coil": "figure8"})
+        "determined_at": at(hours=-3), "method": "visual", "muscle": "APB", "value_pct_mso": 50, "coil": "figure8",
+        "device_id": clinic_device(tenant)})
     created = report(tenant, pid, cid)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -134,3 +136,18 @@ def test_a_booking_fills_the_session_number_and_coil(tenant: Tenant) -> None:
     other_course = new_course(tenant, pid)
     wrong = report(tenant, pid, other_course, booking_id=booking_id)
     assert wrong.status_code == 422 and field_of(wrong) == "booking_id"
+
+
+def test_a_california_clinics_report_is_due_by_federal_work_days_not_state_holidays(tenant: Tenant) -> None:
+    """21 CFR 803.3: work days skip Federal holidays only; California's day after Thanksgiving is a work day."""
+    admin = tenant.client("admin")
+    hours = [{"weekday": d, "open": "08:00", "close": "18:00"} for d in range(5)]
+    r = admin.put("/api/v1/calendar", json={"reason": "clinic in Los Angeles", "hours": hours, "country": "US",
+                                            "subdivision": "CA"}, headers=WRITE)
+    assert r.status_code == 200 and r.json()["subdivision"] == "CA", r.text
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    task = report(tenant, pid, cid, term="seizure", grade=3).json()["reporting_tasks"][0]
+    # Aware Monday 2026-11-23: Thanksgiving (26th) is federal and skipped, Friday the 27th (a California
+    # holiday) is counted, so 10 work days end on Tuesday 2026-12-08, not Wednesday the 9th.
+    assert task["due_on"] == date(2026, 12, 8).isoformat(), task

@@ -6,14 +6,21 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from config.settings import DEFAULT_SECRET, Settings
+from config.settings import DEFAULT_AUDIT_KEY, DEFAULT_SECRET, Settings
 from tests.conftest import Tenant
 
 
 def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="TMS_SECRET_KEY"):
-        Settings(environment="production", secret_key=DEFAULT_SECRET)
-    Settings(environment="production", secret_key="s" * 40)  # a real secret is fine
+        Settings(environment="production", secret_key=DEFAULT_SECRET, audit_key="a" * 40)
+    Settings(environment="production", secret_key="s" * 40, audit_key="a" * 40)  # real secrets are fine
+
+
+def test_production_refuses_the_default_audit_key() -> None:
+    with pytest.raises(ValidationError, match="TMS_AUDIT_KEY"):
+        Settings(environment="production", secret_key="s" * 40, audit_key=DEFAULT_AUDIT_KEY)
+    with pytest.raises(ValidationError, match="TMS_AUDIT_KEY must be at least 32"):
+        Settings(environment="production", secret_key="s" * 40, audit_key="short")
 
 
 def test_settings_come_from_tms_environment(monkeypatch: pytest.MonkeyPatch) -> None:

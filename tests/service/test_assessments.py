@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from httpx import Response
 
 from service.models.assessments import Assessment, SuicideAlert
-from tests.builders.records import WRITE, at, audit_rows, count, field_of, new_course, new_patient
+from tests.builders.records import TODAY, WRITE, at, audit_rows, count, field_of, new_course, new_patient
 from tests.conftest import Tenant
 
 URL = "/api/v1/patients/{}/assessments"
@@ -59,12 +60,25 @@ def test_scored_against_the_course_baseline_with_response_and_remission(tenant: 
     assert low["severity"] == "minimal" and low["remission"] is True and low["baseline_total"] == 20
 
 
-def test_a_pre_course_score_is_the_baseline(tenant: Tenant) -> None:
+def test_a_pre_course_score_of_the_course_is_the_baseline(tenant: Tenant) -> None:
     pid = new_patient(tenant)
-    post(tenant, pid, items=phq9(18), administered_at=at(days=-5))  # intake, no course yet
     cid = new_course(tenant, pid)
+    post(tenant, pid, items=phq9(18), administered_at=at(days=-5), course_id=cid)  # intake, recorded for the course
     later = post(tenant, pid, items=phq9(12), course_id=cid).json()
     assert later["baseline_total"] == 18 and later["response"] is False
+
+
+def test_a_score_of_another_course_or_of_no_course_is_never_the_baseline(tenant: Tenant) -> None:
+    """The second course's baseline is its own first score, not the first course's or an unlinked one."""
+    pid = new_patient(tenant)
+    first = new_course(tenant, pid, status="completed")
+    post(tenant, pid, items=phq9(24), administered_at=at(days=-20), course_id=first)
+    post(tenant, pid, items=phq9(22), administered_at=at(days=-3))  # linked to no course
+    second = new_course(tenant, pid)
+    own = post(tenant, pid, items=phq9(20), administered_at=at(days=-1), course_id=second).json()
+    assert own["baseline_total"] is None  # it is the baseline
+    half = post(tenant, pid, items=phq9(10), course_id=second).json()
+    assert half["baseline_assessment_id"] == own["id"] and half["percent_change"] == -50.0 and half["response"]
 
 
 def test_item9_opens_an_alert_until_a_psychiatrist_responds(tenant: Tenant) -> None:
@@ -106,3 +120,15 @@ def test_reads_are_audited_and_other_clinics_see_nothing(tenant: Tenant, other_t
     assert other_tenant.client("psychiatrist").get(URL.format(pid)).status_code == 404
     assert post(other_tenant, pid).status_code == 404
     assert tenant.client("admin").get(URL.format(pid)).status_code == 403
+
+
+def test_a_course_scored_only_after_its_first_day_has_no_baseline_rather_than_another_courses_score(
+        tenant: Tenant) -> None:
+    """The earlier course's last score (taken within a month of this course's first day) is not a baseline."""
+    pid = new_patient(tenant)
+    first = new_course(tenant, pid, status="completed")
+    earlier = post(tenant, pid, items=phq9(10), administered_at=at(days=-10), course_id=first).json()
+    second = new_course(tenant, pid, start_date=TODAY - timedelta(days=2))
+    own = post(tenant, pid, items=phq9(20), administered_at=at(days=-1), course_id=second).json()
+    assert own["baseline_assessment_id"] != earlier["id"] and own["baseline_total"] is None, own
+    assert any("no baseline" in r for r in own["reasons"])

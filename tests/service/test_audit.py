@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from service.app import create_app
 from service.audit import service as audit
+from service.audit.sealer import seal
 from service.audit.service import Actor
 from service.audit.verify import verify_chain
 from service.core.clock import FrozenClock
@@ -32,6 +33,7 @@ def fresh(db_kind: str, tmp_path: Path) -> tuple[str, Engine]:
     for i in range(3):
         pid = client.post("/api/v1/patients", json=patient_body(family_name=f"P{i}")).json()["id"]
         client.get(f"/api/v1/patients/{pid}")
+    seal(engine, T0)  # as the scheduler's leader does within a second or so
     return url, engine
 
 

@@ -18,6 +18,8 @@ from tests.builders.records import (
     WRITE,
     at,
     audit_rows,
+    clinic_device,
+    field_of,
     new_booking,
     new_course,
     new_patient,
@@ -52,7 +54,8 @@ def ready(tenant: Tenant) -> tuple[int, int]:
 
 
 def mt(tenant: Tenant, pid: int, when: str) -> dict[str, Any]:
-    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55}
+    body = {"determined_at": when, "method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 55,
+            "device_id": clinic_device(tenant)}
     return post(tenant, f"/api/v1/patients/{pid}/motor-thresholds", body)
 
 
@@ -180,3 +183,20 @@ def test_authorization_exhausted_and_daily_limit_from_the_booking_tables(tenant:
     new_booking(tenant, pid, cid, T0 - timedelta(hours=3), authorization_id=auth_id)
     found = codes(tenant, pid, cid)
     assert {"authorization_exhausted", "protocol_daily_limit"} <= found
+
+
+def test_a_course_with_no_eligibility_on_record_blocks_until_the_psychiatrist_documents_why(tenant: Tenant) -> None:
+    """A course ordered before eligibility gated ordering: nothing says why it is treated, so it does not start."""
+    pid = new_patient(tenant, payer=None)
+    cid = new_course(tenant, pid, eligibility_exception=None, eligibility_exception_reason=None)
+    post(tenant, f"/api/v1/patients/{pid}/screenings", {"course_id": cid, "answers": ALL_NO})
+    mt(tenant, pid, at(hours=-1))
+    assert codes(tenant, pid, cid) == {"eligibility_undocumented", "checklist_incomplete"}
+    url = f"/api/v1/courses/{cid}/eligibility-exception"
+    body = {"basis": "self_pay", "reason": "self-pay; ordered before eligibility was recorded"}
+    assert tenant.client("technician").post(url, json=body, headers=WRITE).status_code == 403
+    course = post(tenant, url, body, role="psychiatrist")
+    assert course["eligibility_exception"] == "self_pay" and course["eligibility_exception_reason"] == body["reason"]
+    assert codes(tenant, pid, cid) == {"checklist_incomplete"}
+    again = tenant.client("psychiatrist").post(url, json=body, headers=WRITE)
+    assert again.status_code == 409 and field_of(again) == "eligibility_exception"

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from service.core.db import session_scope
 from service.models.audit import AuditEvent
-from tests.builders.clinic import error_field, ok, ready_clinic
+from tests.builders.clinic import EXCEPTION, error_field, ok, ready_clinic
 from tests.builders.records import TODAY, new_course
 from tests.conftest import T0, Tenant
 
@@ -42,7 +42,8 @@ def test_only_psychiatrists_order(tenant: Tenant) -> None:
 def test_refusals_name_the_field(tenant: Tenant) -> None:
     clinic = ready_clinic(tenant)
     pid = clinic.patient()
-    base = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 120}
+    base = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 120,
+            "eligibility_exception": EXCEPTION}
     cases = [
         (base | {"protocol_id": "nope"}, 422, "protocol_id"),
         (base | {"template_id": "nope"}, 422, "template_id"),
@@ -132,7 +133,7 @@ def test_retreatment_needs_a_prior_response_above_half(tenant: Tenant, later: li
     clinic = ready_clinic(tenant)
     pid = clinic.patient()
     body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 120,
-            "template_id": "retreatment-36", "kind": "retreatment"}
+            "template_id": "retreatment-36", "kind": "retreatment", "eligibility_exception": EXCEPTION}
     assert clinic.psych.post("/api/v1/courses", json=body).status_code == 409  # no earlier course on record
     _ended_course_with_improvement(clinic, tenant, pid, later)
     r = clinic.psych.post("/api/v1/courses", json=body)
@@ -140,3 +141,23 @@ def test_retreatment_needs_a_prior_response_above_half(tenant: Tenant, later: li
         assert ok(r, 201)["phases"][0]["kind"] == "retreatment"
     else:
         assert r.status_code == 409 and "40%" in r.json()["error"]["message"]
+
+
+def test_retreatment_reads_the_prior_courses_depression_scale_never_gad7(tenant: Tenant) -> None:
+    """PHQ-9 20 → 8 (60%) in the earlier course; its last score is a GAD-7 that did not change: still eligible."""
+    clinic = ready_clinic(tenant)
+    pid = clinic.patient()
+    _ended_course_with_improvement(clinic, tenant, pid, [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    prior = [c for c in ok(clinic.psych.get("/api/v1/courses", params={"patient_id": pid}), 200)
+             if c["status"] == "completed"][0]
+    for days in (200, 150):
+        ok(clinic.tech.post(f"/api/v1/patients/{pid}/assessments", json={
+            "instrument": "GAD-7", "course_id": prior["id"], "items": [2, 2, 2, 2, 2, 2, 2],
+            "administered_at": (T0 - timedelta(days=days, hours=-1)).isoformat()}), 201)
+    body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 120,
+            "template_id": "retreatment-36", "kind": "retreatment", "eligibility_exception": EXCEPTION}
+    r = clinic.psych.post("/api/v1/courses", json=body)
+    assert ok(r, 201)["kind"] == "retreatment"
+    facts = ok(clinic.psych.get(f"/api/v1/patients/{pid}/eligibility", params={"criteria": "medicare_l34522"}),
+               200)["facts"]["prior_courses"]
+    assert [(p["instrument"], p["improvement_pct"]) for p in facts] == [("PHQ-9", 60.0)]

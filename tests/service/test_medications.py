@@ -112,3 +112,46 @@ def test_roles_and_other_clinics(tenant: Tenant, other_tenant: Tenant) -> None:
                           json={"daily_dose": 10, "reason": "probing"}).status_code == 404
     listing = tenant.client("technician").get(f"/api/v1/patients/{pid}/medication-trials")
     assert [t["id"] for t in listing.json()] == [tid] and audit_rows(tenant, pid)[-1].action == "read"
+
+
+def test_a_class_contradicting_the_drug_table_is_refused_by_name_and_stores_nothing(tenant: Tenant) -> None:
+    """Sertraline labelled a TCA would count as a second class of failed trial: the table's SSRI is the class."""
+    pid = new_patient(tenant)
+    client = tenant.client("technician")
+    before = count(tenant, MedicationTrial), len(audit_rows(tenant, pid))
+    r = client.post(f"/api/v1/patients/{pid}/medication-trials", json=trial(drug_class="TCA"))
+    assert r.status_code == 422 and field_of(r) == "drug_class"
+    assert "SSRI" in r.json()["error"]["message"], r.text
+    assert (count(tenant, MedicationTrial), len(audit_rows(tenant, pid))) == before
+    same = client.post(f"/api/v1/patients/{pid}/medication-trials", json=trial(drug_class="SSRI"))
+    assert same.status_code == 201 and same.json()["drug_class"] == "SSRI"
+    tid = same.json()["id"]
+    amended = tenant.client("psychiatrist").patch(f"/api/v1/medication-trials/{tid}",
+                                                  json={"drug_class": "MAOI", "reason": "relabel the class"})
+    assert amended.status_code == 422 and field_of(amended) == "drug_class"
+
+
+def test_a_dose_unit_other_than_the_tables_is_refused_and_an_omitted_one_is_the_tables(tenant: Tenant) -> None:
+    pid = new_patient(tenant)
+    client = tenant.client("technician")
+    r = client.post(f"/api/v1/patients/{pid}/medication-trials", json=trial(dose_unit="mcg/day"))
+    assert r.status_code == 422 and field_of(r) == "dose_unit" and "mg/day" in r.json()["error"]["message"]
+    t3 = client.post(f"/api/v1/patients/{pid}/medication-trials", json=trial(drug="liothyronine", daily_dose=25,
+                                                                             augmentation=True))
+    assert t3.status_code == 201 and t3.json()["dose_unit"] == "mcg/day", t3.text
+
+
+def test_a_cns_flag_contradicting_the_drug_table_is_refused(tenant: Tenant) -> None:
+    """Bupropion (NDRI) is CNS-active by the table: a change sent as not CNS-active would skip the MT re-check."""
+    pid = new_patient(tenant)
+    url = f"/api/v1/patients/{pid}/medication-changes"
+    client = tenant.client("technician")
+    body = {"drug": "bupropion", "change": "dose_change", "changed_on": TODAY.isoformat(), "new_daily_dose": 300}
+    before = count(tenant, MedicationChange)
+    refused = client.post(url, json=body | {"cns_active": False})
+    assert refused.status_code == 422 and field_of(refused) == "cns_active", refused.text
+    assert count(tenant, MedicationChange) == before
+    mislabelled = client.post(url, json=body | {"drug_class": "SSRI"})
+    assert mislabelled.status_code == 422 and field_of(mislabelled) == "drug_class"
+    stored = client.post(url, json=body)
+    assert stored.status_code == 201 and stored.json()["cns_active"] is True and stored.json()["drug_class"] == "NDRI"

@@ -9,14 +9,14 @@ import pytest
 from service.core.db import session_scope
 from service.models.chairs import Device
 from service.models.motor_thresholds import MotorThreshold
-from tests.builders.records import TODAY, at, audit_rows, count, field_of, new_patient
+from tests.builders.records import TODAY, at, audit_rows, clinic_device, count, field_of, new_patient
 from tests.conftest import T0, Tenant
 
 BASE = {"method": "emg_relative_frequency", "muscle": "APB", "value_pct_mso": 52.0}
 
 
 def record(tenant: Tenant, pid: int, **fields: Any) -> Any:
-    body = BASE | {"determined_at": at(hours=-1)} | fields
+    body = BASE | {"determined_at": at(hours=-1), "device_id": clinic_device(tenant)} | fields
     return tenant.client("technician").post(f"/api/v1/patients/{pid}/motor-thresholds", json=body)
 
 

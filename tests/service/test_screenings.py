@@ -105,3 +105,44 @@ def test_other_clinics_get_404(tenant: Tenant, other_tenant: Tenant) -> None:
     assert outsider.post(f"/api/v1/screenings/{sid}/clearances",
                          json={"item_id": "syncope", "reason": "probing"}).status_code == 404
     assert screen(other_tenant, pid, cid).status_code == 404
+
+
+@pytest.mark.parametrize("item", ["implant_within_30cm", "cochlear_implant", "neurostimulator", "shunt"])
+def test_unsure_about_an_absolute_item_blocks_until_a_clinician_records_the_checked_answer(
+        tenant: Tenant, item: str) -> None:
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    body = screen(tenant, pid, cid, **{item: "unsure"}).json()
+    assert body["status"] == "absolute_contraindication" and body["absolute"][0]["unsure"] is True, body
+    blockers = tenant.client("technician").get(f"/api/v1/patients/{pid}/blockers", params={"course_id": cid}).json()
+    assert "screening_absolute_contraindication" in {b["code"] for b in blockers["blockers"]}
+    # A note cannot clear it, not even the psychiatrist's.
+    refused = tenant.client("psychiatrist").post(f"/api/v1/screenings/{body['id']}/clearances",
+                                                 json={"item_id": item, "reason": "patient thinks it is fine"})
+    assert refused.status_code == 422 and field_of(refused) == "item_id" and "checked" in refused.text
+    assert count(tenant, ScreeningClearance) == 0
+    url = f"/api/v1/screenings/{body['id']}/checks"
+    not_unsure = tenant.client("technician").post(url, json={"item_id": "pregnancy", "answer": "no",
+                                                             "how_checked": "asked again"}, headers=WRITE)
+    assert not_unsure.status_code == 422 and field_of(not_unsure) == "item_id"
+    checked = tenant.client("technician").post(url, json={"item_id": item, "answer": "no",
+                                                          "how_checked": "CT report of 2024 reviewed"}, headers=WRITE)
+    assert checked.status_code == 201, checked.text
+    assert checked.json()["status"] == "cleared" and checked.json()["checks"][0]["answer"] == "no"
+    again = tenant.client("technician").post(url, json={"item_id": item, "answer": "yes",
+                                                        "how_checked": "changed my mind"}, headers=WRITE)
+    assert again.status_code == 409 and field_of(again) == "item_id"
+    blockers = tenant.client("technician").get(f"/api/v1/patients/{pid}/blockers", params={"course_id": cid}).json()
+    assert not {b["code"] for b in blockers["blockers"]} & {"screening_absolute_contraindication",
+                                                             "screening_uncleared"}
+    assert [r.entity for r in audit_rows(tenant, pid) if r.entity == "screening_check"] == ["screening_check"]
+
+
+def test_a_checked_yes_to_an_unsure_absolute_item_stays_an_absolute_contraindication(tenant: Tenant) -> None:
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid)
+    sid = screen(tenant, pid, cid, shunt="unsure").json()["id"]
+    checked = tenant.client("psychiatrist").post(f"/api/v1/screenings/{sid}/checks", json={
+        "item_id": "shunt", "answer": "yes", "how_checked": "neurosurgery letter: VP shunt in place"})
+    assert checked.status_code == 201 and checked.json()["status"] == "absolute_contraindication"
+    assert checked.json()["absolute"][0]["unsure"] is False

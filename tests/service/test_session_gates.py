@@ -20,6 +20,11 @@ def _screen_implant(t: Treatable, session_id: int = 0) -> None:
                    json={"course_id": t.course_id, "answers": ALL_NO | {"implant_within_30cm": "yes"}}), 201)
 
 
+def _screen_unsure_implant(t: Treatable, session_id: int = 0) -> None:
+    ok(t.tech.post(f"/api/v1/patients/{t.patient_id}/screenings",
+                   json={"course_id": t.course_id, "answers": ALL_NO | {"implant_within_30cm": "unsure"}}), 201)
+
+
 def _suicide_item(t: Treatable, session_id: int = 0) -> None:
     ok(t.tech.post(f"/api/v1/patients/{t.patient_id}/assessments", json={
         "instrument": "PHQ-9", "administered_at": (T0 - timedelta(hours=1)).isoformat(), "course_id": t.course_id,
@@ -45,6 +50,7 @@ def _hold(t: Treatable, session_id: int = 0) -> None:
 
 GATES: dict[str, tuple[Callable[[Treatable, int], None], str]] = {
     "absolute contraindication": (_screen_implant, "screening_absolute_contraindication"),
+    "unsure about an implant within 30 cm": (_screen_unsure_implant, "screening_absolute_contraindication"),
     "open suicide-risk alert": (_suicide_item, "suicide_alert_open"),
     "serious adverse event": (_seizure, "adverse_event_uncleared"),
     "course not active": (_hold, "course_not_active"),
@@ -119,3 +125,47 @@ def test_other_clinics_cannot_touch_a_session(tenant: Tenant, other_tenant: Tena
     assert outsider.get(f"/api/v1/sessions/{session['id']}").status_code == 404
     assert outsider.post(f"/api/v1/sessions/{session['id']}/start", headers=WRITE).status_code == 404
     assert outsider.post(f"/api/v1/bookings/{t.booking_id}/check-in", headers=WRITE).status_code == 404
+
+
+def test_the_checklist_questions_are_served_by_the_api(tenant: Tenant) -> None:
+    t = treatable_booking(tenant)
+    q = ok(t.tech.get("/api/v1/session-checklist"))
+    items = {i["id"]: i for i in q["items"]}
+    assert set(items) == set(CHECKLIST_OK) and q["version"]
+    assert items["coil_position_confirmed"]["blocking_answer"] == "no"
+    assert items["seizure_or_fainting"]["review_on_yes"] and items["sleep_loss"]["review_on_yes"]
+    assert items["caffeine"]["review_on_yes"] is None
+
+
+def test_coil_position_not_confirmed_keeps_the_session_from_starting(tenant: Tenant) -> None:
+    t = treatable_booking(tenant)
+    session = check_in_and_ready(t, answers=CHECKLIST_OK | {"coil_position_confirmed": "no"})
+    assert session["status"] == "checked_in" and session["checklist"]["blocking"]
+
+
+@pytest.mark.parametrize("item", ["sleep_loss", "alcohol_or_drugs", "medication_change", "new_symptoms",
+                                  "seizure_or_fainting"])
+def test_a_checklist_answer_that_matters_blocks_until_a_clinician_acknowledges_it_with_a_note(
+        tenant: Tenant, item: str) -> None:
+    t = treatable_booking(tenant)
+    session = check_in_and_ready(t, answers=CHECKLIST_OK | {item: "yes"})
+    sid = session["id"]
+    refused = t.tech.post(f"/api/v1/sessions/{sid}/start", headers=WRITE)
+    assert refused.status_code == 409, refused.text
+    review = [d for d in refused.json()["error"]["details"] if d["code"] == "checklist_needs_review"]
+    assert review and review[0]["details"]["items"] == [item]
+    with Session(tenant.app.state.engine) as s:
+        assert s.exec(select(ChairCommand).where(ChairCommand.session_id == sid)).first() is None
+    url = f"/api/v1/sessions/{sid}/checklist/acknowledgements"
+    psych = t.tenant.client("psychiatrist")
+    no_note = psych.post(url, json={"item_id": item, "note": ""}, headers=WRITE)
+    assert no_note.status_code == 422
+    not_flagged = psych.post(url, json={"item_id": "caffeine", "note": "one extra coffee"}, headers=WRITE)
+    assert not_flagged.status_code == 422 and not_flagged.json()["error"]["details"][0]["field"] == "item_id"
+    done = ok(psych.post(url, json={"item_id": item, "note": "reviewed with the patient: safe to treat today"},
+                         headers=WRITE))
+    assert done["checklist"]["acknowledgements"][item]["note"].startswith("reviewed")
+    codes = {b["code"] for b in ok(t.tech.get(f"/api/v1/sessions/{sid}/preflight"))["blockers"]}
+    assert "checklist_needs_review" not in codes
+    again = psych.post(url, json={"item_id": item, "note": "reviewed twice over"}, headers=WRITE)
+    assert again.status_code == 409

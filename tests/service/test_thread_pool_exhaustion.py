@@ -1,11 +1,11 @@
 """More concurrent requests than AnyIO's default 40 worker threads never stop the service.
 
 A sync endpoint, each sync dependency and the response's validation each take a worker thread from the
-event loop's pool, one step at a time. A write holds the audit chain's head row (and on SQLite the process's
-writer lock) from its audit row to its commit, and needs a thread for the steps in between; requests waiting
+event loop's pool, one step at a time. A write holds its locks (on SQLite the process's writer lock) from its
+first write to its commit, and needs a thread for the steps in between; requests waiting
 for that lock wait in worker threads. With every thread held by a waiter, the holder never gets one and the
 process stops for good (found by bench/load.py: 45 chairs on SQLite, and once 20; the same holds on
-PostgreSQL through the audit head). The test only bounds a hang (60 s per request); it asserts no speed.
+PostgreSQL through any row many requests write). The test only bounds a hang (60 s per request); it asserts no speed.
 """
 
 from __future__ import annotations

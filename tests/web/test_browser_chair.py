@@ -57,7 +57,7 @@ def _check_in_and_answer(page: Any) -> None:
     page.wait_for_selector("#checklist")
     for question in page.locator("#checklist fieldset.question").all():
         name = question.locator("input").first.get_attribute("name")
-        answer = "yes" if name == "answers.hearing_protection" else "no"
+        answer = "yes" if name in ("answers.hearing_protection", "answers.coil_position_confirmed") else "no"
         question.locator(f'input[value="{answer}"]').check()
     page.click("#checklist button[type=submit]")
     page.wait_for_selector("#start:not([disabled])")

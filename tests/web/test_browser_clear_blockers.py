@@ -51,6 +51,11 @@ def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: A
     psych.goto(f"/patients/{pid}")
     psych.click("#order-course")
     psych.check('#course-order input[name="protocol_id"][value="hf10_3000_iti26"]')
+    # A new referral has no medication trials on file: not eligible, so the order needs the documented reason.
+    assert "not eligible" in psych.locator("#eligibility").inner_text()
+    psych.select_option('#course-order select[name="eligibility_exception.basis"]', "clinical_judgement")
+    psych.fill('#course-order textarea[name="eligibility_exception.reason"]',
+               "Four failed trials documented by the referrer; records requested.")
     shot(psych, "blockers-0-course-order")
     psych.click("#course-order button[type=submit]")
     psych.wait_for_url(re.compile(r"/courses/\d+$"))
@@ -64,13 +69,23 @@ def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: A
 
     _follow(tech, "screening_missing")
     items = tech.locator("#screening fieldset.question").all()
+    # "unsure" about an implant within 30 cm (absolute), "yes" to headaches (relative)
+    answers = {0: "unsure", 19: "yes"}
     for n, item in enumerate(items):
-        item.locator(f'input[value="{"unsure" if n == 0 else "no"}"]').check()
+        item.locator(f'input[value="{answers.get(n, "no")}"]').check()
     shot(tech, "blockers-2-screening")
     _submit(tech, "#screening", f"/patients/{pid}")
 
     tech.goto(f"/courses/{cid}")
-    assert "screening_uncleared" in _blockers(tech) and "screening_missing" not in _blockers(tech)
+    assert "screening_absolute_contraindication" in _blockers(tech) and "screening_missing" not in _blockers(tech)
+    _follow(tech, "screening_absolute_contraindication")
+    tech.check('#checks form.check input[name="answer"][value="no"]')
+    tech.fill('#checks form.check textarea[name="how_checked"]', "Implant card and the 2024 chest X-ray report: none.")
+    tech.click("#checks form.check button[type=submit]")
+    tech.wait_for_selector("#checks .ok-text")
+    shot(tech, "blockers-2-checked-answer")
+    tech.goto(f"/courses/{cid}")
+    assert "screening_uncleared" in _blockers(tech) and "screening_absolute_contraindication" not in _blockers(tech)
     tech.click(f'#course-blockers a[href="/patients/{pid}/motor-threshold?course_id={cid}"]')
     tech.fill('#motor-threshold input[name="value_pct_mso"]', "55")
     shot(tech, "blockers-3-motor-threshold")
@@ -85,7 +100,7 @@ def test_a_blocked_course_is_cleared_through_its_links_and_checked_in(browser: A
 
     psych.goto(f"/courses/{cid}")
     _follow(psych, "screening_uncleared")
-    psych.fill("#findings form.clearance textarea[name=reason]", "Discussed with the patient: nothing implanted.")
+    psych.fill("#findings form.clearance textarea[name=reason]", "Tension headaches only; none since May.")
     psych.click("#findings form.clearance button[type=submit]")
     psych.wait_for_selector("#findings .ok-text")
     shot(psych, "blockers-5-clearance")

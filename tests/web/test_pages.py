@@ -44,7 +44,8 @@ def test_blocking_reasons_are_shown_in_words(tenant: Tenant) -> None:
     # hearing protection missing blocks the start
     r = world.tech.put(f"/api/v1/sessions/{session['id']}/checklist", headers={"X-Requested-With": "t"}, json={
         "answers": {"hearing_protection": "no", "sleep_loss": "no", "alcohol_or_drugs": "no", "caffeine": "no",
-                    "medication_change": "no", "new_symptoms": "no"}})
+                    "medication_change": "no", "new_symptoms": "no", "seizure_or_fainting": "no",
+                    "coil_position_confirmed": "yes"}})
     assert r.status_code == 200, r.text
     page = signed_in(tenant, "technician").get(f"/chair/bookings/{world.booking_id}")
     assert "Start is blocked" in page.text and "hearing" in page.text.lower()

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.deps import Id, NowDep, PsychiatristUser, SessionDep, StaffUser
-from service.courses import service
-from service.courses.schemas import CourseAmend, CourseCreate, CoursePublic, StatusChange
+from service.courses import eligibility_gate, service
+from service.courses.schemas import CourseAmend, CourseCreate, CoursePublic, EligibilityException, StatusChange
 from service.models.courses import CourseStatus
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
@@ -52,3 +52,11 @@ def change_status(course_id: Id, body: StatusChange, who: PsychiatristUser, sess
     """Start, hold, complete or discontinue a course, with a reason (future bookings of an ended course are
     cancelled)."""
     return service.public(session, service.change_status(session, who, course_id, body.status, body.reason, now))
+
+
+@router.post("/{course_id}/eligibility-exception", response_model=CoursePublic)
+def document_eligibility_exception(course_id: Id, body: EligibilityException, who: PsychiatristUser,
+                                   session: SessionDep, now: NowDep) -> object:
+    """The psychiatrist documents why a course with no eligibility on record is treated (basis and reason)."""
+    course = service.get_or_404(session, who, course_id)
+    return service.public(session, eligibility_gate.record_exception(session, who, course, body, now))

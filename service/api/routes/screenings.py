@@ -1,4 +1,4 @@
-"""Safety-screening endpoints: questionnaire, record a screen, read it, clear relative findings."""
+"""Safety-screening endpoints: questionnaire, record a screen, read it, check unsure answers, clear findings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
 from service.screenings import service
-from service.screenings.schemas import ClearanceCreate, ScreeningCreate, ScreeningPublic
+from service.screenings.schemas import CheckCreate, ClearanceCreate, ScreeningCreate, ScreeningPublic
 
 router = APIRouter(prefix="/api/v1", tags=["screenings"])
 
@@ -48,3 +48,11 @@ def clear_finding(
 ) -> object:
     """A psychiatrist clears one relative contraindication, with the reason."""
     return service.public(session, service.clear(session, who, screening_id, body, now))
+
+
+@router.post("/screenings/{screening_id}/checks", status_code=201, response_model=ScreeningPublic)
+def check_unsure_answer(
+    screening_id: Id, body: CheckCreate, who: ClinicalUser, session: SessionDep, now: NowDep
+) -> object:
+    """A clinician records the checked yes/no for an item answered "unsure" (it counts as a yes until then)."""
+    return service.public(session, service.check(session, who, screening_id, body, now))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -14,10 +14,20 @@ from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPubli
 from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
 from service.audit import service as audit
 from service.auth.principal import Principal
+from service.models.protocols import ProtocolOverride
 from service.models.sessions import SessionTrain
 from service.models.users import Role
+from service.protocols.dose_gate import override_public
 from service.sessions import counting, lost_chairs, progress, service
-from service.sessions.schemas import CheckInIn, ChecklistIn, SessionAdverseEventIn, SessionPublic, StopIn, TrainOut
+from service.sessions.schemas import (
+    AcknowledgementIn,
+    CheckInIn,
+    ChecklistIn,
+    SessionAdverseEventIn,
+    SessionPublic,
+    StopIn,
+    TrainOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -25,8 +35,11 @@ router = APIRouter(prefix="/api/v1", tags=["sessions"])
 def _public(session: SessionDep, ts: object) -> SessionPublic:
     trains = session.exec(select(SessionTrain).where(SessionTrain.session_id == ts.id)  # type: ignore[attr-defined]
                           .order_by(col(SessionTrain.id))).all()
+    override_id = ts.dose_override_id  # type: ignore[attr-defined]
+    override = session.get(ProtocolOverride, override_id) if override_id else None
     return SessionPublic.model_validate(ts, from_attributes=True).model_copy(
         update={"trains": [TrainOut.model_validate(t, from_attributes=True) for t in trains],
+                "dose_override": override_public(override) if override else None,
                 "pulse_counts": counting.public(ts)})  # type: ignore[arg-type]
 
 
@@ -59,6 +72,19 @@ def get_session(session_id: Id, who: StaffUser, session: SessionDep, settings: S
 def put_checklist(session_id: Id, body: ChecklistIn, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """Answer the pre-session checklist (and record the coil position)."""
     return _public(session, service.record_checklist(session, who, session_id, body, now))
+
+
+@router.get("/session-checklist")
+def get_checklist_questions(_: StaffUser) -> dict[str, Any]:
+    """The current pre-session checklist (versioned data): each item, its blocking answer and what needs review."""
+    return service.checklist_questions()
+
+
+@router.post("/sessions/{session_id}/checklist/acknowledgements", response_model=SessionPublic)
+def acknowledge_checklist_answer(session_id: Id, body: AcknowledgementIn, who: ClinicalUser, session: SessionDep,
+                                 now: NowDep) -> object:
+    """A clinician acknowledges, with a note, a checklist answer that must be reviewed before treating."""
+    return _public(session, service.acknowledge(session, who, session_id, body, now))
 
 
 @router.get("/sessions/{session_id}/preflight")

@@ -1,0 +1,192 @@
+"""Audit rows are inserted unsealed without a chain-wide lock; the sealer links them in an order it assigns."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
+
+from config.settings import PROJECT_ROOT
+from service.audit import service as audit
+from service.audit.sealer import seal
+from service.audit.service import Actor
+from service.audit.verify import verify_chain
+from service.core.clock import FrozenClock
+from service.core.db import session_scope
+from service.jobs.scheduler import JobRunner
+from service.models.audit import AuditEvent, AuditHead
+from tests.conftest import T0, fresh_database, settings_for
+
+ACTOR = Actor(None, "tester", None)
+
+
+@pytest.fixture
+def fresh(db_kind: str, tmp_path: Path) -> Engine:
+    _, engine = fresh_database(db_kind, tmp_path)
+    return engine
+
+
+def _record(engine: Engine, n: int) -> list[int]:
+    ids = []
+    for i in range(n):
+        with session_scope(engine) as session:
+            ids.append(audit.record(session, ACTOR, at=T0, action="test", entity="x", entity_id=i).id or 0)
+    return ids
+
+
+def _rows(engine: Engine) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
+
+
+def test_a_recorded_row_is_unsealed_until_the_sealer_links_it(fresh: Engine) -> None:
+    _record(fresh, 3)
+    rows = _rows(fresh)
+    assert [r.sealed for r in rows] == [False, False, False] and all(r.digest for r in rows)
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed) == (0, 3)
+
+    assert seal(fresh, T0).sealed == 3
+    rows = _rows(fresh)
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed) == (3, 0)
+    assert seal(fresh, T0).sealed == 0  # nothing new: nothing changes
+
+
+def test_reads_of_the_chain_show_sealed_and_unsealed_rows(fresh: Engine) -> None:
+    _record(fresh, 2)
+    seal(fresh, T0)
+    _record(fresh, 2)
+    assert [r.sealed for r in _rows(fresh)] == [True, True, False, False]
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed, result.rows_checked) == (2, 2, 4)
+
+
+def test_sealing_runs_in_batches_each_continuing_the_chain(fresh: Engine) -> None:
+    _record(fresh, 7)
+    assert seal(fresh, T0, batch=3).sealed == 7
+    assert [r.seq for r in _rows(fresh)] == list(range(1, 8))
+    with Session(fresh) as session:
+        head = session.get(AuditHead, 1)
+    assert head is not None and head.last_seq == 7
+    assert verify_chain(fresh).ok
+
+
+def test_a_late_commit_is_sealed_in_the_next_batch(fresh: Engine, db_kind: str) -> None:
+    """A row whose transaction commits after later rows were sealed takes the next position, not its id's."""
+    if db_kind == "sqlite":
+        pytest.skip("SQLite has one writer at a time: a row with a smaller id always commits first there")
+    late_inserted, release = threading.Event(), threading.Event()
+    late_id: list[int] = []
+
+    def slow_request() -> None:
+        with session_scope(fresh) as session:
+            late_id.append(audit.record(session, ACTOR, at=T0, action="late", entity="x").id or 0)
+            late_inserted.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=slow_request)
+    worker.start()
+    assert late_inserted.wait(30)
+    early = _record(fresh, 2)  # these commit while the late one is still open
+    assert seal(fresh, T0).sealed == 2
+    release.set()
+    worker.join(30)
+    assert late_id[0] < early[0]
+    assert seal(fresh, T0).sealed == 1
+    by_id = {r.id: r.seq for r in _rows(fresh)}
+    assert [by_id[i] for i in early] == [1, 2] and by_id[late_id[0]] == 3
+    assert verify_chain(fresh).ok
+
+
+def test_concurrent_requests_and_a_running_sealer_keep_the_chain(fresh: Engine) -> None:
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with session_scope(fresh) as session:
+                    audit.record(session, Actor(None, f"w{n}", None), at=T0, action="test", entity="x", entity_id=i)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    def sealer() -> None:
+        while not done.is_set():
+            seal(fresh, T0, batch=7)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    sealing = threading.Thread(target=sealer)
+    sealing.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    sealing.join()
+    seal(fresh, T0)
+    assert not errors
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed) == (60, 0)
+
+
+def _disable_triggers(engine: Engine, conn: object) -> None:
+    execute = conn.execute  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+    else:
+        execute(text("DROP TRIGGER IF EXISTS audit_event_no_update"))
+
+
+def test_a_row_edited_before_it_was_sealed_is_named_and_never_sealed(fresh: Engine) -> None:
+    ids = _record(fresh, 3)
+    with fresh.begin() as conn:
+        _disable_triggers(fresh, conn)
+        conn.execute(text(f"UPDATE audit_event SET reason = 'rewritten' WHERE id = {ids[1]}"))
+    result = verify_chain(fresh)
+    assert not result.ok and result.first_bad_id == ids[1] and "not yet sealed" in (result.problem or "")
+    sealed = seal(fresh, T0)
+    assert sealed.sealed == 2 and sealed.refused == [ids[1]]
+    assert [r.sealed for r in _rows(fresh)] == [True, False, True]
+    assert not verify_chain(fresh).ok
+
+
+def test_the_database_lets_only_the_sealing_change_through(fresh: Engine) -> None:
+    ids = _record(fresh, 1)
+    refused = (f"UPDATE audit_event SET reason = 'x' WHERE id = {ids[0]}",
+               f"UPDATE audit_event SET seq = 99, reason = 'x' WHERE id = {ids[0]}")
+    for statement in refused:
+        with pytest.raises(DBAPIError, match="append-only"), fresh.begin() as conn:
+            conn.execute(text(statement))
+    seal(fresh, T0)
+    with pytest.raises(DBAPIError, match="append-only"), fresh.begin() as conn:  # sealed once, never again
+        conn.execute(text(f"UPDATE audit_event SET seq = 5, prev_hash = 'x', hash = 'y' WHERE id = {ids[0]}"))
+    assert verify_chain(fresh).ok
+
+
+def test_the_leader_runs_the_sealer(db_kind: str, tmp_path: Path) -> None:
+    url, engine = fresh_database(db_kind, tmp_path)
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    settings = settings_for(url, scheduler_enabled=True, audit_seal_seconds=0.2, audit_checkpoints=str(checkpoints),
+                            audit_signing_key_file=tmp_path / "signing.pem")
+    ids = _record(engine, 3)
+    runner = JobRunner(engine, settings, FrozenClock(T0))
+    try:
+        assert runner.start() is True
+        assert runner.scheduler is not None
+        job = runner.scheduler.get_job("audit-seal")
+        assert job is not None
+        job.func(*job.args)  # the job as the scheduler calls it (no waiting on its interval)
+    finally:
+        runner.shutdown()
+        engine.dispose()
+    assert {r.id: r.sealed for r in _rows(engine)} == dict.fromkeys(ids, True)
+    assert checkpoints.read_text().count("\n") >= 1
+    assert not str(checkpoints).startswith(str(PROJECT_ROOT))
