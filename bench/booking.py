@@ -32,7 +32,7 @@ from service.bookings import planning
 from service.clinics import service as clinics
 from service.core.db import is_sqlite, make_engine, normalize_url, session_scope
 from service.core.migrate import upgrade
-from service.courses.schemas import CourseCreate
+from service.courses.schemas import CourseCreate, EligibilityException
 from service.courses.service import order
 from service.models.bookings import Booking
 from service.models.calendar import ClinicSchedule, TechnicianShift
@@ -135,9 +135,10 @@ def _one_run(engine: Engine, cid: int, psych: int, n: int) -> tuple[float, float
     who = Principal(psych, "bench", "Dr Bench", "psychiatrist", cid, 0, False)
     with session_scope(engine) as session:
         pid = _patient(session, cid, 10_000 + n)
+        self_pay = EligibilityException(basis="self_pay", reason="self-pay patient of the booking bench")
         course = order(session, who, CourseCreate(patient_id=pid, protocol_id="hf10_3000_iti26",
-                                                  intensity_pct_mt=120, window_start=time(9), window_end=time(13)),
-                       NOW)
+                                                  intensity_pct_mt=120, window_start=time(9), window_end=time(13),
+                                                  eligibility_exception=self_pay), NOW)
         course_id = course.id or 0
     began, cpu = clock.perf_counter(), clock.process_time()
     with session_scope(engine) as session:
