@@ -40,6 +40,7 @@ class Row:
     placed: int
     unplaced: int
     why: str = ""
+    cpu_ms: float | None = None  # the bench process's CPU time (median), where the scenario measures it
 
 
 def make_calendar() -> ClinicCalendar:
@@ -126,27 +127,58 @@ def course_rows(runs: int, fill: float) -> list[Row]:
     return rows
 
 
-def network_row(clinics: int, courses_per_clinic: int, fill: float) -> Row:
-    """Re-plan every active course's next week (5 daily sessions) in each clinic of a network."""
+def network_row(clinics: int, courses_per_clinic: int, fill: float, exact_seconds: float | None = None) -> list[Row]:
+    """Re-plan every active course's next week (5 daily sessions) in each clinic of a network; with
+    ``exact_seconds``, also the most sessions that could be placed (CP-SAT, that time limit per clinic-day)."""
     calendar, resources = make_calendar(), make_resources()
     rng = random.Random(2)
     results: list[PlanResult] = []
+    inputs: list[tuple[list[HeldBooking], list[PlanRequest]]] = []
     began = clock.perf_counter()
     for clinic in range(clinics):
-        index = BusyIndex.from_bookings(existing_year(calendar, fill, seed=100 + clinic, days=7))
+        existing = existing_year(calendar, fill, seed=100 + clinic, days=7)
+        index = BusyIndex.from_bookings(existing)
+        requests = []
         for course in range(courses_per_clinic):
             request = _week_request(f"k{clinic}-{course}", rng)
+            requests.append(request)
             result = plan_course(request, calendar, resources, index, TODAY)
             for s in result.placed:  # the next course plans around this one
                 index.add_booking(HeldBooking(s.start, s.end, s.chair_id, s.device_id, s.technician_id,
                                               request.patient_id))
             results.append(result)
+        inputs.append((existing, requests))
     elapsed = (clock.perf_counter() - began) * 1000
     placed, unplaced = sum(len(r.placed) for r in results), sum(len(r.unplaced) for r in results)
     why = Counter(code for r in results for miss in r.unplaced for code in miss.codes)
     reasons = ", ".join(f"{code} {n}" for code, n in why.most_common(3))
     label = f"network next week: {clinics} clinics x {courses_per_clinic} courses"
-    return Row(label, elapsed, 1, placed + unplaced, placed, unplaced, reasons)
+    rows = [Row(label, elapsed, 1, placed + unplaced, placed, unplaced, reasons)]
+    if exact_seconds is not None:
+        rows.append(_exact_row(inputs, results, calendar, resources, unplaced, exact_seconds))
+    return rows
+
+
+def _exact_row(inputs: list[tuple[list[HeldBooking], list[PlanRequest]]], results: list[PlanResult],
+               calendar: ClinicCalendar, resources: Resources, heuristic_unplaced: int, seconds: float) -> Row:
+    from bench.exact import Exact, solve_clinic  # OR-Tools is a bench-only extra
+
+    began = clock.perf_counter()
+    total, done = Exact(0, 0, True), 0
+    requested = sum(r.total_sessions for _, requests in inputs for r in requests)
+    for existing, requests in inputs:
+        hints = results[done:done + len(requests)]
+        done += len(requests)
+        found = solve_clinic(requests, calendar, resources, existing, TODAY, seconds, hints)
+        total = Exact(total.placed + found.placed, total.bound + found.bound, total.optimal and found.optimal)
+    elapsed = (clock.perf_counter() - began) * 1000
+    least_unplaced = requested - total.bound  # no placement can leave fewer unplaced than the proven bound allows
+    gap = heuristic_unplaced - least_unplaced
+    verdict = "optimal" if total.optimal else f"not closed; best known leaves {requested - total.placed} unplaced"
+    label = f"exact (CP-SAT, {seconds:g} s per clinic-day): {verdict}"
+    why = (f"heuristic unplaced minus the least the proven bound allows: {gap} ({100 * gap / requested:.2f} % of"
+           " requested; target <= 1 %)")
+    return Row(label, elapsed, 1, requested, total.bound, least_unplaced, why)
 
 
 def _week_request(course_id: str, rng: random.Random) -> PlanRequest:
@@ -160,15 +192,20 @@ def _week_request(course_id: str, rng: random.Random) -> PlanRequest:
 def print_table(rows: list[Row]) -> None:
     """The result table."""
     header = (
-        f"{'scenario':<62} {'median ms':>10} {'runs':>5} {'requested':>9} {'placed':>7} {'unplaced':>8}  why unplaced"
+        f"{'scenario':<62} {'median ms':>10} {'cpu ms':>7} {'runs':>5} {'requested':>9} {'placed':>7} {'unplaced':>8}"
+        "  why unplaced"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
-            f"{row.scenario:<62} {row.median_ms:>10.1f} {row.runs:>5} {row.requested:>9} {row.placed:>7}"
+            f"{row.scenario:<62} {row.median_ms:>10.1f} {_cpu(row):>7} {row.runs:>5} {row.requested:>9} {row.placed:>7}"
             f" {row.unplaced:>8}  {row.why}"
         )
+
+
+def _cpu(row: Row) -> str:
+    return "" if row.cpu_ms is None else f"{row.cpu_ms:.1f}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -178,9 +215,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clinics", type=int, default=100)
     parser.add_argument("--courses", type=int, default=80, help="active courses per clinic")
     parser.add_argument("--fill", type=float, default=0.7, help="share of chair slots already booked")
+    parser.add_argument("--exact-seconds", type=float, default=1.0,
+                        help="CP-SAT time limit per clinic-day for the exact optimum (0: skip it)")
     args = parser.parse_args(argv)
     rows = course_rows(args.runs, args.fill)
-    rows.append(network_row(args.clinics, args.courses, fill=0.2))
+    rows += network_row(args.clinics, args.courses, fill=0.2, exact_seconds=args.exact_seconds or None)
     print_table(rows)
 
 

@@ -1,19 +1,25 @@
 """Half-open time intervals and a bucketed index of busy intervals per resource.
 
 The index answers "is chair 3 free over [s, e)?" by scanning only the time buckets the query touches,
-so a clinic with a year of bookings costs the same per query as an empty one.
+so a clinic with a year of bookings costs the same per query as an empty one. Given a loader, the index
+holds nothing up front and loads the bookings over each span the first time a query or a prefetch reaches
+it, so planning one course reads only the days and hours that course can use.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schedules.resources import HeldBooking
 
 ResourceKey = tuple[str, str]  # (kind, id): ("chair", "c1"), ("technician", "t2"), ...
+Span = tuple[datetime, datetime]  # UTC half-open [start, end)
+# Every held booking overlapping any of the spans (more is harmless: the index keeps each booking id once).
+Loader = Callable[[Sequence[Span]], Iterable[HeldBooking]]
 
 DEFAULT_BUCKET_SECONDS = 6 * 3600
 
@@ -42,14 +48,64 @@ class Busy:
         return datetime.fromtimestamp(self.end, tz=UTC)
 
 
+class Coverage:
+    """Disjoint half-open spans of epoch seconds already loaded, kept sorted and merged."""
+
+    def __init__(self) -> None:
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+
+    def covers(self, start: float, end: float) -> bool:
+        """True when one loaded span holds all of [start, end)."""
+        n = bisect_right(self._starts, start) - 1
+        return n >= 0 and self._ends[n] >= end
+
+    def missing(self, spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+        """The parts of these spans not loaded yet, sorted and merged."""
+        pieces: list[tuple[float, float]] = []
+        for start, end in spans:
+            n = max(bisect_right(self._starts, start) - 1, 0)
+            at = start
+            while at < end and n < len(self._starts) and self._starts[n] < end:
+                if self._starts[n] > at:
+                    pieces.append((at, self._starts[n]))
+                at = max(at, self._ends[n])
+                n += 1
+            if at < end:
+                pieces.append((at, end))
+        return _merged(pieces)
+
+    def add(self, spans: Iterable[tuple[float, float]]) -> None:
+        """Mark these spans loaded."""
+        merged = _merged([*zip(self._starts, self._ends, strict=True), *spans])
+        self._starts = [s for s, _ in merged]
+        self._ends = [e for _, e in merged]
+
+
+def _merged(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
 class BusyIndex:
     """Busy intervals per resource, bucketed by time; an overlay sees its parent's intervals plus its own."""
 
-    def __init__(self, bucket_seconds: int = DEFAULT_BUCKET_SECONDS, parent: BusyIndex | None = None) -> None:
+    def __init__(
+        self, bucket_seconds: int = DEFAULT_BUCKET_SECONDS, parent: BusyIndex | None = None,
+        loader: Loader | None = None,
+    ) -> None:
         self._width: int = parent._width if parent is not None else bucket_seconds
         self._parent = parent
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
+        self._loader = loader if parent is None else None
+        self._loaded = Coverage()
+        self._loaded_ids: set[str] = set()
 
     @classmethod
     def from_bookings(cls, bookings: Iterable[HeldBooking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
@@ -75,6 +131,27 @@ class BusyIndex:
         busy = Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id)
         self._put(booking.resource_keys(), busy)
 
+    def prefetch(self, spans: Iterable[Span]) -> None:
+        """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""
+        root = self
+        while root._parent is not None:
+            root = root._parent
+        root._load([(s.timestamp(), e.timestamp()) for s, e in spans])
+
+    def _load(self, spans: Sequence[tuple[float, float]]) -> None:
+        if self._loader is None:
+            return
+        missing = self._loaded.missing(spans)
+        if not missing:
+            return
+        for booking in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
+            if booking.booking_id is not None:
+                if booking.booking_id in self._loaded_ids:
+                    continue
+                self._loaded_ids.add(booking.booking_id)
+            self.add_booking(booking)
+        self._loaded.add(missing)
+
     def _put(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:
         if busy.end <= busy.start:
             raise ValueError(f"empty or reversed interval for {keys}: {busy.start_at} .. {busy.end_at}")
@@ -94,6 +171,8 @@ class BusyIndex:
 
     def _conflict(self, key: ResourceKey, start: float, end: float) -> Busy | None:
         found = self._parent._conflict(key, start, end) if self._parent is not None else None
+        if self._loader is not None and not self._loaded.covers(start, end):
+            self._load([(start, end)])
         for bucket in self._bucket_range(start, end):
             for busy in self._buckets.get((key, bucket), ()):
                 if busy.start < end and start < busy.end and (found is None or busy.end > found.end):
@@ -103,3 +182,7 @@ class BusyIndex:
     def _bucket_range(self, start: float, end: float) -> range:
         # end is exclusive, so an interval ending exactly on a bucket edge stays out of the next bucket
         return range(int(start // self._width), int(-(-end // self._width)))
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)

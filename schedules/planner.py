@@ -54,6 +54,7 @@ def plan_course(
     rhythm = expand_phases(request.phases, calendar, start, request.first_index)
     units = request.authorization.units_used if request.authorization else 0
     placer = Placer(request, calendar, resources, _index(existing), today, units)
+    placer.prefetch(rhythm.wanted)
     placed, unplaced = _place_all(placer, rhythm.wanted)
     warnings += list(rhythm.warnings) + authorization_warnings(unplaced)
     return PlanResult(tuple(placed), tuple(unplaced), tuple(warnings))

@@ -8,6 +8,7 @@ course keeps one recurring slot where it can, and jumps past busy intervals inst
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from math import ceil
@@ -120,12 +121,23 @@ class Placer:
             reasons.append(reason(CALENDAR, closed))
         return reasons
 
+    def prefetch(self, wanted: Iterable[WantedSession]) -> None:
+        """Have the busy index load, at once, the hours of each wanted day the search can reach."""
+        days = {w.day for w in wanted if w.note is None and self.calendar.closed_reason(w.day) is None}
+        self.busy.prefetch(self._day_window(day)[:2] for day in sorted(days))
+
+    def _day_window(self, day: date) -> tuple[datetime, datetime, time, time]:
+        """The UTC span of the preferred window within opening hours on this open day, and its local ends."""
+        open_at, close_at = self.calendar.hours[day.weekday()]
+        window = self.request.window
+        lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
+        return self.calendar.to_utc(day, lo_t), self.calendar.to_utc(day, hi_t), lo_t, hi_t
+
     def _bounds(self, wanted: WantedSession) -> tuple[datetime, datetime] | list[str]:
         day = wanted.day
         open_at, close_at = self.calendar.hours[day.weekday()]
         window = self.request.window
-        lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
-        lo, hi = self.calendar.to_utc(day, lo_t), self.calendar.to_utc(day, hi_t)
+        lo, hi, _, hi_t = self._day_window(day)
         if hi - lo < self.slot:
             text = f"preferred window {window} and opening hours {open_at:%H:%M}-{close_at:%H:%M} on {day}"
             return [reason(WINDOW, f"{text} leave less than the {self.request.slot_minutes}-min slot")]

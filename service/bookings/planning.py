@@ -6,19 +6,20 @@ back as bookings through ``service.insert`` (same overlap checks and audit as a 
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from config.course_templates import PhaseTemplate, WeeklyRhythm
+from config.course_templates import PhaseTemplate
 from schedules.calendar import ClinicCalendar
 from schedules.gaps import find_gaps, nominal_gap_business_days
+from schedules.intervals import BusyIndex, Loader
 from schedules.plan import PlannedSession, PlanRequest, PlanResult, TimeWindow, Unplaced
 from schedules.planner import plan_course, replan_missed
-from schedules.resources import HeldBooking, Resources
+from schedules.resources import ChairResource, HeldBooking, Resources, TechnicianResource
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
@@ -34,8 +35,6 @@ from service.flags.service import raise_flag
 from service.models.bookings import RELEASED, Booking, BookingStatus
 from service.models.courses import Course
 from service.models.flags import FlagKind
-
-HORIZON_DAYS = 400  # the most existing bookings ever loaded for planning (a course fits in a year)
 
 
 @dataclass
@@ -54,30 +53,11 @@ class Inputs:
     request: PlanRequest
     calendar: ClinicCalendar
     resources: Resources
-    existing: list[HeldBooking]
+    existing: BusyIndex  # loads the clinic's bookings over the hours the planner searches, as it reaches them
     today: date
-    horizon: datetime  # existing bookings were loaded up to here
-
-    def sees(self, placed: tuple[PlannedSession, ...]) -> bool:
-        """True when every placed session lies inside the loaded horizon."""
-        return all(s.end <= self.horizon for s in placed)
 
 
-def span_days(phases: tuple[PhaseTemplate, ...]) -> int:
-    """Generous calendar days a course's phases need (1.5x the rhythm's weeks, plus two months of slack for
-    holidays and make-ups): how far ahead planning must see existing bookings."""
-    weeks = 0.0
-    for phase in phases:
-        rhythm = phase.rhythm
-        if isinstance(rhythm, WeeklyRhythm):
-            weeks += len(rhythm.week_counts())
-        else:
-            weeks += math.ceil(phase.sessions / rhythm.per_day / max(len(rhythm.weekdays), 1))
-    return min(int(weeks * 7 * 1.5) + 60, HORIZON_DAYS)
-
-
-def _inputs(session: Session, course: Course, now: datetime, start_date: date | None,
-            horizon_days: int | None = None) -> Inputs:
+def _inputs(session: Session, course: Course, now: datetime, start_date: date | None) -> Inputs:
     cal = calendar.clinic_calendar(session, course.clinic_id)
     today = cal.local_date(now)
     settings = calendar.settings_of(session, course.clinic_id)
@@ -91,16 +71,30 @@ def _inputs(session: Session, course: Course, now: datetime, start_date: date | 
     )
     resources = Resources(equipment.planner_chairs(session, course.clinic_id),
                           calendar.planner_technicians(session, course.clinic_id, since=today))
-    since = now - timedelta(days=1)
-    first = max(request.start_date, today)
-    horizon = datetime.combine(first, time.min, tzinfo=UTC) + timedelta(days=horizon_days or span_days(request.phases))
-    rows = repository.holding_between(session, course.clinic_id, since, horizon, exclude_course=course.id)
-    existing = [HeldBooking(as_utc(b[0]), as_utc(b[1]), *(str(x) for x in b[2:])) for b in rows]
+    existing = BusyIndex(loader=_loader(session, course, resources.chairs_for(request.protocol),
+                                        resources.technicians))
     midnight = cal.to_utc(today, time.min)
     if now > midnight:
         # the planner skips past days but not past hours of today: hold the patient until now
-        existing.append(HeldBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
-    return Inputs(request, cal, resources, existing, today, horizon)
+        existing.add_booking(HeldBooking(midnight, now, patient_id=str(course.patient_id), booking_id="now"))
+    return Inputs(request, cal, resources, existing, today)
+
+
+def _loader(session: Session, course: Course, chairs: tuple[ChairResource, ...],
+            technicians: tuple[TechnicianResource, ...]) -> Loader:
+    """The clinic's other bookings over the spans the planner asks for, held by a chair or device that can run
+    the course's protocol, a technician, or the patient (the planner asks about no other resource). The database's
+    exclusion constraints still refuse whatever the planner did not see."""
+    held = {"chair": [int(c.id) for c in chairs], "device": [int(c.device_id) for c in chairs],
+            "technician": [int(t.id) for t in technicians], "patient": [course.patient_id]}
+    longest = bookings.longest_slot()
+
+    def load(spans: Sequence[tuple[datetime, datetime]]) -> list[HeldBooking]:
+        rows = repository.holding_over(session, course.clinic_id, spans, longest, held, exclude_course=course.id)
+        # the rows' times are aware UTC already (UtcDateTime)
+        return [HeldBooking(start, end, str(c), str(d), str(t), str(p), str(i)) for start, end, c, d, t, p, i in rows]
+
+    return load
 
 
 def _row(course: Course, s: PlannedSession, who: Actor, now: datetime, auth_id: int | None) -> Booking:
@@ -113,13 +107,21 @@ def _row(course: Course, s: PlannedSession, who: Actor, now: datetime, auth_id: 
 def _book_all(session: Session, who: Actor, course: Course, placed: list[PlannedSession], cal: ClinicCalendar,
               now: datetime, dry_run: bool, out: Outcome) -> None:
     pick = authorizations.allocator(session, course)
+    rows: list[Booking] = []
+    refusal: Conflict | None = None
     for s in sorted(placed, key=lambda p: p.start):
         if dry_run:
             out.proposed.append(_row(course, s, who, now, None))
             continue
-        auth = pick(cal.local_date(s.start))
-        row = _row(course, s, who, now, auth.id if auth else None)
-        out.booked.append(bookings.insert(session, who, row, now, precheck=False))
+        try:
+            auth = pick(cal.local_date(s.start))
+        except Conflict as exc:  # the sessions before this one are still booked first, as one by one they were
+            refusal = exc
+            break
+        rows.append(_row(course, s, who, now, auth.id if auth else None))
+    out.booked += bookings.insert_many(session, who, rows, now)
+    if refusal is not None:
+        raise refusal
 
 
 def plan_and_book(session: Session, who: Principal, course_id: int, start_date: date | None, dry_run: bool,
@@ -132,9 +134,6 @@ def plan_and_book(session: Session, who: Principal, course_id: int, start_date: 
                        " single sessions instead", code="already_planned")
     inputs = _inputs(session, course, now, start_date)
     result = plan_course(inputs.request, inputs.calendar, inputs.resources, inputs.existing, inputs.today)
-    if not inputs.sees(result.placed):  # the estimate was short: plan again seeing the whole year
-        inputs = _inputs(session, course, now, start_date, HORIZON_DAYS)
-        result = plan_course(inputs.request, inputs.calendar, inputs.resources, inputs.existing, inputs.today)
     out = Outcome(unplaced=list(result.unplaced), warnings=list(result.warnings))
     _book_all(session, who.actor, course, list(result.placed), inputs.calendar, now, dry_run, out)
     if not dry_run and result.placed and course.start_date is None:
@@ -148,7 +147,7 @@ def plan_phases(session: Session, who: Principal, course: Course, phases: tuple[
                 first_index: int, start_date: date, dry_run: bool, now: datetime, *, releasing: int = 0) -> Outcome:
     """Plan and book some new phases of a course (an extension) from ``start_date``, numbering sessions from
     ``first_index``; ``releasing`` bookings that a dry run would cancel no longer count against the units."""
-    inputs = _inputs(session, course, now, start_date, HORIZON_DAYS)
+    inputs = _inputs(session, course, now, start_date)
     request = replace(inputs.request, phases=phases, first_index=first_index, start_date=start_date)
     if request.authorization is not None and releasing:
         auth = request.authorization
@@ -184,7 +183,7 @@ def replan(session: Session, who: Principal, course_id: int, dry_run: bool, now:
     """Move each missed session to the end of its phase (later phases after it), booking the new times and
     releasing the old; warns when the plan now crosses the authorization's end date or units."""
     course = bookings.open_course(session, who, course_id)
-    inputs = _inputs(session, course, now, None, HORIZON_DAYS)  # a re-plan reaches past the course's own span
+    inputs = _inputs(session, course, now, None)
     plan, missed = _current_plan(session, course, inputs.calendar)
     if not missed:
         raise Conflict(f"course_id: course {course_id} has no missed sessions to re-plan", code="nothing_missed")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -12,11 +13,13 @@ from service.models.bookings import RELEASED, Booking, BookingStatus
 from service.models.courses import Course
 from service.models.patients import Patient
 
+HeldRow = tuple[datetime, datetime, int, int, int, int, int]
+# resource kind ("chair", "device", "technician", "patient") -> the ids whose bookings planning must see
+Resources = Mapping[str, Sequence[int]]
+
 
 def get(session: Session, clinic_id: int, booking_id: int) -> Booking | None:
     return session.exec(select(Booking).where(Booking.id == booking_id, Booking.clinic_id == clinic_id)).first()
-
-
 
 
 def overlapping(session: Session, resource: str, resource_id: int, start: datetime, end: datetime) -> Booking | None:
@@ -29,21 +32,23 @@ def overlapping(session: Session, resource: str, resource_id: int, start: dateti
     ).first()
 
 
-def holding_between(session: Session, clinic_id: int, start: datetime, end: datetime,
-                    *, exclude_course: int | None = None) -> list[tuple[datetime, datetime, int, int, int, int, int]]:
-    """(start, end, chair, device, technician, patient, id) of every booking of the clinic holding its resources
-    at some point of [start, end): plain tuples, since planning reads a year of them at once."""
+def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetime, datetime]], longest: timedelta,
+                 resources: Resources, *, exclude_course: int | None = None) -> list[HeldRow]:
+    """(start, end, chair, device, technician, patient, id) of every booking of the clinic that holds one of these
+    resources at some point of one of the spans. No booking holds its resources longer than ``longest``, so each
+    span is an index range on the start time: plain tuples, since planning reads many at once."""
+    # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
+    near = [and_(col(Booking.clinic_id) == clinic_id, col(Booking.start_at) > start - longest,
+                 col(Booking.start_at) < end, col(Booking.end_at) > start) for start, end in spans]
+    held = [col(getattr(Booking, f"{kind}_id")).in_(ids) for kind, ids in resources.items() if ids]
+    if not near or not held:
+        return []
     query = sa_select(Booking.start_at, Booking.end_at, Booking.chair_id, Booking.device_id,  # type: ignore[call-overload]
                       Booking.technician_id, Booking.patient_id, Booking.id).where(
-        Booking.clinic_id == clinic_id, col(Booking.status).not_in(RELEASED), col(Booking.start_at) < end,
-        col(Booking.end_at) > start)
+        col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
     if exclude_course is not None:
         query = query.where(Booking.course_id != exclude_course)
-    return [(s, e, c, d, t, p, i or 0) for s, e, c, d, t, p, i in session.connection().execute(query).all()]
-
-
-
-
+    return [row._tuple() for row in session.connection().execute(query)]
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,

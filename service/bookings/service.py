@@ -24,6 +24,7 @@ from service.bookings import repository
 from service.bookings.schemas import BookingCreate
 from service.calendar import repository as calendar_repo
 from service.calendar import service as calendar
+from service.calendar.schemas import MAX_SETUP_BUFFER_MINUTES
 from service.chairs import capabilities
 from service.chairs import repository as chairs
 from service.core.clock import as_utc
@@ -58,6 +59,13 @@ def slot(session: Session, course: Course) -> timedelta:
     """How long a booking of this course holds its resources."""
     buffer = calendar.settings_of(session, course.clinic_id).setup_buffer_minutes
     return timedelta(minutes=session_minutes(course) + buffer)
+
+
+def longest_slot() -> timedelta:
+    """The longest any booking holds its resources: the catalog's longest protocol plus the largest set-up buffer a
+    clinic's settings accept. Planning reads the bookings that start up to this long before the hours it searches."""
+    longest = max(math.ceil(p.session_duration_s / 60) for p in protocol_rules.catalog())
+    return timedelta(minutes=longest + MAX_SETUP_BUFFER_MINUTES)
 
 
 def public(session: Session, booking: Booking) -> dict[str, Any]:
@@ -140,6 +148,27 @@ def insert(session: Session, actor: Actor, booking: Booking, now: datetime, *, p
     audit.record(session, actor, at=now, action="create", entity=ENTITY, entity_id=booking.id,
                  patient_id=booking.patient_id, new=booking.model_dump(exclude={"created_at", "updated_at"}))
     return booking
+
+
+def insert_many(session: Session, actor: Actor, rows: list[Booking], now: datetime) -> list[Booking]:
+    """Insert sessions the planner placed in this transaction in one statement, the database checking overlaps,
+    then audit each in order. When the database refuses one, the rows go in one by one instead, so the 409 names
+    the same booking and resource as ``insert`` would."""
+    if not rows:
+        return []
+    copies = [row.model_dump(exclude={"id"}) for row in rows]
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError as exc:
+        if _CONSTRAINT.search(str(exc.orig)) is None:
+            raise
+        return [insert(session, actor, Booking(**values), now, precheck=False) for values in copies]
+    for booking in rows:
+        audit.record(session, actor, at=now, action="create", entity=ENTITY, entity_id=booking.id,
+                     patient_id=booking.patient_id, new=booking.model_dump(exclude={"created_at", "updated_at"}))
+    return rows
 
 
 def _conflict(resource: str, resource_id: int, clash: Booking | None) -> Conflict:

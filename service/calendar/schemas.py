@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.core.local_time import LocalTime
 
+# Planning trusts that no booking holds its resources longer than a protocol plus this buffer.
+MAX_SETUP_BUFFER_MINUTES = 120
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -32,7 +35,8 @@ class ScheduleUpdate(_Strict):
 
     reason: str = Field(min_length=5, max_length=1000)
     hours: list[DayHours] = Field(max_length=7, description="Weekdays not listed are closed")
-    setup_buffer_minutes: int = Field(default=10, ge=0, le=120, description="Added to each protocol's duration")
+    setup_buffer_minutes: int = Field(default=10, ge=0, le=MAX_SETUP_BUFFER_MINUTES,
+                                      description="Added to each protocol's duration")
     slot_step_minutes: int = Field(default=5, ge=1, le=60)
     gap_review_business_days: int = Field(default=3, ge=1, le=30)
     mt_stale_calendar_days: int = Field(default=7, ge=1, le=60)

@@ -86,3 +86,46 @@ def test_index_agrees_with_brute_force(existing: list[tuple[int, int]], query: t
         assert clash is None
     else:
         assert clash is not None and clash.end_at == at(max(hits))
+
+
+class RecordingLoader:
+    """A loader over a fixed list of bookings that records the spans it was asked for."""
+
+    def __init__(self, bookings: list[HeldBooking]) -> None:
+        self.bookings = bookings
+        self.calls: list[list[tuple[object, object]]] = []
+
+    def __call__(self, spans: object) -> list[HeldBooking]:
+        asked = list(spans)  # type: ignore[call-overload]
+        self.calls.append(asked)
+        return [b for b in self.bookings if any(overlaps(b.start, b.end, s, e) for s, e in asked)]
+
+
+def test_prefetch_loads_in_one_call_and_queries_inside_it_load_nothing() -> None:
+    held = [booking(at(0), 45, chair_id="c1", booking_id="a"), booking(at(170), 30, chair_id="c1", booking_id="b")]
+    loader = RecordingLoader(held)
+    index = BusyIndex(loader=loader)
+    index.prefetch([(at(0), at(60)), (at(120), at(180))])
+    assert loader.calls == [[(at(0), at(60)), (at(120), at(180))]]
+    assert not index.overlay().is_free(("chair", "c1"), at(30), at(40))
+    assert index.is_free(("chair", "c1"), at(120), at(160))
+    assert len(loader.calls) == 1
+    assert not index.is_free(("chair", "c1"), at(150), at(190))  # reaches past the loaded span: loads the rest
+    assert loader.calls[1] == [(at(180), at(190))]
+    index.prefetch([(at(0), at(200))])  # "b" overlaps two loads: held once
+    assert len(index) == 2
+
+
+@given(existing=st.lists(spans, max_size=30), loads=st.lists(spans, max_size=4), queries=st.lists(spans, max_size=6),
+       width=st.sampled_from([900, 3600, 21600]))
+def test_index_that_loads_what_it_is_asked_agrees_with_one_holding_everything(
+    existing: list[tuple[int, int]], loads: list[tuple[int, int]], queries: list[tuple[int, int]], width: int
+) -> None:
+    held = [booking(at(start), length, chair_id="c", booking_id=str(n)) for n, (start, length) in enumerate(existing)]
+    whole = BusyIndex.from_bookings(held, bucket_seconds=width)
+    lazy = BusyIndex(bucket_seconds=width, loader=RecordingLoader(held))
+    lazy.prefetch([(at(start), at(start + length)) for start, length in loads])
+    for start, length in queries:
+        expected = whole.conflict(("chair", "c"), at(start), at(start + length))
+        found = lazy.overlay().conflict(("chair", "c"), at(start), at(start + length))
+        assert (found and found.end) == (expected and expected.end)
