@@ -38,7 +38,7 @@ class DeviceAmend(_Strict):
         return self
 
 
-class DeviceDetail(BaseModel):
+class DevicePublic(BaseModel):
     id: int
     model: str
     serial: str
@@ -46,6 +46,9 @@ class DeviceDetail(BaseModel):
     coil_model: str
     coil_serial: str | None
     active: bool
+
+
+class DeviceDetail(DevicePublic):
     created_at: datetime
     protocols: list[str] = Field(description="Catalog protocols this device's model can run")
 
@@ -83,15 +86,6 @@ class ChairDetail(BaseModel):
     active: bool
     device_id: int | None
     protocols: list[str]
-
-class DevicePublic(BaseModel):
-    id: int
-    model: str
-    serial: str
-    firmware: str | None
-    coil_model: str
-    coil_serial: str | None
-    active: bool
 
 
 class ChairPublic(BaseModel):
