@@ -52,9 +52,14 @@ def test_a_device_swap_flags_the_chairs_future_bookings_and_start_refuses_with_t
     flags = ok(clinic.psych.get("/api/v1/review-flags", params={"kind": "capability"}))
     assert sorted(SERIAL_BURST.format(mode=m) in f["message"] for f in flags for m in ("record",)) == [False, True]
 
+    # An MT on the swapped-in unit, so the dose can be computed and only the capability refuses.
+    patient_id = ok(clinic.tech.get(f"/api/v1/courses/{course}"))["patient_id"]
+    ok(clinic.tech.post(f"/api/v1/patients/{patient_id}/motor-thresholds", headers=WRITE, json={
+        "determined_at": T0.replace(hour=13).isoformat(), "method": "emg_relative_frequency", "muscle": "APB",
+        "value_pct_mso": 50, "device_id": rapid["id"]}), 201)
     session = ok(clinic.tech.post(f"/api/v1/bookings/{booking}/check-in", headers=WRITE), 201)
     ok(clinic.tech.put(f"/api/v1/sessions/{session['id']}/checklist", json={"answers": CHECKLIST_OK}, headers=WRITE))
     preflight = ok(clinic.tech.get(f"/api/v1/sessions/{session['id']}/preflight"))
-    assert preflight["dose_error"]["code"] == "capability"
+    assert preflight["dose_error"]["code"] == "capability", preflight
     refused = clinic.tech.post(f"/api/v1/sessions/{session['id']}/start", headers=WRITE)
     assert refused.status_code == 409 and SERIAL_BURST.format(mode="record") in refused.text

@@ -12,7 +12,7 @@ from typing import Any
 
 from service.models.courses import Course
 from tests.agent.flow import check_in_and_ready, treatable_booking
-from tests.builders.clinic import WRITE, book, ok, ready_clinic
+from tests.builders.clinic import EXCEPTION, WRITE, book, ok, ready_clinic
 from tests.builders.records import count
 from tests.conftest import T0, Tenant
 from tests.service.dose_helpers import deliver_commands, error
@@ -25,7 +25,7 @@ def _validate(tenant: Tenant, **params: Any) -> dict[str, Any]:
 def test_a_10hz_course_above_the_table_is_refused_naming_the_cell_and_the_limit(tenant: Tenant) -> None:
     clinic = ready_clinic(tenant)
     pid = clinic.patient(payer=None)
-    body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26"}
+    body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "eligibility_exception": EXCEPTION}
     at_130 = error(clinic.psych.post("/api/v1/courses", json=body | {"intensity_pct_mt": 130}))
     assert at_130["code"] == "dose_outside_table"
     assert "10 Hz / 130% MT" in at_130["message"] and "2.9 s" in at_130["message"]

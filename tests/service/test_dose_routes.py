@@ -10,7 +10,7 @@ from datetime import timedelta
 from service.core.clock import FrozenClock
 from service.models.courses import Course
 from tests.agent.flow import check_in_and_ready, treatable_booking
-from tests.builders.clinic import WRITE, ok, ready_clinic
+from tests.builders.clinic import EXCEPTION, WRITE, ok, ready_clinic
 from tests.builders.records import count
 from tests.conftest import Tenant
 from tests.service.dose_helpers import (
@@ -28,7 +28,8 @@ from tests.web.test_pages import signed_in
 def test_order_route(tenant: Tenant) -> None:
     clinic = ready_clinic(tenant)
     pid, other = clinic.patient(payer=None), clinic.patient(payer=None)
-    body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 140}
+    body = {"patient_id": pid, "protocol_id": "hf10_3000_iti26", "intensity_pct_mt": 140,
+            "eligibility_exception": EXCEPTION}
     assert error(clinic.psych.post("/api/v1/courses", json=body))["code"] == "dose_outside_table"
     others = ok(sign(tenant, hf10_at(140), patient_id=other), 201)
     wrong_set = ok(sign(tenant, hf10_at(140, iti_s=30), patient_id=pid), 201)
