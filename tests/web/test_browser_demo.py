@@ -62,6 +62,10 @@ def _chair_connected(page: Any, name: str) -> Any:
     raise AssertionError(f"{name}'s agent never reported its device connected")
 
 
+# Safe answers: hearing protection on and the coil position confirmed; everything else "no".
+YES = {"answers.hearing_protection", "answers.coil_position_confirmed"}
+
+
 def test_a_first_time_user_treats_the_demo_patient(browser: Any, live: Live, demo: dict[str, str]) -> None:
     tech = _sign_in(browser, live, "tech", demo["tech"], TABLET)
     shot(tech, "demo-1-home")
@@ -75,7 +79,7 @@ def test_a_first_time_user_treats_the_demo_patient(browser: Any, live: Live, dem
     tech.wait_for_selector("#checklist")
     for question in tech.locator("#checklist fieldset.question").all():
         name = question.locator("input").first.get_attribute("name")
-        question.locator(f'input[value="{"yes" if name == "answers.hearing_protection" else "no"}"]').check()
+        question.locator(f'input[value="{"yes" if name in YES else "no"}"]').check()
     tech.click("#checklist button[type=submit]")
     tech.wait_for_selector("#start:not([disabled])")
     dose = tech.locator("dl.dose").inner_text()
