@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint venv clean browser
+.PHONY: run test lint venv clean browser test-moved-date
 
 venv: $(STAMP)
 
@@ -30,6 +30,21 @@ browser:
 	@if [ -x $(CHROMIUM) ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "browser tests need $(CHROMIUM): run 'sudo apt-get install chromium' (or make browser as root)"; fi
+
+# The same suite with the wall clock moved (default a year ahead) by Debian's libfaketime, so no test can pass or
+# fail with today's date. The monotonic clock stays real, and a small preload (tests/moved_date/sleep_shim.c)
+# passes sleeps straight to the kernel, because libfaketime 0.9.10 breaks Python's timed sleeps otherwise.
+MOVE ?= +365d
+LIBFAKETIME = /usr/lib/$(shell $(CC) -print-multiarch)/faketime/libfaketime.so.1
+test-moved-date: $(STAMP) lint browser
+	@test -e $(LIBFAKETIME) || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq faketime; } || \
+		{ echo "need Debian's libfaketime: sudo apt-get install faketime"; exit 1; }
+	mkdir -p var
+	$(CC) -shared -fPIC -O2 -o var/sleep_shim.so tests/moved_date/sleep_shim.c
+	FAKETIME="$(MOVE)" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$(CURDIR)/var/sleep_shim.so:$(LIBFAKETIME)" \
+		$(PY) -c 'import datetime; print("moved date: today is", datetime.date.today())'
+	FAKETIME="$(MOVE)" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$(CURDIR)/var/sleep_shim.so:$(LIBFAKETIME)" \
+		$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
