@@ -27,6 +27,12 @@ class BufferedSplitter:
         """Bytes of an incomplete frame."""
         return bytes(self._buffer)
 
+    def missing(self) -> int:
+        """Bytes the frame in progress still certainly lacks (at least 1), so a reader can wait for all of them
+        in one blocking read instead of waking once per byte. Never more than the frame needs: reading stops at
+        the frame's end, whatever follows it."""
+        return 1
+
     def _next_size(self) -> int | None:
         """Length of the complete frame at the start of the buffer, or None while it is incomplete."""
         raise NotImplementedError

@@ -52,8 +52,9 @@ class Transport:
         self._ensure_open()
         self._note("tx", data)
         try:
+            # pyserial's write returns once the bytes are in the port's buffer; no tcdrain after it, since the
+            # reply cannot come before the bytes are on the wire anyway.
             self._port.write(data)
-            self._port.flush()
         except (serial.SerialException, OSError) as exc:
             self._mark_dead()
             raise Disconnected(f"write to {self.url} failed: {exc}", self.recent()) from exc
@@ -69,22 +70,24 @@ class Transport:
             self._mark_dead()
             raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
 
-    def read_until(self, deadline: float) -> bytes:
-        """Block until some bytes arrive (all that have, then) or the clock reaches ``deadline`` (then b"").
+    def read_until(self, deadline: float, want: int = 1) -> bytes:
+        """Block until ``want`` bytes have arrived (or some, when a read slice ends) or the clock reaches
+        ``deadline`` (then b"").
 
-        Woken by the bytes themselves, not by polling: a reply is seen as soon as its first byte lands.
+        Woken by the bytes themselves, not by polling; a caller that knows how much of a frame is still to
+        come passes it as ``want`` and is woken once for the lot rather than once per byte.
         """
         while True:
             data = self.read_available()
-            if data or self._clock.monotonic() >= deadline:
+            if len(data) >= want or self._clock.monotonic() >= deadline:
                 return data
             try:
-                first = bytes(self._port.read(1))
+                data += bytes(self._port.read(want - len(data)))
             except (serial.SerialException, OSError, TypeError) as exc:
                 self._mark_dead()
                 raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
-            if first:
-                return first + self.read_available()
+            if data:
+                return data
 
     def discard_input(self) -> bytes:
         """Drop unread input (stale replies); return what was dropped so the caller can log it."""

@@ -176,6 +176,18 @@ class FrameSplitter(BufferedSplitter):
         super().__init__()
         self.firmware = firmware
 
+    def missing(self) -> int:
+        # Only the second byte tells a reply from a three-byte error ("?" there), so the full length is
+        # trusted from then on.
+        buf = self._buffer
+        if len(buf) < 2 or buf[0] == 0:
+            return 1
+        if buf[1] in b"?S":
+            return max(1, 3 - len(buf))
+        first = chr(buf[0])
+        size = reply_length(first, self.firmware) if first in _FIXED_REPLY_LENGTHS or first in "\\no" else None
+        return max(1, size - len(buf)) if size else 1
+
     def _next_size(self) -> int | None:
         buf = self._buffer
         while buf[:1] == b"\x00":

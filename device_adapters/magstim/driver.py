@@ -99,7 +99,7 @@ class MagstimDriver(Stimulator):
         of the same character is discarded (it cannot be told from this one's, so it is never taken)."""
         command = chr(request[0])
         while True:
-            frames = self._splitter.feed(self._transport.read_until(deadline))
+            frames = self._splitter.feed(self._transport.read_until(deadline, self._splitter.missing()))
             for frame in frames:
                 owed = self._late.claim(frame)
                 if owed is not None:

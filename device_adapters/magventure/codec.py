@@ -206,6 +206,12 @@ def burst_ipi_ms(index: int) -> float:
 class FrameSplitter(BufferedSplitter):
     """Cuts the byte stream into frames; bytes outside any frame come out as one junk chunk."""
 
+    def missing(self) -> int:
+        buf = self._buffer
+        if buf[:1] == bytes([START]) and len(buf) >= 2 and 0 < buf[1] <= MAX_PAYLOAD:
+            return max(1, buf[1] + 4 - len(buf))
+        return 1
+
     def _next_size(self) -> int | None:
         buf = self._buffer
         if not buf:

@@ -92,7 +92,11 @@ class MagVentureDriver(Stimulator):
     def _pump(self, deadline: float | None = None) -> list[Message]:
         """Dispatch what has arrived; with ``deadline``, first block until something does (or it passes)."""
         messages = []
-        data = self._transport.read_available() if deadline is None else self._transport.read_until(deadline)
+        data = (
+            self._transport.read_available()
+            if deadline is None
+            else self._transport.read_until(deadline, self._splitter.missing())
+        )
         for frame in self._splitter.feed(data):
             if frame[0] != codec.START:
                 continue  # stray bytes between frames (e.g. NULs): nothing to decode

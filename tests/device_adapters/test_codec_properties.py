@@ -97,3 +97,44 @@ def test_every_device_event_kind_is_in_the_wire_schema() -> None:
     reported = {cls.kind for cls in vars(events).values()
                 if isinstance(cls, type) and issubclass(cls, events.DeliveryEvent) and cls is not events.DeliveryEvent}
     assert reported and reported <= set(events.WIRE_KINDS)
+
+
+def _fed_past_a_frame_end(splitter: magstim.FrameSplitter | magventure.FrameSplitter, stream: bytes) -> bool:
+    """Whether a reader that waits for ``missing()`` bytes at a time would ever wait beyond a frame's end
+    (where the device may send nothing more)."""
+    need, fed = splitter.missing(), 0
+    for byte in stream:
+        frames = splitter.feed(bytes([byte]))
+        fed += 1
+        if frames and fed < need:
+            return True
+        if frames or fed >= need:
+            need, fed = splitter.missing(), 0
+    return False
+
+
+def _magstim_reply(command: str, body: bytes, error: bool) -> bytes:
+    """A reply of the right length for ``command`` (firmware 9), or its three-byte error reply."""
+    size = 3 if error else magstim.reply_length(command, None) or 3
+    return (command + "?" if error else command).encode("latin-1") + body[: size - (3 if error else 2)] + b"\x5a"
+
+
+magstim_replies = st.builds(
+    _magstim_reply,
+    st.sampled_from(sorted(set(magstim._FIXED_REPLY_LENGTHS) | {"\\", "n", "o"})),
+    st.binary(min_size=30, max_size=30),
+    st.booleans(),
+)
+magventure_frames = st.builds(magventure.frame, st.binary(min_size=1, max_size=20))
+
+
+@SETTINGS
+@given(st.lists(st.one_of(magstim_replies, st.binary(max_size=3)), max_size=8))
+def test_magstim_reader_never_waits_past_a_reply(parts: list[bytes]) -> None:
+    assert not _fed_past_a_frame_end(magstim.FrameSplitter(None), b"".join(parts))
+
+
+@SETTINGS
+@given(st.lists(st.one_of(magventure_frames, st.binary(max_size=3)), max_size=8))
+def test_magventure_reader_never_waits_past_a_frame(parts: list[bytes]) -> None:
+    assert not _fed_past_a_frame_end(magventure.FrameSplitter(), b"".join(parts))
