@@ -1,7 +1,10 @@
-"""`python -m bench.api`: GET /api/v1/patients/{id} beside a bare JSON endpoint of the same app.
+"""`python -m bench.api`: GET /api/v1/patients/{id} beside the app's bare /api/v1/health, driven by wrk.
 
-Both run against one `tmsops serve` process in the same run, so the ratio shows what auth, the
-database read and the audit row (every patient read is audited) cost over FastAPI itself.
+Every figure in a table comes from the same run: the bare endpoint at the same connection count is the
+comparison, so the ratio shows what auth, the database read and the audit row (every patient read is audited)
+cost over the framework and server. SQLite always; PostgreSQL with ``--database-url`` (a server: a fresh
+database is created there and dropped after), with one and with two `tmsops serve` processes (the two-process
+rate is two wrk runs at once, one per process, as a reverse proxy would spread them).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import sys
 
 import httpx
 
-from bench.harness import load, print_table, served
+from bench import wrk
+from bench.harness import fresh_database, serving
 
 PASSWORD = "bench password 123"
 
@@ -31,31 +35,62 @@ def _setup(base: str, db_url: str) -> tuple[str, int]:
     return token["access_token"], int(patient["id"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--database-url", default=None,
-                        help="a PostgreSQL server to run on: a fresh database is created there and dropped after "
-                             "(default: a temporary SQLite file)")
-    args = parser.parse_args()
-    with served(args.database_url) as (base, db_url):
+def _one_process(db_url: str, seconds: float) -> list[wrk.WrkResult]:
+    with serving(db_url, 1) as (base,):
         token, pid = _setup(base, db_url)
+        auth = {"Authorization": f"Bearer {token}"}
+        rows = []
+        for connections in (8, 25, 50):
+            rows.append(wrk.run(f"GET /api/v1/health, {connections} connections", f"{base}/api/v1/health",
+                                connections=connections, seconds=seconds, headers=auth))
+            rows.append(wrk.run(f"GET /api/v1/patients/{{id}}, {connections} connections",
+                                f"{base}/api/v1/patients/{pid}", connections=connections, seconds=seconds,
+                                headers=auth))
+        return rows
 
-        def client() -> httpx.Client:
-            return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
 
-        results = [
-            load("GET /api/v1/health (bare JSON)", lambda c: c.get("/api/v1/health"),
-                 requests=args.requests, concurrency=args.concurrency, client_factory=client),
-            load("GET /api/v1/patients/{id} (auth+read+audit)", lambda c: c.get(f"/api/v1/patients/{pid}"),
-                 requests=args.requests, concurrency=args.concurrency, client_factory=client),
-        ]
-    label = "SQLite" if db_url.startswith("sqlite") else "PostgreSQL"
-    print_table(f"bench.api: one uvicorn process, {label}, {args.concurrency} client threads", results)
-    bare, real = results
-    print(f"\npatient read costs {bare.rate / real.rate:.1f}x the bare endpoint's time per request "
-          f"(p50 {real.pct(0.5):.2f} ms vs {bare.pct(0.5):.2f} ms)")
+def _two_processes(server_url: str, seconds: float) -> wrk.WrkResult:
+    with fresh_database(server_url) as db_url, serving(db_url, 2) as bases:
+        token, pid = _setup(bases[0], db_url)
+        auth = {"Authorization": f"Bearer {token}"}
+        runs = [wrk.start(f"{base}/api/v1/patients/{pid}", connections=25, seconds=seconds, headers=auth)
+                for base in bases]
+        results = [wrk.parse("", run.communicate()[0]) for run in runs]
+        return wrk.combine("GET /api/v1/patients/{id}, 2 processes x 25 connections", results)
+
+
+def _summary(label: str, rows: list[wrk.WrkResult]) -> None:
+    by_name = {r.name: r for r in rows}
+    bare, read = by_name["GET /api/v1/health, 50 connections"], by_name["GET /api/v1/patients/{id}, 50 connections"]
+    at8 = by_name["GET /api/v1/patients/{id}, 8 connections"]
+    print(f"{label}: patient read / bare at 50 connections = {read.rate / bare.rate:.2f} (target >= 0.40); "
+          f"patient read p99 at 8 connections = {at8.p99_ms:.1f} ms (target < 25 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to run on as well: a fresh database is created there and dropped "
+                             "after (SQLite always runs, in a temporary file)")
+    args = parser.parse_args()
+    wrk.require_wrk()
+    with fresh_database(None) as sqlite_url:
+        sqlite_rows = _one_process(sqlite_url, args.seconds)
+    wrk.print_table("bench.api: one process, SQLite", sqlite_rows)
+    _summary("SQLite", sqlite_rows)
+    if args.database_url is None:
+        print("\nPostgreSQL not run: pass --database-url postgresql://user@host:port/db")
+        return
+    with fresh_database(args.database_url) as pg_url:
+        pg_rows = _one_process(pg_url, args.seconds)
+    two = _two_processes(args.database_url, args.seconds)
+    wrk.print_table("bench.api: PostgreSQL, one process, then two", [*pg_rows, two])
+    _summary("PostgreSQL", pg_rows)
+    by_name = {r.name: r for r in pg_rows}
+    best_one = max(by_name[f"GET /api/v1/patients/{{id}}, {c} connections"].rate for c in (25, 50))
+    print(f"PostgreSQL: two processes / the better of one process at 25 or 50 connections = "
+          f"{two.rate / best_one:.2f}x (target >= 1.5x)")
 
 
 if __name__ == "__main__":
