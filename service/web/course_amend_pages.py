@@ -44,6 +44,6 @@ def extension_form(request: Request, course_id: Id, me: PsychiatristPage, sessio
         ev = extension.evaluate(session, me, course_id)
     except Conflict as exc:  # the template has no extension rule: say so rather than refuse the page
         return render(request, "form_extension.html", me, settings, p=patient, c=course, ev=None,
-                      no_rule=exc.message, page="patients")
+                      no_rule=exc.message.removeprefix("course_id: "), page="patients")
     return render(request, "form_extension.html", me, settings, p=patient, c=course, ev=ev.public(),
                   rule_phases=ev.rule.phases, no_rule=None, page="patients")

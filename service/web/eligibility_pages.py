@@ -4,6 +4,7 @@ with no eligibility on record, the psychiatrist's documented exception."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,8 +14,8 @@ from sqlmodel import Session, col, select
 from config import clinical_data
 from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
-from service.courses import eligibility_gate
 from service.core.errors import NotFound
+from service.courses import eligibility_gate
 from service.courses.schemas import EligibilityException
 from service.eligibility import service as eligibility
 from service.eligibility.schemas import EctStatus
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 ClinicalPage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist))]
 OptionalCourse = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 ENDED = ("completed", "discontinued")
+TRIAL_REF = re.compile(r"^medication_trials\[\d+\] \((.+?)\)")  # the rule's index means nothing on screen
 # Which form supplies what a criterion of each type misses; "{scale}" needs a course to record the scale under.
 SUPPLIERS = {
     "age": "/patients/{patient_id}/edit",
@@ -78,7 +80,7 @@ def missing_links(decision: dict[str, Any], patient_id: int, course: Course | No
             path = (f"/patients/{patient_id}/assessment?course_id={course.id}&instrument={instrument}"
                     if course is not None else "")
         href = path.format(patient_id=patient_id) if path else None
-        items = [{"text": m, "href": href} for m in c["missing"]]
+        items = [{"text": TRIAL_REF.sub(r"the \1 trial", m), "href": href} for m in c["missing"]]
         out.append(c | {"items": items})
     return out
 
