@@ -69,6 +69,12 @@ def _baseline_instruments() -> dict[tuple[str, str], str]:
     return out
 
 
+def _sentence(missing: str) -> str:
+    """A missing item as words on screen: the rule's trial index dropped, the first letter capitalised."""
+    text = TRIAL_REF.sub(r"the \1 trial", missing).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def missing_links(decision: dict[str, Any], patient_id: int, course: Course | None) -> list[dict[str, Any]]:
     """Each criterion of a decision with its missing items, each item with the link to the form that supplies it."""
     scales = _baseline_instruments()
@@ -80,7 +86,7 @@ def missing_links(decision: dict[str, Any], patient_id: int, course: Course | No
             path = (f"/patients/{patient_id}/assessment?course_id={course.id}&instrument={instrument}"
                     if course is not None else "")
         href = path.format(patient_id=patient_id) if path else None
-        items = [{"text": TRIAL_REF.sub(r"the \1 trial", m), "href": href} for m in c["missing"]]
+        items = [{"text": _sentence(m), "href": href} for m in c["missing"]]
         out.append(c | {"items": items})
     return out
 
