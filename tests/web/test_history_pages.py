@@ -73,7 +73,7 @@ def test_each_missing_eligibility_item_links_to_the_form_that_supplies_it(tenant
     # The threshold the payer asks for picks the scale; the open course is the one it is recorded under.
     assert links["Baseline PHQ-9 ≥ 15"] == f"/patients/{pid}/assessment?course_id={cid}&amp;instrument=PHQ-9"
     assert links["Psychiatrist evaluation"] == "#profile"
-    assert 'data-method="PUT" data-api="/api/v1/patients/{}/eligibility-profile"'.format(pid) in html
+    assert f'data-method="PUT" data-api="/api/v1/patients/{pid}/eligibility-profile"' in html
 
 
 def test_profile_form_asks_for_a_reason_once_a_profile_exists(tenant: Tenant) -> None:
