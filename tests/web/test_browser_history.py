@@ -108,3 +108,46 @@ def test_the_course_order_shows_the_safety_table_verdict_while_choosing(browser:
     psych.wait_for_selector("#safety-check.error")
     assert "Outside the safety table" in check.inner_text()
     shot(psych, "history-4-order-safety-check")
+
+
+def test_row_and_course_amendments_send_only_what_changed_with_the_reason(browser: Any, live: Live,
+                                                                          live_tenant: Tenant) -> None:
+    clinic = ready_clinic(live_tenant)
+    pid = clinic.patient()
+    cid = int(clinic.course(pid)["id"])
+    trial = clinic.tech.post(f"/api/v1/patients/{pid}/medication-trials",
+                             json={"drug": "escitalopram", "daily_dose": 20, "start_date": "2026-06-01",
+                                   "stop_date": "2026-08-31", "outcome": "no_response"}).json()
+    psych = login(browser, live, live_tenant, "psychiatrist", TABLET)
+    psych.goto(f"/patients/{pid}/history")
+    row = psych.locator(f"#trial-{trial['id']}")
+    row.locator("summary").click()
+    amend = row.locator("form")
+    amend.locator('input[name="stop_date"]').fill("2026-05-01")  # before the start: refused, nothing changes
+    amend.locator('textarea[name="reason"]').fill("Stop date mistyped on entry.")
+    amend.locator("button[type=submit]").click()
+    note = amend.locator(".field-error")
+    note.wait_for()
+    assert amend.locator('input[name="stop_date"]').get_attribute("aria-invalid") == "true"
+    assert _api(live_tenant, "psychiatrist", f"/api/v1/patients/{pid}/medication-trials")[0]["version"] == 1
+    amend.locator('input[name="stop_date"]').fill("2026-08-31")
+    amend.locator('select[name="outcome"]').select_option("partial_response")
+    amend.locator("button[type=submit]").click()
+    psych.wait_for_selector(f"#trial-{trial['id']} >> text=Partial response")
+    stored = _api(live_tenant, "psychiatrist", f"/api/v1/patients/{pid}/medication-trials")[0]
+    assert (stored["outcome"], stored["version"], stored["daily_dose"], stored["stop_date"]) == (
+        "partial_response", 2, 20, "2026-08-31")
+
+    before = _api(live_tenant, "psychiatrist", f"/api/v1/courses/{cid}")
+    psych.goto(f"/courses/{cid}")
+    psych.click("#amend-course")
+    psych.wait_for_url(f"**/courses/{cid}/edit")
+    psych.fill('#course-edit input[name="target"]', "left DLPFC (F3, Beam)")
+    psych.fill('#course-edit textarea[name="reason"]', "Target site confirmed with the Beam F3 method.")
+    shot(psych, "history-5-course-amend")
+    psych.click("#course-edit button[type=submit]")
+    psych.wait_for_url(re.compile(rf"/courses/{cid}$"))
+    after = _api(live_tenant, "psychiatrist", f"/api/v1/courses/{cid}")
+    assert after["target"] == "left DLPFC (F3, Beam)"
+    for same in ("intensity_pct_mt", "placement_method", "start_date", "window_start", "phases"):
+        assert after[same] == before[same], same
