@@ -138,3 +138,16 @@ def test_patient_page_links_the_new_pages(tenant: Tenant) -> None:
     html = signed_in(tenant, "technician").get(f"/patients/{pid}").text
     for path in ("edit", "history", "eligibility"):
         assert f'href="/patients/{pid}/{path}"' in html, path
+
+
+def test_extension_page_shows_the_rule_why_it_does_not_apply_yet_and_the_form(tenant: Tenant) -> None:
+    clinic = ready_clinic(tenant)
+    cid = int(clinic.course(clinic.patient(), template_id="medicare-20")["id"])
+    page = signed_in(tenant, "psychiatrist").get(f"/courses/{cid}/extension")
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="extension-rule"' in html and "no PHQ-9 with a course baseline" in html
+    reasons = html.split('id="extension-reasons"')[1].split("</ul>")[0]
+    assert "only an active course is extended" in reasons
+    assert f'data-api="/api/v1/courses/{cid}/extension"' in html
+    assert re.search(r'<button type="submit" class="primary big" disabled', html)
