@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from service.api.deps import Id, SessionDep, SettingsDep
+from service.audit import history as audit_history
 from service.auth.principal import Principal
 from service.bookings import extension
 from service.core.errors import Conflict
@@ -17,6 +18,7 @@ from service.courses import service as courses
 from service.courses.schemas import Placement
 from service.models.patients import Patient
 from service.models.users import Role
+from service.records import clinic_day
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +33,8 @@ def course_edit_form(request: Request, course_id: Id, me: PsychiatristPage, sess
     patient = session.get(Patient, course.patient_id)
     return render(request, "form_course_edit.html", me, settings, p=patient, c=course,
                   phases=course_rows.phases(session, course_id), placements=list(get_args(Placement)),
-                  page="patients")
+                  history=audit_history.amendments(session, me.clinic_id, "course", course_id),
+                  tzname=clinic_day.clinic(session, me.clinic_id).timezone, page="patients")
 
 
 @router.get("/courses/{course_id}/extension")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from config import clinical_data
 from service.api.deps import Id, NowDep, SessionDep, SettingsDep
+from service.audit import history as audit_history
 from service.auth.principal import Principal
 from service.medications import service as medications
 from service.medications.schemas import ChangeKind, TherapyOutcome, TrialOutcome
@@ -62,4 +63,5 @@ def patient_edit_form(request: Request, patient_id: Id, me: StaffPage, session: 
     """Amend the patient's record: only the changed fields are sent, with the reason the record keeps."""
     patient = patients.get_or_404(session, me, patient_id)
     return render(request, "form_patient_edit.html", me, settings, p=patient, sexes=[s.value for s in Sex],
-                  page="patients")
+                  history=audit_history.amendments(session, me.clinic_id, "patient", patient_id),
+                  tzname=clinic_day.clinic(session, me.clinic_id).timezone, page="patients")

@@ -93,6 +93,10 @@ def test_trial_through_the_picker_then_eligibility_links_and_a_patient_amendment
     assert after["payer"] == "Aetna" and after["version"] == before["version"] + 1
     unchanged = ("given_name", "family_name", "date_of_birth", "sex", "primary_diagnosis", "phone", "email")
     assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
+    tech.goto(f"/patients/{pid}/edit")  # the old value is kept, shown with the reason
+    history = tech.locator("#amendments").inner_text()
+    assert f"Payer: {before['payer'] or '—'} → Aetna" in history
+    assert "Patient changed insurer at open enrolment." in history
 
 
 def test_the_course_order_shows_the_safety_table_verdict_while_choosing(browser: Any, live: Live,
