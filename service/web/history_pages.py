@@ -33,7 +33,8 @@ def drug_table() -> dict[str, Any]:
     table = clinical_data.medications()
     return {
         "min_weeks": table.default_min_trial_weeks,
-        "antidepressant_classes": list(table.antidepressant_classes),
+        "cns_active_classes": list(table.cns_active_classes),
+        "unknown_counts_as_cns": clinical_data.motor_threshold().freshness.unknown_drug_counts_as_cns_active,
         "drugs": {d.name: {"drug_class": d.drug_class, "role": d.role, "min_dose": d.min_effective_dose,
                            "unit": d.unit} for d in table.drugs},
     }

@@ -58,6 +58,12 @@ def test_trial_through_the_picker_then_eligibility_links_and_a_patient_amendment
     assert trials[0]["assessment"]["counts_as_failure"] is True
     assert "counts as a failed adequate trial" in tech.locator(f"#trial-{trials[0]['id']}").inner_text()
 
+    change = tech.locator("#add-change")
+    change.locator('input[name="drug"]').fill("lithium")
+    assert "CNS-active: the motor threshold is re-determined" in change.locator(".adequacy").inner_text()
+    change.locator('input[name="drug"]').fill("sertraline")
+    assert "CNS-active" not in change.locator(".adequacy").inner_text()
+
     tech.goto(f"/patients/{pid}")
     tech.click("#patient-actions >> text=Eligibility")
     tech.wait_for_url(f"**/patients/{pid}/eligibility")

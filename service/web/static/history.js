@@ -60,7 +60,12 @@
     if (!out) return;
     const lines = form.classList.contains("trial-form") ? trialVerdict(form) : (() => {
       const { drug, entry } = picked(form);
-      return drug ? [entry ? "Class: " + entry.drug_class : drug + " is not in the drug table: give its class."] : [];
+      if (!drug) return [];
+      const cls = entry ? entry.drug_class : form.querySelector(".drug-class").value;
+      // The same policy the API applies: a drug of unknown class follows the motor-threshold file's rule.
+      const cns = cls ? table.cns_active_classes.includes(cls) : table.unknown_counts_as_cns;
+      return [(entry ? "Class: " + cls : drug + " is not in the drug table: give its class.") +
+              (cns ? " CNS-active: the motor threshold is re-determined after this change." : "")];
     })();
     out.textContent = "";
     for (const text of lines) {
