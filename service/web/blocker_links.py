@@ -1,8 +1,8 @@
 """What clears each treatment blocker, and who may do it: the page a blocker links to for that role.
 
 Roles follow the API's own rules (the route that records the fix): a technician records a screening, an MT
-or a scale; only the psychiatrist clears a finding or an adverse event, answers an alert, or activates a
-course; the psychiatrist or an administrator files an authorization.
+or a scale; only the psychiatrist clears a finding or an adverse event, answers an alert, documents why a course with no
+eligibility on record is treated, or activates a course; the psychiatrist or an administrator files an authorization.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ FIXES: dict[str, Fix] = {
                                "/patients/{patient_id}/screening/clearance?course_id={course_id}", PSYCHIATRIST),
     "mt_stale": Fix("Determine the motor threshold",
                     "/patients/{patient_id}/motor-threshold?course_id={course_id}", CLINICAL),
+    "eligibility_undocumented": Fix("Document why the course is treated",
+                                    "/patients/{patient_id}/eligibility?course_id={course_id}#exception",
+                                    PSYCHIATRIST),
     "course_not_active": Fix("Activate the course", "/courses/{course_id}/status", PSYCHIATRIST),
     "authorization_missing": Fix("Record the payer authorization", "/courses/{course_id}/authorization",
                                  AUTHORIZERS),

@@ -3,12 +3,13 @@ to the API route that records it (app.js)."""
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from config import clinical_data
+from config.clinical_data import Protocol
 from config.course_templates import get_course_template
 from service.api.deps import Id, NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
@@ -23,6 +24,14 @@ from service.web.pages import page_roles, render
 router = APIRouter(include_in_schema=False)
 IntakePage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist, Role.admin))]
 PsychiatristPage = Annotated[Principal, Depends(page_roles(Role.psychiatrist))]
+
+
+def protocol_params(protocol: Protocol) -> dict[str, Any]:
+    """A catalog protocol as the safety check's parameters (the intensity is the one being typed)."""
+    burst = protocol.burst.model_dump() if protocol.burst else {}
+    return {"pattern": protocol.pattern, "frequency_hz": protocol.frequency_hz, "train_duration_s":
+            protocol.train_duration_s, "iti_s": protocol.iti_s, "trains": protocol.trains, "coil": protocol.coil,
+            "intensity_basis": protocol.intensity_basis, **burst}
 
 
 @router.get("/patients/new")
@@ -41,6 +50,7 @@ def course_order_form(request: Request, patient_id: Id, me: PsychiatristPage, se
     bases = get_args(EligibilityException.model_fields["basis"].annotation)
     protocols = [p for p in clinical_data.protocols().protocols if p.whitelisted and p.course_template_id]
     templates = {p.id: get_course_template(p.course_template_id).name for p in protocols if p.course_template_id}
-    return render(request, "form_course_order.html", me, settings, p=patient, protocols=protocols,
+    params = {p.id: protocol_params(p) for p in protocols}
+    return render(request, "form_course_order.html", me, settings, p=patient, protocols=protocols, params=params,
                   templates=templates, kinds=list(CourseKind), placements=list(get_args(Placement)),
                   decisions=decisions, bases=bases, page="patients")

@@ -42,6 +42,7 @@ def _vocabulary() -> dict[str, str]:
     for term in ae.terms:
         words[term.code] = term.label
     words.update(ae.seriousness_criteria)
+    words.update(clinical_data.payer_criteria().condition_vocabulary)
     return words | _WORDS
 
 

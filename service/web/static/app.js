@@ -78,10 +78,28 @@
     return v;
   }
 
+  // An amendment form (data-amend) sends the reason and only what the user changed (a cleared field as null), so
+  // the API records exactly the amended values; fields sharing a data-group (a window, a phase list) go together.
+  function changed(el) {
+    if (el.tagName === "SELECT") {
+      const initial = Array.from(el.options).findIndex((o) => o.defaultSelected);
+      return el.selectedIndex !== Math.max(initial, 0);  // with none marked, the first option is the initial one
+    }
+    if (el.type === "radio" || el.type === "checkbox") return el.checked !== el.defaultChecked;
+    return el.value !== el.defaultValue;
+  }
+  function amendSkips(form) {
+    const groups = new Set();
+    for (const el of form.elements) { if (el.name && el.dataset.group && changed(el)) groups.add(el.dataset.group); }
+    return (el) => el.name !== "reason" && !changed(el) && !groups.has(el.dataset.group);
+  }
+
   function formBody(form) {
     const body = {};
+    const skip = "amend" in form.dataset ? amendSkips(form) : () => false;
     for (const el of form.elements) {
-      if (!el.name || el.disabled) continue;
+      if (!el.name || el.disabled || skip(el)) continue;
+      if ("amend" in form.dataset && el.value === "" && el.type !== "radio") { setPath(body, el.name, null); continue; }
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) continue;
       if (el.value === "" && "optional" in el.dataset) continue;
       if (el.dataset.type === "list" || el.dataset.type === "int-list") {
