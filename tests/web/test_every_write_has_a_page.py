@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi import FastAPI
 
+from service.api.deps import route_roles
 from service.app import api_routes
 from tests.builders.page_worlds import WORLDS
 from tests.conftest import Tenant
@@ -54,6 +55,13 @@ def test_every_write_route_is_mapped_to_a_page_or_a_reason(app: FastAPI) -> None
         f"{m} {p}" for m, p in stale)
     twice = [r for r in routes if sum(r in d for d in (PAGES, NO_PAGE, NO_PAGE_YET)) > 1]
     assert not twice, f"routes mapped more than once: {twice}"
+
+
+def test_each_page_is_mapped_for_a_role_the_route_allows(app: FastAPI) -> None:
+    allowed = {(m, r.path): route_roles(r.dependant) or frozenset() for r in api_routes(app) for m in r.methods or ()}
+    refused = [f"{m} {p} refuses {page.role}" for (m, p), page in sorted(PAGES.items())
+               if page.role not in allowed.get((m, p), frozenset())]
+    assert not refused, f"pages mapped to a role whose action the API would refuse: {refused}"
 
 
 def test_no_write_route_still_waits_for_its_page() -> None:
