@@ -85,6 +85,13 @@ class Journey:
         shot(page, f"journey-{self.n:02d}-{step}")
 
 
+def _open(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[str, int]) -> Any:
+    """Signed in as ``role``; waits allow for a loaded CI machine."""
+    page = login(browser, live, tenant, role, viewport)
+    page.set_default_timeout(60_000)
+    return page
+
+
 def _submit(page: Any, form: str, lands_on: str | re.Pattern[str]) -> None:
     page.click(f"{form} button[type=submit]")
     page.wait_for_url(lands_on if isinstance(lands_on, re.Pattern) else f"**{lands_on}*")
@@ -113,7 +120,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     j = Journey()
 
     # The referral's intake. (An admin may record it too, but lands on a patient page only clinical roles open.)
-    tech = login(browser, live, live_tenant, "technician", TABLET)
+    tech = _open(browser, live, live_tenant, "technician", TABLET)
     tech.goto("/patients/new")
     for name, value in (("mrn", "JRN-0007"), ("given_name", "Iris"), ("family_name", "Journey"),
                         ("date_of_birth", "1979-03-14"), ("primary_diagnosis", "F33.2"), ("payer", "Aetna"),
@@ -129,7 +136,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     j.shot(tech, "patient-recorded")
 
     # The psychiatrist orders the course: screening and the rest are recorded against it.
-    psych = login(browser, live, live_tenant, "psychiatrist", DESKTOP)
+    psych = _open(browser, live, live_tenant, "psychiatrist", DESKTOP)
     psych.goto(f"/patients/{pid}")
     psych.click("#order-course")
     psych.check(f'#course-order input[name="protocol_id"][value="{PROTOCOL}"]')
@@ -239,7 +246,8 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
 
     tech.click("#start")
     tech.wait_for_selector("#progress")
-    tech.wait_for_selector('#progress [data-field="status"]:has-text("Delivering")', timeout=SLOW)
+    # Delivering lasts about 19 s; on a starved machine the page may only catch the end.
+    tech.wait_for_selector('#progress [data-field="status"]:has-text("Delivering"), #ended', timeout=SLOW)
     j.shot(tech, "delivering")
     tech.wait_for_selector("#ended", timeout=SLOW)
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "the agent exited"
@@ -282,7 +290,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     assert "Iris Journey" in summary and "MRN JRN-0007" in summary and "Dr. Rhea Referrer" in summary
     assert "1 completed" in summary and "Headache, grade 1" in summary, summary
     assert "First iTBS session delivered in full" in summary and "Signed approved by" in summary, summary
-    assert f"PHQ-9\t{sum(PHQ9)}" in summary or f"PHQ-9 {sum(PHQ9)}" in summary.replace("\t", " "), summary
+    assert re.search(rf"PHQ-9\s+{sum(PHQ9)} \(2026-11-23\)\s+no later score", summary), summary
     j.shot(psych, "end-of-course-summary")
     psych.context.close()
 
