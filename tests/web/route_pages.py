@@ -1,0 +1,106 @@
+"""Which page serves each API write route, or why no page does.
+
+Every write route of the API (methods other than GET/HEAD) must appear in exactly one of PAGES, NO_PAGE or
+NO_PAGE_YET; tests/web/test_every_write_has_a_page.py fails on any route missing here and on every entry of
+NO_PAGE_YET, and for each entry of PAGES opens the page as its role in a seeded world and looks for the form or
+button that app.js sends to the route.
+
+A page's ``world`` names a builder in tests/builders/page_worlds.py; it seeds a clinic in the state in which the
+page offers the action and returns the ids that fill the placeholders of both the page URL and the API path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Route = tuple[str, str]  # (METHOD, FastAPI path with its {placeholders})
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # the page, with {placeholders} filled from the world's ids
+    role: str  # the role that uses the page for this action
+    world: str  # the builder in tests/builders/page_worlds.py that seeds the state the action needs
+
+
+PAGES: dict[Route, Page] = {
+    ("POST", "/api/v1/patients"): Page("/patients/new", "technician", "clinic"),
+    ("POST", "/api/v1/courses"): Page("/patients/{patient_id}/course", "psychiatrist", "draft_course"),
+    ("POST", "/api/v1/patients/{patient_id}/screenings"):
+        Page("/patients/{patient_id}/screening?course_id={course_id}", "technician", "draft_course"),
+    ("POST", "/api/v1/screenings/{screening_id}/clearances"):
+        Page("/patients/{patient_id}/screening/clearance?course_id={course_id}", "psychiatrist", "relative_finding"),
+    ("POST", "/api/v1/screenings/{screening_id}/checks"):
+        Page("/patients/{patient_id}/screening/checks?course_id={course_id}", "technician", "unsure_absolute"),
+    ("POST", "/api/v1/patients/{patient_id}/motor-thresholds"):
+        Page("/patients/{patient_id}/motor-threshold?course_id={course_id}", "technician", "draft_course"),
+    ("POST", "/api/v1/patients/{patient_id}/assessments"):
+        Page("/patients/{patient_id}/assessment?course_id={course_id}", "technician", "draft_course"),
+    ("POST", "/api/v1/courses/{course_id}/status"): Page("/courses/{course_id}/status", "psychiatrist", "draft_course"),
+    ("POST", "/api/v1/authorizations"): Page("/courses/{course_id}/authorization", "admin", "draft_course"),
+    ("POST", "/api/v1/courses/{course_id}/plan"): Page("/courses/{course_id}/plan", "technician", "draft_course"),
+    ("POST", "/api/v1/courses/{course_id}/replan"): Page("/courses/{course_id}", "technician", "booked"),
+    ("POST", "/api/v1/courses/{course_id}/extension"): Page("/courses/{course_id}", "psychiatrist", "extension_due"),
+    ("POST", "/api/v1/bookings/{booking_id}/check-in"):
+        Page("/chair/bookings/{booking_id}", "technician", "booked"),
+    ("POST", "/api/v1/bookings/{booking_id}/status"): Page("/chair/bookings/{booking_id}", "technician", "booked"),
+    ("PUT", "/api/v1/sessions/{session_id}/checklist"):
+        Page("/chair/bookings/{booking_id}", "technician", "checked_in"),
+    ("POST", "/api/v1/sessions/{session_id}/start"): Page("/chair/bookings/{booking_id}", "technician", "ready"),
+    ("POST", "/api/v1/sessions/{session_id}/stop"): Page("/chair/bookings/{booking_id}", "technician", "delivering"),
+    ("POST", "/api/v1/sessions/{session_id}/resume"):
+        Page("/chair/bookings/{booking_id}", "technician", "interrupted"),
+    ("POST", "/api/v1/patients/{patient_id}/adverse-events"):
+        Page("/chair/bookings/{booking_id}", "technician", "booked"),
+    ("POST", "/api/v1/adverse-events/{event_id}/clearance"):
+        Page("/courses/{course_id}", "psychiatrist", "serious_event"),
+    ("POST", "/api/v1/alerts/{alert_id}/response"): Page("/review", "psychiatrist", "suicide_alert"),
+    ("POST", "/api/v1/courses/{course_id}/reviews"): Page("/courses/{course_id}", "psychiatrist", "booked"),
+    ("PATCH", "/api/v1/course-reviews/{review_id}"): Page("/courses/{course_id}", "psychiatrist", "review_written"),
+    ("POST", "/api/v1/signatures"): Page("/courses/{course_id}", "psychiatrist", "review_written"),
+}
+
+# Routes only machines call: the chair agent, integrations holding a bearer token, or a page's own script.
+NO_PAGE: dict[Route, str] = {
+    ("POST", "/api/v1/auth/token"): "bearer tokens for the chair agent and integrations; people sign in at /login",
+    ("POST", "/api/v1/auth/logout"): "ends a bearer token's session; pages sign out through POST /logout",
+    ("POST", "/api/v1/auth/keep-alive"): "sent by idle.js on every page while someone is active, not a user action",
+    ("POST", "/api/v1/agent/heartbeat"): "the chair agent reports its device",
+    ("POST", "/api/v1/agent/events"): "the chair agent streams delivery events",
+}
+
+# Routes a person needs and no page offers yet: each value says which page should.
+NO_PAGE_YET: dict[Route, str] = {
+    ("POST", "/api/v1/users"): "admin: staff accounts",
+    ("PATCH", "/api/v1/users/{user_id}"): "admin: staff accounts",
+    ("POST", "/api/v1/devices"): "admin: devices",
+    ("PATCH", "/api/v1/devices/{device_id}"): "admin: devices",
+    ("POST", "/api/v1/chairs"): "admin: chairs",
+    ("PATCH", "/api/v1/chairs/{chair_id}"): "admin: chairs",
+    ("PUT", "/api/v1/calendar"): "admin: opening hours",
+    ("POST", "/api/v1/calendar/closures"): "admin: closures",
+    ("POST", "/api/v1/calendar/closures/{closure_id}/withdraw"): "admin: closures",
+    ("PUT", "/api/v1/calendar/shifts/{user_id}"): "admin: technician rota",
+    ("POST", "/api/v1/calendar/days-off"): "admin: days off",
+    ("POST", "/api/v1/calendar/days-off/{day_off_id}/withdraw"): "admin: days off",
+    ("POST", "/api/v1/bookings"): "scheduling: book one session by hand",
+    ("PATCH", "/api/v1/patients/{patient_id}"): "patient page: amend demographics with a reason",
+    ("POST", "/api/v1/patients/{patient_id}/medication-trials"): "treatment history",
+    ("PATCH", "/api/v1/medication-trials/{trial_id}"): "treatment history",
+    ("POST", "/api/v1/patients/{patient_id}/psychotherapy-trials"): "treatment history",
+    ("PATCH", "/api/v1/psychotherapy-trials/{trial_id}"): "treatment history",
+    ("POST", "/api/v1/patients/{patient_id}/medication-changes"): "treatment history",
+    ("PATCH", "/api/v1/medication-changes/{change_id}"): "treatment history",
+    ("PUT", "/api/v1/patients/{patient_id}/eligibility-profile"): "eligibility",
+    ("POST", "/api/v1/courses/{course_id}/eligibility-exception"): "eligibility",
+    ("PATCH", "/api/v1/courses/{course_id}"): "course amendment",
+    ("PATCH", "/api/v1/authorizations/{authorization_id}"): "authorization amendment",
+    ("PATCH", "/api/v1/adverse-events/{event_id}"): "chair side / course page: adverse event follow-up",
+    ("POST", "/api/v1/reporting-tasks/{task_id}/completion"): "adverse event reporting tasks",
+    ("POST", "/api/v1/sessions/{session_id}/checklist/acknowledgements"): "chair side: checklist acknowledgement",
+    ("POST", "/api/v1/sessions/{session_id}/adverse-events"): "chair side: one-tap adverse event on the session",
+    ("POST", "/api/v1/review-flags/{flag_id}/resolve"): "review queue: resolve a flag",
+    ("POST", "/api/v1/protocols/overrides"): "course page: sign a custom-protocol override",
+    ("POST", "/api/v1/protocols/validate"): "course order: check custom parameters before the override",
+    ("POST", "/api/v1/calculators/beam-f3"): "motor threshold / placement: Beam F3 from head measurements",
+}
