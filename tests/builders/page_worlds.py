@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from service.core.db import session_scope
+from service.models.courses import Course
 from tests.builders.agent_script import ScriptedRun, deliver_command
 from tests.builders.clinic import WRITE, ok, ready_clinic
 from tests.builders.records import ALL_NO
@@ -28,6 +30,38 @@ def draft_course(tenant: Tenant) -> Ids:
     c = ready_clinic(tenant)
     pid = c.patient()
     return {"patient_id": pid, "course_id": int(c.course(pid)["id"])}
+
+
+def history_recorded(tenant: Tenant) -> Ids:
+    """A draft course whose patient has a medication trial and a medication change on record."""
+    ids = draft_course(tenant)
+    tech, pid = tenant.client("technician"), ids["patient_id"]
+    trial = ok(tech.post(f"/api/v1/patients/{pid}/medication-trials", json={
+        "drug": "sertraline", "daily_dose": 100, "start_date": "2026-08-01", "stop_date": "2026-10-01",
+        "outcome": "no_response"}), 201)
+    change = ok(tech.post(f"/api/v1/patients/{pid}/medication-changes", json={
+        "drug": "clonazepam", "change": "start", "changed_on": "2026-10-15"}), 201)
+    return ids | {"trial_id": int(trial["id"]), "change_id": int(change["id"])}
+
+
+def therapy_recorded(tenant: Tenant) -> Ids:
+    """A draft course whose patient has a psychotherapy trial on record (its id fills ``trial_id``)."""
+    ids = draft_course(tenant)
+    therapy = ok(tenant.client("technician").post(f"/api/v1/patients/{ids['patient_id']}/psychotherapy-trials", json={
+        "modality": "CBT", "start_date": "2026-01-05", "stop_date": "2026-04-01", "outcome": "partial"}), 201)
+    return ids | {"trial_id": int(therapy["id"])}
+
+
+def eligibility_undocumented(tenant: Tenant) -> Ids:
+    """A course ordered before eligibility gated ordering: no decision and no exception on record."""
+    ids = draft_course(tenant)
+    with session_scope(tenant.app.state.engine) as session:
+        course = session.get(Course, ids["course_id"])
+        assert course is not None
+        course.eligibility_exception = course.eligibility_exception_reason = None
+        course.eligibility_status = None
+        session.add(course)
+    return ids
 
 
 def _screened(tenant: Tenant, item: str, answer: str) -> Ids:
@@ -130,5 +164,6 @@ def extension_due(tenant: Tenant) -> Ids:
 
 
 WORLDS: dict[str, Callable[[Tenant], Ids]] = {f.__name__: f for f in (
-    clinic, draft_course, relative_finding, unsure_absolute, booked, checked_in, ready, delivering, interrupted,
+    clinic, draft_course, history_recorded, therapy_recorded, eligibility_undocumented, relative_finding,
+    unsure_absolute, booked, checked_in, ready, delivering, interrupted,
     serious_event, suicide_alert, review_written, extension_due)}

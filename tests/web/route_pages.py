@@ -58,6 +58,26 @@ PAGES: dict[Route, Page] = {
     ("POST", "/api/v1/courses/{course_id}/reviews"): Page("/courses/{course_id}", "psychiatrist", "booked"),
     ("PATCH", "/api/v1/course-reviews/{review_id}"): Page("/courses/{course_id}", "psychiatrist", "review_written"),
     ("POST", "/api/v1/signatures"): Page("/courses/{course_id}", "psychiatrist", "review_written"),
+    ("PATCH", "/api/v1/patients/{patient_id}"):
+        Page("/patients/{patient_id}/edit", "technician", "draft_course"),
+    ("POST", "/api/v1/patients/{patient_id}/medication-trials"):
+        Page("/patients/{patient_id}/history", "technician", "draft_course"),
+    ("PATCH", "/api/v1/medication-trials/{trial_id}"):
+        Page("/patients/{patient_id}/history", "technician", "history_recorded"),
+    ("POST", "/api/v1/patients/{patient_id}/psychotherapy-trials"):
+        Page("/patients/{patient_id}/history", "technician", "draft_course"),
+    ("PATCH", "/api/v1/psychotherapy-trials/{trial_id}"):
+        Page("/patients/{patient_id}/history", "technician", "therapy_recorded"),
+    ("POST", "/api/v1/patients/{patient_id}/medication-changes"):
+        Page("/patients/{patient_id}/history", "technician", "draft_course"),
+    ("PATCH", "/api/v1/medication-changes/{change_id}"):
+        Page("/patients/{patient_id}/history", "technician", "history_recorded"),
+    ("PUT", "/api/v1/patients/{patient_id}/eligibility-profile"):
+        Page("/patients/{patient_id}/eligibility", "technician", "draft_course"),
+    ("POST", "/api/v1/courses/{course_id}/eligibility-exception"):
+        Page("/patients/{patient_id}/eligibility?course_id={course_id}", "psychiatrist", "eligibility_undocumented"),
+    ("PATCH", "/api/v1/courses/{course_id}"):
+        Page("/courses/{course_id}/edit", "psychiatrist", "draft_course"),
 }
 
 # Routes only machines call: the chair agent, integrations holding a bearer token, or a page's own script.
@@ -67,6 +87,8 @@ NO_PAGE: dict[Route, str] = {
     ("POST", "/api/v1/auth/keep-alive"): "sent by idle.js on every page while someone is active, not a user action",
     ("POST", "/api/v1/agent/heartbeat"): "the chair agent reports its device",
     ("POST", "/api/v1/agent/events"): "the chair agent streams delivery events",
+    ("POST", "/api/v1/protocols/validate"):
+        "records nothing: the course order page's script asks it as the protocol and intensity are chosen",
 }
 
 # Routes a person needs and no page offers yet: each value says which page should.
@@ -84,16 +106,6 @@ NO_PAGE_YET: dict[Route, str] = {
     ("POST", "/api/v1/calendar/days-off"): "admin: days off",
     ("POST", "/api/v1/calendar/days-off/{day_off_id}/withdraw"): "admin: days off",
     ("POST", "/api/v1/bookings"): "scheduling: book one session by hand",
-    ("PATCH", "/api/v1/patients/{patient_id}"): "patient page: amend demographics with a reason",
-    ("POST", "/api/v1/patients/{patient_id}/medication-trials"): "treatment history",
-    ("PATCH", "/api/v1/medication-trials/{trial_id}"): "treatment history",
-    ("POST", "/api/v1/patients/{patient_id}/psychotherapy-trials"): "treatment history",
-    ("PATCH", "/api/v1/psychotherapy-trials/{trial_id}"): "treatment history",
-    ("POST", "/api/v1/patients/{patient_id}/medication-changes"): "treatment history",
-    ("PATCH", "/api/v1/medication-changes/{change_id}"): "treatment history",
-    ("PUT", "/api/v1/patients/{patient_id}/eligibility-profile"): "eligibility",
-    ("POST", "/api/v1/courses/{course_id}/eligibility-exception"): "eligibility",
-    ("PATCH", "/api/v1/courses/{course_id}"): "course amendment",
     ("PATCH", "/api/v1/authorizations/{authorization_id}"): "authorization amendment",
     ("PATCH", "/api/v1/adverse-events/{event_id}"): "chair side / course page: adverse event follow-up",
     ("POST", "/api/v1/reporting-tasks/{task_id}/completion"): "adverse event reporting tasks",
@@ -101,6 +113,5 @@ NO_PAGE_YET: dict[Route, str] = {
     ("POST", "/api/v1/sessions/{session_id}/adverse-events"): "chair side: one-tap adverse event on the session",
     ("POST", "/api/v1/review-flags/{flag_id}/resolve"): "review queue: resolve a flag",
     ("POST", "/api/v1/protocols/overrides"): "course page: sign a custom-protocol override",
-    ("POST", "/api/v1/protocols/validate"): "course order: check custom parameters before the override",
     ("POST", "/api/v1/calculators/beam-f3"): "motor threshold / placement: Beam F3 from head measurements",
 }
