@@ -12,6 +12,7 @@ from service.auth import service as auth_service
 from service.clinics import repository as clinics
 from service.core.errors import TooManyRequests
 from service.web import (
+    adverse_event_pages,
     chair_pages,
     course_pages,
     document_pages,
@@ -20,6 +21,7 @@ from service.web import (
     patient_pages,
     record_pages,
     review_queue,
+    self_report_pages,
 )
 from service.web.pages import StaffPage, render, safe_next
 
@@ -82,5 +84,5 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 # Each page family is a router of its own, mounted here so app.py lists one web router.
 # The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
 for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
-               record_pages):
+               record_pages, self_report_pages, adverse_event_pages):
     router.include_router(_pages.router)
