@@ -18,6 +18,7 @@ from service.web import (
     document_pages,
     intake_pages,
     outcome_pages,
+    override_pages,
     patient_pages,
     record_pages,
     review_queue,
@@ -84,5 +85,5 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 # Each page family is a router of its own, mounted here so app.py lists one web router.
 # The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
 for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
-               record_pages, self_report_pages, adverse_event_pages):
+               record_pages, self_report_pages, adverse_event_pages, override_pages):
     router.include_router(_pages.router)
