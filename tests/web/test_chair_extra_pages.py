@@ -39,7 +39,8 @@ def test_a_dose_outside_the_table_links_the_psychiatrist_to_an_override_of_exact
     ok(world.psych.post("/api/v1/protocols/overrides", headers=WRITE, json={
         "parameters": parameters, "patient_id": world.patient_id, "course_id": world.course_id,
         "reason": "responder at 140% in a previous course", "password": PASSWORD,
-        "printed_name": re.findall(r'name="printed_name" required maxlength="200" value="([^"]*)"', form.text)[0]}), 201)
+        "printed_name": re.findall(r'name="printed_name" required maxlength="200" value="([^"]*)"',
+                                   form.text)[0]}), 201)
     after = psych.get(f"/chair/bookings/{world.booking_id}").text
     assert "outside the safety table" not in after and "% MSO" in after
 
