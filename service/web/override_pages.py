@@ -41,7 +41,8 @@ def override_form(request: Request, session_id: Id, me: PsychiatristPage, sessio
     ts = sessions.get_or_404(session, me, session_id)
     preflight = sessions.preflight(session, me, session_id, now)
     error = preflight.get("dose_error") or {}
-    details = error.get("details") if isinstance(error.get("details"), dict) else {}
+    found = error.get("details")
+    details: dict[str, Any] = found if isinstance(found, dict) else {}
     parameters = details.get("parameters") if error.get("code") == "dose_outside_table" else None
     return render(request, "form_override.html", me, settings, ts=ts, p=session.get(Patient, ts.patient_id),
                   error=error, violations=details.get("violations", []),
