@@ -109,3 +109,26 @@ def test_an_adverse_event_is_amended_with_a_reason(browser: Any, live: Live, liv
     amended = world.tech.get(f"/api/v1/patients/{world.patient_id}/adverse-events").json()[0]
     assert (amended["grade"], amended["version"]) == (2, 2)
     page.context.close()
+
+
+def test_a_second_tap_on_a_one_tap_adverse_event_asks_before_recording_another(browser: Any, live: Live,
+                                                                                live_tenant: Tenant) -> None:
+    world = treatable(live_tenant)
+    page = login(browser, live, live_tenant, "technician", TABLET)
+    page.goto(f"/chair/bookings/{world.booking_id}")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if len(asked) == 1 else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.click('.quick-ae button:has-text("Headache")')
+    page.wait_for_selector("#ae-result.ok")
+    page.click('.quick-ae button:has-text("Headache")')
+    page.wait_for_timeout(300)
+    assert asked[0] == "Record Headache now?"
+    assert "already recorded for this session" in asked[1], asked
+    events = world.tech.get(f"/api/v1/patients/{world.patient_id}/adverse-events").json()
+    assert [e["term"] for e in events] == ["headache"]  # declined: no duplicate
+    page.context.close()
