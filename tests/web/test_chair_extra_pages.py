@@ -92,3 +92,17 @@ def test_handing_over_signs_the_technician_out_and_a_bad_instrument_changes_noth
     patient_mode = tenant.anonymous().get(handed.headers["location"])
     assert patient_mode.status_code == 200 and "<a " not in patient_mode.text and "<nav" not in patient_mode.text
     assert patient_mode.text.count('class="sr-item"') == 7
+
+
+def test_amending_through_the_pages_fields_can_make_an_event_serious(tenant: Tenant) -> None:
+    world = treatable(tenant)
+    event = ok(world.tech.post(f"/api/v1/patients/{world.patient_id}/adverse-events", headers=WRITE, json={
+        "course_id": world.course_id, "term": "syncope", "grade": 2, "onset_at": "now"}), 201)
+    page = signed_in(tenant, "technician").get(f"/adverse-events/{event['id']}").text
+    assert 'name="seriousness_criteria" value="hospitalisation" data-type="list"' in page
+    amended = ok(world.tech.patch(f"/api/v1/adverse-events/{event['id']}", headers=WRITE, json={
+        "seriousness_criteria": ["hospitalisation"], "reason": "admitted overnight for observation"}))
+    assert amended["serious"] and amended["reporting_tasks"]
+    after = signed_in(tenant, "technician").get(f"/adverse-events/{event['id']}").text
+    facts = after.split('id="event"')[1].split('id="amend"')[0]
+    assert "Requires or prolongs inpatient hospitalisation" in facts and 'id="reporting"' in after
