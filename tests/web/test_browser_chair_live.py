@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from service.core.db import session_scope
 from service.models.sessions import ChairStatus, TreatmentSession
 from tests.builders.clinic import WRITE, ok
@@ -31,6 +33,14 @@ def test_the_chair_day_updates_itself_and_keeps_what_is_typed(browser: Any, live
     assert page.locator(".inchair").count() == 1
     assert page.evaluate("window.notReloaded") is True
     assert page.input_value("input[name=date]") == "2031-01-02"
+
+    # Delivery moving on (as the agent's events leave it) shows on the chair day too.
+    with session_scope(live.app.state.engine) as s:
+        row = s.exec(select(TreatmentSession).where(TreatmentSession.booking_id == world.booking_id)).one()
+        row.status, row.pulses_planned, row.live_pulses = "delivering", 3000, 1500
+        s.add(row)
+    page.wait_for_selector(".inchair [data-live-percent]:has-text('50% delivered')", timeout=15_000)
+    assert page.evaluate("window.notReloaded") is True
     page.context.close()
 
 
