@@ -313,6 +313,9 @@ class ChairAgent:
             try:
                 status = stim.status()
                 state, temp = status.state, status.coil_temperature_c
+                # Kept for the heartbeats sent while a run holds the device: a driver reports the coil's
+                # temperature during a run only when it changes, so a steady coil would otherwise read as unknown.
+                self._last_state, self._last_temp = state, temp
             except DeviceError as exc:
                 self._device_detail = str(exc)[:300]
                 self._close_device()

@@ -36,14 +36,24 @@ def _progress(ts: TreatmentSession, chair: ChairStatus | None) -> dict[str, Any]
     trains = ts.trains_planned or 0
     remaining_trains = max(0, trains - ts.trains_delivered)
     train_s = (ts.pulses_per_train or 0) / (ts.burst_pulses or 1) / ts.frequency_hz if ts.frequency_hz else 0
-    time_left = remaining_trains * train_s + max(0, remaining_trains - 1) * (ts.iti_s or 0)
+    iti = ts.iti_s or 0
+    if ts.current_train and ts.pulses_per_train:
+        # Inside a train: what is left of it (by its pulses so far), then an interval before each later train.
+        done = max(0, ts.live_pulses - ts.pulses_delivered) / ts.pulses_per_train
+        time_left = train_s * max(0.0, 1 - done) + max(0, remaining_trains - 1) * (iti + train_s)
+    elif ts.trains_delivered:
+        # Between trains: an interval before each remaining train (the one just ended opened the first).
+        time_left = remaining_trains * (iti + train_s)
+    else:
+        time_left = remaining_trains * train_s + max(0, remaining_trains - 1) * iti
     return {
         "session_id": ts.id, "status": ts.status, "pulses_delivered": ts.live_pulses, "pulses_planned": planned,
         "percent": round(100 * ts.live_pulses / planned, 1) if planned else 0.0,
         "train": ts.current_train or min(ts.trains_delivered + (0 if ts.status in ENDED else 1), trains),
         "trains_planned": trains, "trains_delivered": ts.trains_delivered,
         "seconds_left": round(time_left) if ts.status not in ENDED else 0,
-        "coil_temp_c": chair.coil_temp_c if chair else ts.max_coil_temp_c,
+        # The chair's latest heartbeat, else the hottest the device reported during this session.
+        "coil_temp_c": chair.coil_temp_c if chair and chair.coil_temp_c is not None else ts.max_coil_temp_c,
         "device_state": chair.state if chair else None, "end_reason": ts.end_reason,
     }
 

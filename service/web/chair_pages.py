@@ -19,6 +19,7 @@ from service.auth.principal import Principal
 from service.blockers import service as blockers
 from service.bookings import service as bookings
 from service.chairs import repository as chairs
+from service.clinics import repository as clinics
 from service.core.errors import ServiceError
 from service.models.patients import Patient
 from service.models.sessions import LIVE, ChairStatus, TreatmentSession
@@ -26,12 +27,14 @@ from service.models.users import Role
 from service.records import clinic_day
 from service.sessions import lost_chairs
 from service.sessions import service as sessions
-from service.web import blocker_links
+from service.web import adverse_event_pages, blocker_links
 from service.web.pages import page_roles, render
+from service.web.self_report_pages import latest_self_reports
 
 router = APIRouter(include_in_schema=False)
 ChairPage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist, Role.admin))]
 ClinicalPage = Annotated[Principal, Depends(page_roles(Role.technician, Role.psychiatrist))]
+REFRESH_S = 5  # the chair day fetches itself this often (chairday.js)
 QUICK_AE = ("headache", "application_site_pain", "facial_twitch", "syncope", "seizure", "other")
 
 
@@ -65,7 +68,8 @@ def chair_day(
     lost_chairs.sweep(session, me.clinic_id, now, settings.agent_lost_after_s)
     columns = [_column(session, me, chair, device, day, now, settings.agent_lost_after_s)
                for chair, device in chairs.chairs_with_devices(session, me.clinic_id) if chair.active]
-    return render(request, "chairs.html", me, settings, day=day, columns=columns, page="chairs")
+    return render(request, "chairs.html", me, settings, day=day, columns=columns, page="chairs",
+                  refresh_seconds=REFRESH_S)
 
 
 def _checklist() -> list[Any]:
@@ -85,13 +89,19 @@ def _session_context(session: Session, me: Principal, ts: TreatmentSession, now:
 
 @router.get("/chair/bookings/{booking_id}")
 def booking_page(request: Request, booking_id: Id, me: ClinicalPage, session: SessionDep, settings: SettingsDep,
-                 now: NowDep) -> Response:
-    """One booking at the chair: check-in, checklist, blocking reasons, dose, live progress, stop, AE form."""
+                 now: NowDep, self_report: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None) -> Response:
+    """One booking at the chair: check-in, checklist, blocking reasons, dose, live progress, stop, AE form, and
+    the patient's questionnaires (``self_report``: the one just answered in patient mode)."""
     booking = bookings.read(session, me, booking_id, now)
     patient = session.get(Patient, booking.patient_id)
     ts = _sessions_by_booking(session, me.clinic_id, [booking_id]).get(booking_id)
-    context: dict[str, Any] = {"booking": booking, "patient": patient, "ts": None, "checklist": _checklist(),
-                               "terms": _quick_terms(), "page": "chairs"}
+    clinic = clinics.get(session, me.clinic_id)
+    context: dict[str, Any] = {
+        "booking": booking, "patient": patient, "ts": None, "checklist": _checklist(), "terms": _quick_terms(),
+        "page": "chairs", "live": False, "timezone": clinic.timezone if clinic else "UTC",
+        "self_reports": latest_self_reports(session, me, booking.patient_id, booking.course_id, now),
+        "just_reported": self_report, "recorded": adverse_event_pages.recorded_at_booking(session, me, booking, now),
+        "grades": adverse_event_pages.grades()}
     if ts is not None:
         context |= _session_context(session, me, ts, now)
     else:

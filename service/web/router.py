@@ -12,6 +12,7 @@ from service.auth import service as auth_service
 from service.clinics import repository as clinics
 from service.core.errors import TooManyRequests
 from service.web import (
+    adverse_event_pages,
     chair_pages,
     course_amend_pages,
     course_pages,
@@ -20,9 +21,11 @@ from service.web import (
     history_pages,
     intake_pages,
     outcome_pages,
+    override_pages,
     patient_pages,
     record_pages,
     review_queue,
+    self_report_pages,
 )
 from service.web.pages import StaffPage, render, safe_next
 
@@ -86,5 +89,6 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 # The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
 for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
                record_pages,
-               history_pages, eligibility_pages, course_amend_pages):
+               history_pages, eligibility_pages, course_amend_pages,
+               self_report_pages, adverse_event_pages, override_pages):
     router.include_router(_pages.router)

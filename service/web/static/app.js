@@ -127,6 +127,7 @@
     try {
       const data = await api(el.dataset.method || "POST", el.dataset.api, body);
       if (el.tagName === "FORM" && window.tms.drafts) window.tms.drafts.clear(el);
+      document.dispatchEvent(new CustomEvent("tms:done", { detail: { el, data } }));
       const then = el.dataset.then;
       if (then === "reload") { window.location.reload(); return; }
       if (then) { window.location = then.replace("{id}", data && data.id); return; }
@@ -156,5 +157,8 @@
     const body = btn.dataset.body ? JSON.parse(btn.dataset.body) : {};
     act(btn, body);
   });
+  // A page brought back from the back-forward cache is reloaded, so the server decides again whether the
+  // caller may see it (after patient mode signed the technician out, it may not).
+  window.addEventListener("pageshow", (ev) => { if (ev.persisted) window.location.reload(); });
   window.tms = Object.assign(window.tms || {}, { api, plain });
 })();
