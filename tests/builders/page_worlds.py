@@ -13,7 +13,7 @@ from service.core.db import session_scope
 from service.models.courses import Course
 from tests.builders.agent_script import ScriptedRun, deliver_command
 from tests.builders.clinic import WRITE, ok, ready_clinic
-from tests.builders.records import ALL_NO
+from tests.builders.records import ALL_NO, CHECKLIST_OK
 from tests.builders.treatable import World, check_in, treatable
 from tests.conftest import T0, Tenant
 
@@ -96,6 +96,27 @@ def checked_in(tenant: Tenant) -> Ids:
     return _ids(world) | {"session_id": int(session["id"])}
 
 
+def needs_acknowledgement(tenant: Tenant) -> Ids:
+    """Checked in; the checklist says the patient lost sleep, which a clinician must acknowledge."""
+    ids = checked_in(tenant)
+    ok(tenant.client("technician").put(f"/api/v1/sessions/{ids['session_id']}/checklist", headers=WRITE,
+                                       json={"answers": CHECKLIST_OK | {"sleep_loss": "yes"}}))
+    return ids
+
+
+def dose_outside_table(tenant: Tenant) -> Ids:
+    """Checked in on a course whose stored intensity is outside the safety table (prescribed before it
+    tightened): the dose is refused until a psychiatrist signs an override."""
+    world = treatable(tenant)
+    sid = int(check_in(world)["id"])
+    with session_scope(tenant.app.state.engine) as session:
+        course = session.get(Course, world.course_id)
+        assert course is not None
+        course.intensity_pct_mt = 140
+        session.add(course)
+    return _ids(world) | {"session_id": sid}
+
+
 def _ready(tenant: Tenant) -> tuple[World, int]:
     world = treatable(tenant)
     return world, int(check_in(world)["id"])
@@ -133,7 +154,7 @@ def serious_event(tenant: Tenant) -> Ids:
     event = ok(world.tech.post(f"/api/v1/patients/{world.patient_id}/adverse-events", headers=WRITE, json={
         "course_id": world.course_id, "term": "seizure", "grade": 3,
         "onset_at": (T0 - timedelta(hours=2)).isoformat()}), 201)
-    return _ids(world) | {"event_id": int(event["id"])}
+    return _ids(world) | {"event_id": int(event["id"]), "task_id": int(event["reporting_tasks"][0]["id"])}
 
 
 def suicide_alert(tenant: Tenant) -> Ids:
@@ -165,5 +186,5 @@ def extension_due(tenant: Tenant) -> Ids:
 
 WORLDS: dict[str, Callable[[Tenant], Ids]] = {f.__name__: f for f in (
     clinic, draft_course, history_recorded, therapy_recorded, eligibility_undocumented, relative_finding,
-    unsure_absolute, booked, checked_in, ready, delivering, interrupted,
+    unsure_absolute, booked, checked_in, needs_acknowledgement, dose_outside_table, ready, delivering, interrupted,
     serious_event, suicide_alert, review_written, extension_due)}

@@ -78,6 +78,16 @@ PAGES: dict[Route, Page] = {
         Page("/patients/{patient_id}/eligibility?course_id={course_id}", "psychiatrist", "eligibility_undocumented"),
     ("PATCH", "/api/v1/courses/{course_id}"):
         Page("/courses/{course_id}/edit", "psychiatrist", "draft_course"),
+    ("PATCH", "/api/v1/adverse-events/{event_id}"):
+        Page("/adverse-events/{event_id}", "technician", "serious_event"),
+    ("POST", "/api/v1/reporting-tasks/{task_id}/completion"):
+        Page("/adverse-events/{event_id}", "technician", "serious_event"),
+    ("POST", "/api/v1/sessions/{session_id}/checklist/acknowledgements"):
+        Page("/chair/bookings/{booking_id}", "technician", "needs_acknowledgement"),
+    ("POST", "/api/v1/sessions/{session_id}/adverse-events"):
+        Page("/chair/bookings/{booking_id}", "technician", "checked_in"),
+    ("POST", "/api/v1/protocols/overrides"):
+        Page("/chair/sessions/{session_id}/protocol-override", "psychiatrist", "dose_outside_table"),
 }
 
 # Routes only machines call: the chair agent, integrations holding a bearer token, or a page's own script.
@@ -107,11 +117,6 @@ NO_PAGE_YET: dict[Route, str] = {
     ("POST", "/api/v1/calendar/days-off/{day_off_id}/withdraw"): "admin: days off",
     ("POST", "/api/v1/bookings"): "scheduling: book one session by hand",
     ("PATCH", "/api/v1/authorizations/{authorization_id}"): "authorization amendment",
-    ("PATCH", "/api/v1/adverse-events/{event_id}"): "chair side / course page: adverse event follow-up",
-    ("POST", "/api/v1/reporting-tasks/{task_id}/completion"): "adverse event reporting tasks",
-    ("POST", "/api/v1/sessions/{session_id}/checklist/acknowledgements"): "chair side: checklist acknowledgement",
-    ("POST", "/api/v1/sessions/{session_id}/adverse-events"): "chair side: one-tap adverse event on the session",
     ("POST", "/api/v1/review-flags/{flag_id}/resolve"): "review queue: resolve a flag",
-    ("POST", "/api/v1/protocols/overrides"): "course page: sign a custom-protocol override",
     ("POST", "/api/v1/calculators/beam-f3"): "motor threshold / placement: Beam F3 from head measurements",
 }
