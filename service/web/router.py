@@ -25,6 +25,7 @@ from service.web import (
     patient_pages,
     record_pages,
     review_queue,
+    schedule_pages,
     self_report_pages,
 )
 from service.web.pages import StaffPage, render, safe_next
@@ -90,5 +91,6 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
                record_pages,
                history_pages, eligibility_pages, course_amend_pages,
-               self_report_pages, adverse_event_pages, override_pages):
+               self_report_pages, adverse_event_pages, override_pages,
+               schedule_pages):
     router.include_router(_pages.router)
