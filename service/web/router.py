@@ -12,6 +12,7 @@ from service.auth import service as auth_service
 from service.clinics import repository as clinics
 from service.core.errors import TooManyRequests
 from service.web import (
+    admin_pages,
     adverse_event_pages,
     chair_pages,
     course_amend_pages,
@@ -92,5 +93,5 @@ for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_qu
                record_pages,
                history_pages, eligibility_pages, course_amend_pages,
                self_report_pages, adverse_event_pages, override_pages,
-               schedule_pages):
+               schedule_pages, admin_pages):
     router.include_router(_pages.router)
