@@ -21,9 +21,13 @@
     for (let i = 0; i < 3; i++) guess = wall - offset(guess, tz);
     return new Date(guess);
   }
+  // "Tuesday 24 November 2026 at 10:30", as the page's server-rendered dates read.
   function spoken(instant, tz) {
-    return new Intl.DateTimeFormat("en-GB", { timeZone: tz, weekday: "long", day: "numeric", month: "long",
-      year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(instant);
+    const got = {};
+    const fmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, weekday: "long", day: "2-digit", month: "long",
+      year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    for (const p of fmt.formatToParts(instant)) got[p.type] = p.value;
+    return got.weekday + " " + got.day + " " + got.month + " " + got.year + " at " + got.hour + ":" + got.minute;
   }
 
   function syncBooking(form) {
