@@ -162,3 +162,30 @@ def test_a_day_off_hands_the_technicians_bookings_to_a_colleague(browser: Any, l
     moved = ok(world.clinic.tech.get(f"/api/v1/bookings/{bid}"))
     assert moved["technician_id"] == colleague and moved["status"] == "booked"
     shot(admin, "schedule-6-day-off")
+
+
+def test_opening_hours_and_a_technicians_shifts_are_replaced_from_ticked_weekdays(browser: Any, live: Live,
+                                                                                  live_tenant: Tenant) -> None:
+    world = chair_world(live_tenant, 1)
+    tech_id = world.clinic.technician_id
+    admin = login(browser, live, live_tenant, "admin", TABLET)
+    admin.goto("/admin/calendar")
+    saturday = admin.locator('#hours [data-row][data-weekday="5"]')
+    saturday.locator("input[data-row-on]").check()
+    saturday.locator('input[data-field="open"]').fill("09:00")
+    saturday.locator('input[data-field="close"]').fill("13:00")
+    admin.fill('#hours input[name="reason"]', "Saturday mornings from December")
+    with admin.expect_navigation():  # the page reloads once the API has saved
+        admin.click("#hours button[type=submit]")
+    assert admin.locator('#hours [data-weekday="5"] input[data-row-on]').is_checked()
+    hours = {h["weekday"]: (h["open"], h["close"]) for h in ok(world.clinic.admin.get("/api/v1/calendar"))["hours"]}
+    assert hours == {**{d: ("08:00:00", "18:00:00") for d in range(5)}, 5: ("09:00:00", "13:00:00")}
+
+    admin.locator(f'details[data-technician="{tech_id}"] summary').click()
+    form = admin.locator(f"#shifts-{tech_id}")
+    form.locator("[data-row]", has_text="Friday").locator("input[data-row-on]").uncheck()
+    form.locator('input[name="reason"]').fill("Fridays off from December")
+    form.locator("button[type=submit]").click()
+    admin.wait_for_selector(f'details[data-technician="{tech_id}"] summary:not(:has-text("Fri"))')
+    (shifts,) = [t for t in ok(world.clinic.admin.get("/api/v1/calendar/shifts")) if t["user_id"] == tech_id]
+    assert sorted(s["weekday"] for s in shifts["shifts"]) == [0, 1, 2, 3]
