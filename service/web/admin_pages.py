@@ -4,18 +4,23 @@ nothing here deletes: closures and days off are withdrawn with a reason, account
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from service.api.deps import NowDep, SessionDep, SettingsDep
 from service.auth.principal import Principal
+from service.bookings import repository as booking_rows
+from service.bookings.staffing import MOVABLE
 from service.calendar import repository as calendar_rows
 from service.calendar import service as calendar
 from service.chairs import capabilities
 from service.chairs import repository as chairs
+from service.models.calendar import TechnicianDayOff
 from service.models.users import Role
 from service.records import clinic_day
 from service.users import repository as users
@@ -57,6 +62,19 @@ def _shift_rows(pieces: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["weekday"], r["from"]))
 
 
+def _still_held(session: Session, clinic_id: int, tz: str, days_off: list[TechnicianDayOff]) -> dict[int, list[Any]]:
+    """Per day off still in force, the bookings that technician still holds that day: the ones no colleague on
+    shift could take (each flagged for the front desk), so the page shows what is left to sort out."""
+    zone = ZoneInfo(tz)
+    out: dict[int, list[Any]] = {}
+    for off in days_off:
+        if off.withdrawn_at is None:
+            start = datetime.combine(off.day, time.min, tzinfo=zone).astimezone(UTC)
+            out[off.id or 0] = booking_rows.of_technician(session, clinic_id, off.user_id, start,
+                                                          start + timedelta(days=1), MOVABLE)
+    return out
+
+
 @router.get("/admin/calendar")
 def calendar_page(request: Request, me: AdminPage, session: SessionDep, settings: SettingsDep,
                   now: NowDep) -> Response:
@@ -65,10 +83,10 @@ def calendar_page(request: Request, me: AdminPage, session: SessionDep, settings
     schedule = calendar.public(session, me.clinic_id)
     names = {u.id: u.display_name for u in users.in_clinic(session, me.clinic_id)}
     technicians = [t | {"rows": _shift_rows(t["shifts"])} for t in calendar.shifts_public(session, me.clinic_id)]
+    days_off = calendar_rows.days_off(session, me.clinic_id, start=today - DAYS_OFF_LOOKBACK, active_only=False)
     return render(request, "admin_calendar.html", me, settings, schedule=schedule, hour_rows=_hour_rows(schedule),
-                  closures=calendar_rows.closures(session, me.clinic_id, active_only=False),
-                  days_off=calendar_rows.days_off(session, me.clinic_id, start=today - DAYS_OFF_LOOKBACK,
-                                                  active_only=False),
+                  closures=calendar_rows.closures(session, me.clinic_id, active_only=False), days_off=days_off,
+                  still_held=_still_held(session, me.clinic_id, schedule["timezone"], days_off),
                   technicians=technicians, names=names, today=today, weekdays=WEEKDAYS, page="admin")
 
 

@@ -3,10 +3,13 @@ the clinic has, and post every change to its admin API route with a reason."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from tests.builders.chair_world import booking_at, chair_world
 from tests.builders.clinic import ok, ready_clinic
-from tests.conftest import Tenant
+from tests.conftest import T0, Tenant
 from tests.web.test_pages import signed_in
 
 PAGES = ("/admin/calendar", "/admin/users", "/admin/chairs")
@@ -32,7 +35,9 @@ def test_admin_entry_in_the_navigation_is_for_administrators_only(tenant: Tenant
 
 
 def test_calendar_page_shows_hours_closures_shifts_and_days_off_with_withdraw_forms(tenant: Tenant) -> None:
-    clinic = ready_clinic(tenant)
+    world = chair_world(tenant, 1)
+    clinic = world.clinic
+    stranded = booking_at(world, world.courses[0], T0 + timedelta(days=4, hours=1))  # Friday 27th, 10:00
     closure = ok(clinic.admin.post("/api/v1/calendar/closures", json={"day": "2026-12-24", "reason": "Staff party"}),
                  201)
     off = ok(clinic.admin.post("/api/v1/calendar/days-off", json={
@@ -47,6 +52,7 @@ def test_calendar_page_shows_hours_closures_shifts_and_days_off_with_withdraw_fo
     assert f'data-api="/api/v1/calendar/closures/{closure["id"]}/withdraw"' in row and 'name="reason"' in row
     row = page.split(f'data-day-off="{off["id"]}"')[1].split("</tr>")[0]
     assert "Friday 27 November 2026" in row and "Training course" in row
+    assert f'class="missing small still-held" data-booking="{stranded}"' in row and "10:00" in row  # no colleague
     assert f'data-api="/api/v1/calendar/days-off/{off["id"]}/withdraw"' in row
     assert f'data-api="/api/v1/calendar/shifts/{clinic.technician_id}"' in page
     assert 'data-api="/api/v1/calendar" data-method="PUT"' in page

@@ -161,6 +161,7 @@ def test_a_day_off_hands_the_technicians_bookings_to_a_colleague(browser: Any, l
     assert "Wednesday 25 November 2026" in admin.locator(f'#days-off tr[data-day-off="{off["id"]}"]').inner_text()
     moved = ok(world.clinic.tech.get(f"/api/v1/bookings/{bid}"))
     assert moved["technician_id"] == colleague and moved["status"] == "booked"
+    assert admin.locator(f'#days-off tr[data-day-off="{off["id"]}"] .still-held').count() == 0
     shot(admin, "schedule-6-day-off")
 
 
