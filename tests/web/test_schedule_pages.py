@@ -66,3 +66,14 @@ def test_authorization_amendment_form_is_linked_for_paperwork_roles_only(tenant:
         assert 'name="reason" required' in form.text and f'value="{auth["number"]}"' in form.text
     refused = signed_in(tenant, "technician").get(f"/authorizations/{auth['id']}/edit")
     assert refused.status_code == 403 and "You can&#39;t open this" in refused.text
+
+
+def test_scheduling_pages_send_the_signed_out_to_sign_in_and_hide_other_clinics(tenant: Tenant,
+                                                                                other_tenant: Tenant) -> None:
+    world = chair_world(tenant, 1)
+    cid = world.courses[0]
+    auth = world.clinic.authorization(cid)
+    for path in (f"/courses/{cid}/bookings", f"/chairs/{world.chair_id}/week", f"/authorizations/{auth['id']}/edit"):
+        gone = tenant.anonymous().get(path, follow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["location"].startswith("/login?"), path
+        assert signed_in(other_tenant, "admin").get(path).status_code == 404, path
