@@ -21,6 +21,7 @@ from service.chairs import repository as chairs
 from service.clinics import repository as clinics
 from service.core.errors import NotFound
 from service.courses import service as courses
+from service.models.bookings import RELEASED
 from service.models.courses import Course
 from service.models.patients import Patient
 from service.models.users import Role
@@ -63,13 +64,14 @@ def course_bookings(request: Request, course_id: Id, me: StaffPage, session: Ses
     seats = chairs.chairs_with_devices(session, me.clinic_id)
     chair_names = {c.id: c.name for c, _ in seats}
     today = clinic_day.clinic_today(session, me.clinic_id, now)
-    held = [b for b in rows if b.status not in ("cancelled", "no_show")]
+    held = [b for b in rows if b.status not in RELEASED]
+    placed = {b.sequence for b in held}  # a missed session booked again is no longer waiting for a re-plan
     return render(request, "course_bookings.html", me, settings, p=patient, c=course, rows=rows, tz=tz,
                   chair_names=chair_names, people=_names(session, me.clinic_id), today=today,
                   bookable=[c for c, d in seats if c.active and d is not None and d.active],
                   technicians=calendar_rows.technicians(session, me.clinic_id),
                   next_sequence=max((b.sequence for b in held), default=0) + 1,
-                  missed=[b for b in rows if b.status in ("cancelled", "no_show")], weekdays=WEEKDAYS,
+                  missed=[b for b in rows if b.status in RELEASED and b.sequence not in placed], weekdays=WEEKDAYS,
                   page="patients")
 
 

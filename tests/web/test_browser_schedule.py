@@ -127,6 +127,7 @@ def test_a_missed_session_is_re_planned_after_a_preview(browser: Any, live: Live
     again = [b for b in after if b["sequence"] == first["sequence"] and b["status"] == "booked"]
     assert len(again) == 1 and again[0]["start_at"] > first["start_at"]
     assert next(b for b in after if b["id"] == first["id"])["status"] == "no_show"  # the missed one stays on record
+    assert tech.locator("#replan-card").count() == 0  # nothing is left waiting for a re-plan
 
 
 def test_a_closure_is_added_and_withdrawn_with_a_reason(browser: Any, live: Live, live_tenant: Tenant) -> None:
