@@ -22,6 +22,8 @@ def test_course_bookings_page_lists_bookings_with_day_time_and_chair(tenant: Ten
         assert "Tuesday 24 November 2026" in row and "09:00" in row and "Chair magstim-rapid2" in row, row
         assert f'data-api="/api/v1/bookings/{bid}/status"' in row
         assert 'data-api="/api/v1/bookings"' in page.text
+    for role in ("technician", "psychiatrist"):
+        assert f'href="/courses/{cid}/bookings"' in signed_in(tenant, role).get(f"/courses/{cid}").text, role
 
 
 def test_chair_week_shows_bookings_by_day_closures_and_links_to_other_weeks(tenant: Tenant) -> None:
