@@ -184,7 +184,25 @@ def extension_due(tenant: Tenant) -> Ids:
     return {"patient_id": int(course["patient_id"]), "course_id": int(course["id"])}
 
 
+def authorized(tenant: Tenant) -> Ids:
+    """A booked course with its payer authorization."""
+    world = treatable(tenant)
+    (auth,) = ok(world.psych.get(f"/api/v1/authorizations?course_id={world.course_id}"))
+    return _ids(world) | {"authorization_id": int(auth["id"])}
+
+
+def administered(tenant: Tenant) -> Ids:
+    """A clinic with hours, a technician on shift, a chair with its device, a closure and a day off ahead."""
+    c = ready_clinic(tenant)
+    closure = ok(c.admin.post("/api/v1/calendar/closures", json={"day": "2026-12-24", "reason": "Staff party"}), 201)
+    off = ok(c.admin.post("/api/v1/calendar/days-off", json={
+        "user_id": c.technician_id, "day": "2026-11-27", "reason": "Training course"}), 201)["day_off"]
+    return {"user_id": c.technician_id, "chair_id": c.chair_id, "device_id": c.device_id,
+            "closure_id": int(closure["id"]), "day_off_id": int(off["id"])}
+
+
 WORLDS: dict[str, Callable[[Tenant], Ids]] = {f.__name__: f for f in (
     clinic, draft_course, history_recorded, therapy_recorded, eligibility_undocumented, relative_finding,
     unsure_absolute, booked, checked_in, needs_acknowledgement, dose_outside_table, ready, delivering, interrupted,
-    serious_event, suicide_alert, review_written, extension_due)}
+    serious_event, suicide_alert, review_written, extension_due, authorized,
+    administered)}

@@ -88,6 +88,21 @@ PAGES: dict[Route, Page] = {
         Page("/chair/bookings/{booking_id}", "technician", "checked_in"),
     ("POST", "/api/v1/protocols/overrides"):
         Page("/chair/sessions/{session_id}/protocol-override", "psychiatrist", "dose_outside_table"),
+    ("POST", "/api/v1/bookings"): Page("/courses/{course_id}/bookings", "technician", "booked"),
+    ("PATCH", "/api/v1/authorizations/{authorization_id}"):
+        Page("/authorizations/{authorization_id}/edit", "psychiatrist", "authorized"),
+    ("PUT", "/api/v1/calendar"): Page("/admin/calendar", "admin", "administered"),
+    ("POST", "/api/v1/calendar/closures"): Page("/admin/calendar", "admin", "administered"),
+    ("POST", "/api/v1/calendar/closures/{closure_id}/withdraw"): Page("/admin/calendar", "admin", "administered"),
+    ("PUT", "/api/v1/calendar/shifts/{user_id}"): Page("/admin/calendar", "admin", "administered"),
+    ("POST", "/api/v1/calendar/days-off"): Page("/admin/calendar", "admin", "administered"),
+    ("POST", "/api/v1/calendar/days-off/{day_off_id}/withdraw"): Page("/admin/calendar", "admin", "administered"),
+    ("POST", "/api/v1/users"): Page("/admin/users", "admin", "administered"),
+    ("PATCH", "/api/v1/users/{user_id}"): Page("/admin/users", "admin", "administered"),
+    ("POST", "/api/v1/chairs"): Page("/admin/chairs", "admin", "administered"),
+    ("PATCH", "/api/v1/chairs/{chair_id}"): Page("/admin/chairs", "admin", "administered"),
+    ("POST", "/api/v1/devices"): Page("/admin/chairs", "admin", "administered"),
+    ("PATCH", "/api/v1/devices/{device_id}"): Page("/admin/chairs", "admin", "administered"),
 }
 
 # Routes only machines call: the chair agent, integrations holding a bearer token, or a page's own script.
@@ -103,20 +118,6 @@ NO_PAGE: dict[Route, str] = {
 
 # Routes a person needs and no page offers yet: each value says which page should.
 NO_PAGE_YET: dict[Route, str] = {
-    ("POST", "/api/v1/users"): "admin: staff accounts",
-    ("PATCH", "/api/v1/users/{user_id}"): "admin: staff accounts",
-    ("POST", "/api/v1/devices"): "admin: devices",
-    ("PATCH", "/api/v1/devices/{device_id}"): "admin: devices",
-    ("POST", "/api/v1/chairs"): "admin: chairs",
-    ("PATCH", "/api/v1/chairs/{chair_id}"): "admin: chairs",
-    ("PUT", "/api/v1/calendar"): "admin: opening hours",
-    ("POST", "/api/v1/calendar/closures"): "admin: closures",
-    ("POST", "/api/v1/calendar/closures/{closure_id}/withdraw"): "admin: closures",
-    ("PUT", "/api/v1/calendar/shifts/{user_id}"): "admin: technician rota",
-    ("POST", "/api/v1/calendar/days-off"): "admin: days off",
-    ("POST", "/api/v1/calendar/days-off/{day_off_id}/withdraw"): "admin: days off",
-    ("POST", "/api/v1/bookings"): "scheduling: book one session by hand",
-    ("PATCH", "/api/v1/authorizations/{authorization_id}"): "authorization amendment",
     ("POST", "/api/v1/review-flags/{flag_id}/resolve"): "review queue: resolve a flag",
     ("POST", "/api/v1/calculators/beam-f3"): "motor threshold / placement: Beam F3 from head measurements",
 }
