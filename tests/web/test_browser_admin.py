@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.builders.chair_world import chair_world
 from tests.builders.clinic import ok, ready_clinic
+from tests.builders.records import audit_rows
 from tests.conftest import Tenant
 from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
 
@@ -85,3 +86,7 @@ def test_an_authorization_is_amended_from_the_course_page_with_a_reason(browser:
     amended = ok(world.clinic.admin.get(f"/api/v1/authorizations/{auth['id']}"))
     assert amended["end_date"] == "2027-03-31" and amended["version"] == auth["version"] + 1
     assert amended["number"] == auth["number"] and amended["sessions"]["authorized"] == 36
+    (amendment,) = [row for row in audit_rows(live_tenant, amended["patient_id"], "authorization")
+                    if row.action == "amend"]
+    assert set(amendment.new_values or {}) == {"end_date", "version"}
+    assert amendment.reason == "Payer extended the window"
