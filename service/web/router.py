@@ -15,6 +15,7 @@ from service.web import (
     chair_pages,
     course_pages,
     document_pages,
+    flag_pages,
     intake_pages,
     outcome_pages,
     patient_pages,
@@ -82,5 +83,6 @@ def home(request: Request, me: StaffPage, session: SessionDep, settings: Setting
 # Each page family is a router of its own, mounted here so app.py lists one web router.
 # The intake form's /patients/new comes before /patients/{patient_id}, which would otherwise claim it.
 for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_queue, outcome_pages, document_pages,
-               record_pages):
+               record_pages,
+               flag_pages):
     router.include_router(_pages.router)

@@ -1,4 +1,5 @@
-"""E-signatures: username and password at the first signing, printed name/time/meaning/hash stored, amendment supersedes, clinics apart."""
+"""E-signatures: username and password at the first signing, printed name/time/meaning/hash stored, amendment
+supersedes, clinics apart."""
 
 from __future__ import annotations
 
