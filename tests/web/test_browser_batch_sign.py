@@ -65,3 +65,4 @@ def test_three_records_signed_in_one_batch_each_with_its_own_signature(browser: 
         page.click("#batch-sign button[type=submit]")
     assert [s["meaning"] for s in _signatures(world, fourth)] == ["reviewed"]
     page.context.close()
+
