@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from service.models.adverse_events import AdverseEvent
 from service.models.screenings import Screening, ScreeningClearance
-from service.models.signatures import CourseReview, SignatureStatus
-from service.signatures import repository, subjects
+from service.models.signatures import CourseReview, Signature, SignatureStatus
+from service.signatures import subjects
 from service.web.labels import label
 
 LIMIT = 50  # per kind: the oldest first, so nothing waits for ever behind newer records
@@ -30,35 +30,30 @@ class Unsigned:
     meanings: list[str]  # the first is the usual meaning for this kind of record
 
 
-def _unsigned_ids(session: Session, clinic_id: int, subject: str, rows: list[Any]) -> set[int]:
-    signed = {(s.subject_id, s.subject_version) for s in repository.for_subjects(
-        session, clinic_id, subject, [r.id for r in rows]) if s.status == SignatureStatus.valid.value}
-    return {r.id for r in rows if (r.id, subjects.version_of(r)) not in signed}
-
-
-def _rows(session: Session, model: Any, clinic_id: int) -> list[Any]:
-    return list(session.exec(select(model).where(model.clinic_id == clinic_id).order_by(col(model.id))).all())
+def _unsigned(session: Session, model: Any, subject: str, clinic_id: int) -> list[Any]:
+    """The oldest LIMIT rows of the clinic with no valid signature on their current version, found in the database
+    (a clinic's signed history grows for years; only what still waits is read)."""
+    version = model.version if hasattr(model, "version") else 1
+    signed = select(Signature.id).where(
+        Signature.clinic_id == clinic_id, Signature.subject == subject, Signature.subject_id == model.id,
+        Signature.subject_version == version, Signature.status == SignatureStatus.valid.value)
+    return list(session.exec(select(model).where(model.clinic_id == clinic_id, ~signed.exists())
+                             .order_by(col(model.id)).limit(LIMIT)).all())
 
 
 def build(session: Session, clinic_id: int) -> list[Unsigned]:
     """Course reviews, adverse events and screening clearances without a valid signature on their current version."""
     out: list[Unsigned] = []
-    reviews = _rows(session, CourseReview, clinic_id)
-    todo = _unsigned_ids(session, clinic_id, "course_review", reviews)
-    for r in [r for r in reviews if r.id in todo][:LIMIT]:
+    for r in _unsigned(session, CourseReview, "course_review", clinic_id):
         what = f"Week {r.week} review" if r.kind == "weekly" else "End-of-course summary"
         out.append(Unsigned("course_review", r.id, r.version, r.patient_id, r.course_id,
                             f"{what} (version {r.version})", r.updated_at,
                             ["reviewed", "approved"] if r.kind == "weekly" else ["approved", "reviewed"]))
-    events = _rows(session, AdverseEvent, clinic_id)
-    todo = _unsigned_ids(session, clinic_id, "adverse_event", events)
-    for e in [e for e in events if e.id in todo][:LIMIT]:
+    for e in _unsigned(session, AdverseEvent, "adverse_event", clinic_id):
         out.append(Unsigned("adverse_event", e.id, subjects.version_of(e), e.patient_id, e.course_id,
                             f"Adverse event: {label(e.term)}, grade {e.grade}{', serious' if e.serious else ''}",
                             e.onset_at, ["reviewed", "cleared"]))
-    clearances = _rows(session, ScreeningClearance, clinic_id)
-    todo = _unsigned_ids(session, clinic_id, "screening_clearance", clearances)
-    wanted = [c for c in clearances if c.id in todo][:LIMIT]
+    wanted = _unsigned(session, ScreeningClearance, "screening_clearance", clinic_id)
     screenings = {s.id: s for s in session.exec(select(Screening).where(
         Screening.clinic_id == clinic_id, col(Screening.id).in_([c.screening_id for c in wanted]))).all()}
     for c in wanted:

@@ -62,3 +62,18 @@ def test_the_queue_asks_for_the_username_only_until_the_first_signing(tenant: Te
     assert f'data-subject-id="{review["id"]}"' not in section
     assert f'data-subject-id="{second["id"]}"' in section and 'name="username"' not in section
     assert 'name="username"' not in psych.get(f"/courses/{world.course_id}").text.split('id="reviews"')[1]
+
+
+def test_an_amended_review_waits_for_a_signature_on_its_new_version(tenant: Tenant) -> None:
+    world = treatable(tenant)
+    review = world.psych.post(f"/api/v1/courses/{world.course_id}/reviews",
+                              json={"kind": "weekly", "week": 1, "note": "Week 1 fine."}).json()
+    assert world.psych.post("/api/v1/signatures", json={
+        "subject": "course_review", "subject_id": review["id"], "meaning": "reviewed",
+        "username": tenant.usernames["psychiatrist"], "password": PASSWORD}).status_code == 201
+    psych = signed_in(tenant, "psychiatrist")
+    assert f'data-subject-id="{review["id"]}"' not in psych.get("/review").text
+    assert world.psych.patch(f"/api/v1/course-reviews/{review['id']}", json={
+        "note": "Week 1 fine; mild headache.", "reason": "headache left out"}).status_code == 200
+    section = psych.get("/review").text.split('id="q-unsigned"')[1].split("</section>")[0]
+    assert f'data-subject-id="{review["id"]}"' in section and "Week 1 review (version 2)" in section
