@@ -64,5 +64,19 @@ def test_three_records_signed_in_one_batch_each_with_its_own_signature(browser: 
     with page.expect_navigation():
         page.click("#batch-sign button[type=submit]")
     assert [s["meaning"] for s in _signatures(world, fourth)] == ["reviewed"]
+
+    # A wrong password ends the signing session: the username is asked for again, on the same page.
+    (fifth,) = _reviews(world, 1, first_week=5)
+    page.reload()
+    page.check(f"#pick-course_review-{fifth}")
+    page.fill("#batch-sign input[name=password]", "not my password")
+    page.click("#batch-sign button[type=submit]")
+    page.wait_for_selector("#batch-sign input[name=username]")
+    assert _signatures(world, fifth) == []
+    page.fill("#batch-sign input[name=username]", live_tenant.usernames["psychiatrist"])
+    page.fill("#batch-sign input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#batch-sign button[type=submit]")
+    assert [s["meaning"] for s in _signatures(world, fifth)] == ["reviewed"]
     page.context.close()
 

@@ -50,6 +50,17 @@
       await window.tms.api("POST", form.dataset.batchSign, body);
       window.location.reload();
     } catch (e) {
+      // A refused password ends the signing session: the next attempt needs the username again, so the
+      // field appears without a reload.
+      if ((e.fields || []).some((d) => d.field === "username" || d.field === "password")
+          && !form.elements.namedItem("username")) {
+        const label = document.createElement("label");
+        label.textContent = "Username ";
+        const input = document.createElement("input");
+        Object.assign(input, { name: "username", required: true, autocomplete: "username" });
+        label.appendChild(input);
+        form.querySelector(".inline-form").prepend(label);
+      }
       mark(e.fields || []);
       form.elements.namedItem("password").value = "";
       show("Nothing was signed. " + e.message, false);
