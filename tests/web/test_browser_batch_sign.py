@@ -44,11 +44,11 @@ def test_three_records_signed_in_one_batch_each_with_its_own_signature(browser: 
     page.click("#batch-sign button[type=submit]")
     page.wait_for_selector("#batch-sign .result.error")
     assert "Nothing was signed" in page.locator("#batch-sign .result").inner_text()
+    shot(page, "review-queue-batch-sign")
     assert all(_signatures(world, i) == [] for i in ids)
     page.fill("#batch-sign input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("#batch-sign button[type=submit]")
-    shot(page, "review-queue-after-batch-sign")
     for i, meaning in zip(ids, ["reviewed", "approved", "reviewed"], strict=True):
         sigs = _signatures(world, i)
         assert [(s["meaning"], s["subject_version"], s["verified"]) for s in sigs] == [(meaning, 1, "valid")]
