@@ -15,13 +15,38 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SignIn(_Strict):
-    """Sign one record: the signer re-enters the password (21 CFR 11.200(a))."""
+USERNAME_DOC = ("Your username: required at the first signing after sign-in (21 CFR 11.200(a)(1)(i)); later "
+                "signings in the same sign-in session may leave it out")
+
+
+class SignItem(_Strict):
+    """One record to sign and the meaning of that signature."""
 
     subject: str = Field(min_length=1, max_length=40, description="Record kind, e.g. course_review")
     subject_id: int = Field(ge=1, le=2_147_483_647)
     meaning: Meaning
+
+
+class SignIn(SignItem):
+    """Sign one record: the signer enters the password, and the username too at the session's first signing."""
+
+    username: str | None = Field(default=None, min_length=1, max_length=80, description=USERNAME_DOC)
     password: str = Field(min_length=1, max_length=256)
+
+
+class SignBatch(_Strict):
+    """Sign several records with one entry of the components; each record gets its own signature and meaning."""
+
+    username: str | None = Field(default=None, min_length=1, max_length=80, description=USERNAME_DOC)
+    password: str = Field(min_length=1, max_length=256)
+    items: list[SignItem] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _each_once(self) -> SignBatch:
+        keys = [(i.subject, i.subject_id, i.meaning) for i in self.items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("items: the same record and meaning appear twice")
+        return self
 
 
 class SignaturePublic(BaseModel):

@@ -1,4 +1,5 @@
-"""Signing a record version with the password re-entered, checking a signature, superseding on amendment."""
+"""Signing record versions (one or a batch) inside a continuous signing session, checking a signature, and
+superseding on amendment."""
 
 from __future__ import annotations
 
@@ -16,17 +17,33 @@ from service.core.errors import Conflict, NotFound, Unprocessable
 from service.models.auth import LoginAttempt
 from service.models.signatures import Signature, SignatureStatus
 from service.models.users import User
-from service.signatures import repository, subjects
-from service.signatures.schemas import SignaturePublic, SignIn
+from service.signatures import repository, signing_session, subjects
+from service.signatures.schemas import SignaturePublic, SignBatch, SignIn, SignItem
 
 ENTITY = "e_signature"
 
 
-class WrongPassword(Unprocessable):
-    """The re-entered password did not match; the caller commits the failed attempt before refusing."""
+class SignRefused(Unprocessable):
+    """The signer's components were refused; the caller commits the attempt and its audit row before refusing."""
 
+
+class WrongPassword(SignRefused):
     def __init__(self) -> None:
         super().__init__("password", "the password does not match: nothing was signed", code="wrong_password")
+
+
+class WrongUsername(SignRefused):
+    def __init__(self) -> None:
+        super().__init__("username", "this is not the username you signed in with: nothing was signed",
+                         code="wrong_username")
+
+
+class UsernameRequired(SignRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            "username", "the first signing since you signed in needs your username as well as your password "
+            "(later signings in this sign-in session need only the password): nothing was signed",
+            code="username_required")
 
 
 def _subject(name: str) -> subjects.Subject:
@@ -36,7 +53,7 @@ def _subject(name: str) -> subjects.Subject:
     return found
 
 
-def _record(session: Session, who: Principal, body: SignIn) -> tuple[subjects.Subject, Any]:
+def _record(session: Session, who: Principal, body: SignItem) -> tuple[subjects.Subject, Any]:
     subject = _subject(body.subject)
     if body.meaning.value not in subject.meanings:
         allowed = ", ".join(sorted(subject.meanings))
@@ -47,35 +64,49 @@ def _record(session: Session, who: Principal, body: SignIn) -> tuple[subjects.Su
     return subject, row
 
 
-def _check_password(session: Session, settings: Settings, passwords: Passwords, who: Principal,
-                    password: str, now: datetime) -> User:
-    """Failures count towards the account's login lockout, so a borrowed session cannot guess passwords."""
+def _refuse(session: Session, who: Principal, now: datetime, error: SignRefused, reason: str) -> SignRefused:
+    audit.record(session, who.actor, at=now, action="sign_refused", entity=ENTITY, new={"reason": reason})
+    signing_session.close(session, who, now, reason)
+    return error
+
+
+def _identify(session: Session, settings: Settings, passwords: Passwords, who: Principal, username: str | None,
+              password: str, now: datetime) -> tuple[User, str]:
+    """Check the components (21 CFR 11.200(a)): username and password at the first signing of the sign-in session,
+    the password alone after that. Returns the signer and the components used.
+
+    Failures count towards the account's login lockout, so a borrowed session cannot guess passwords, and end
+    the signing session, so the next attempt needs both components again.
+    """
     check_throttle(session, settings, who.username, now)
+    already_open = signing_session.is_open(session, who)
+    if username is None and not already_open:
+        raise _refuse(session, who, now, UsernameRequired(), "username required at the first signing")
     user = session.get(User, who.user_id)
-    ok = user is not None and user.active and passwords.verify(user.password_hash, password)
+    right_name = username is None or username == who.username
+    ok = (user is not None and user.active and right_name and passwords.verify(user.password_hash, password))
     session.add(LoginAttempt(username=who.username, succeeded=ok, at=now, client=who.client))
     if not ok or user is None:
-        audit.record(session, who.actor, at=now, action="sign_refused", entity=ENTITY,
-                     new={"reason": "wrong password"})
-        raise WrongPassword()
-    return user
+        if not right_name:
+            raise _refuse(session, who, now, WrongUsername(), "wrong username")
+        raise _refuse(session, who, now, WrongPassword(), "wrong password")
+    if username is not None and not already_open:
+        signing_session.open_(session, who, now)
+    return user, "username+password" if username is not None else "password"
 
 
-def sign(session: Session, who: Principal, settings: Settings, passwords: Passwords, body: SignIn,
-         now: datetime) -> Signature:
-    """Sign the current version of a record with the printed name of the signer's account."""
-    subject, row = _record(session, who, body)
-    user = _check_password(session, settings, passwords, who, body.password, now)
+def _sign_one(session: Session, who: Principal, user: User, components: str, item: SignItem,
+              subject: subjects.Subject, row: Any, now: datetime) -> Signature:
     version = subjects.version_of(row)
-    for sig in repository.for_subject(session, who.clinic_id, subject.name, body.subject_id):
-        if (sig.signer_id == who.user_id and sig.meaning == body.meaning.value and sig.subject_version == version
+    for sig in repository.for_subject(session, who.clinic_id, subject.name, item.subject_id):
+        if (sig.signer_id == who.user_id and sig.meaning == item.meaning.value and sig.subject_version == version
                 and sig.status == SignatureStatus.valid.value):
-            raise Conflict(f"you already signed version {version} of this {subject.name} as {sig.meaning}",
-                           code="already_signed")
+            raise Conflict(f"you already signed version {version} of this {subject.name} "
+                           f"({subject.name} {item.subject_id}) as {sig.meaning}", code="already_signed")
     text = subjects.canonical(row)
     sig = Signature(
         clinic_id=who.clinic_id, patient_id=subjects.patient_of(row), subject=subject.name,
-        subject_id=body.subject_id, subject_version=version, meaning=body.meaning.value, signer_id=who.user_id,
+        subject_id=item.subject_id, subject_version=version, meaning=item.meaning.value, signer_id=who.user_id,
         printed_name=user.display_name, signed_at=now, record_sha256=subjects.sha256(text), record_json=text,
     )
     session.add(sig)
@@ -83,8 +114,26 @@ def sign(session: Session, who: Principal, settings: Settings, passwords: Passwo
     audit.record(session, who.actor, at=now, action="sign", entity=ENTITY, entity_id=sig.id,
                  patient_id=sig.patient_id, new={"subject": sig.subject, "subject_id": sig.subject_id,
                                                  "version": version, "meaning": sig.meaning,
-                                                 "record_sha256": sig.record_sha256})
+                                                 "record_sha256": sig.record_sha256, "components": components,
+                                                 "signing_session": who.session_id})
     return sig
+
+
+def sign(session: Session, who: Principal, settings: Settings, passwords: Passwords, body: SignIn,
+         now: datetime) -> Signature:
+    """Sign the current version of a record with the printed name of the signer's account."""
+    subject, row = _record(session, who, body)
+    user, components = _identify(session, settings, passwords, who, body.username, body.password, now)
+    return _sign_one(session, who, user, components, body, subject, row, now)
+
+
+def sign_batch(session: Session, who: Principal, settings: Settings, passwords: Passwords, body: SignBatch,
+               now: datetime) -> list[Signature]:
+    """Sign several records with one entry of the components, all or none: each record gets its own signature,
+    bound to its own version, meaning and hash, and its own audit row."""
+    found = [(item, *_record(session, who, item)) for item in body.items]
+    user, components = _identify(session, settings, passwords, who, body.username, body.password, now)
+    return [_sign_one(session, who, user, components, item, subject, row, now) for item, subject, row in found]
 
 
 def supersede(session: Session, who: Principal, subject: str, subject_id: int, new_version: int, reason: str,

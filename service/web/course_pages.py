@@ -21,7 +21,7 @@ from service.protocols import dose_gate
 from service.records import clinic_day
 from service.signatures import repository as signatures
 from service.signatures import service as signing
-from service.signatures import subjects
+from service.signatures import signing_session, subjects
 from service.signatures.schemas import SignaturePublic
 from service.web import blocker_links, course_view
 from service.web.pages import page_roles, render
@@ -66,6 +66,7 @@ def course_page(request: Request, course_id: Id, me: ClinicalPage, session: Sess
         "ae_signatures": signatures_on(session, me.clinic_id, "adverse_event", record.adverse_events),
         "clearance_signatures": clearance_signatures(session, me.clinic_id, record.screenings),
         "meanings": {name: sorted(s.meanings) for name, s in subjects.SUBJECTS.items()},
+        "signing_open": signing_session.is_open(session, me),
         "dose": dose_gate.verdict_or_none(session, record.course),
         "blockers": _blockers(session, me, record.course, now),
         "extension": extension.evaluate(session, me, course_id).public()

@@ -30,6 +30,7 @@ _WORDS = {
     "admin": "Administrator",
     "agent": "Chair agent",
     "L-DLPFC": "Left DLPFC",
+    "phq9_due": "PHQ-9 due", "mt_due": "Motor threshold due", "sae_report_due": "Serious adverse event report due",
 }
 
 

@@ -2,7 +2,8 @@
 
 Order: open suicide-risk alerts, serious adverse events, relative contraindications awaiting clearance,
 custom-protocol overrides, courses flagged for gaps, authorizations about to run out, courses awaiting
-their weekly or end-of-course review, then the other open flags.
+their weekly or end-of-course review, records awaiting a signature (signed one by one or as a batch), then the
+other open flags.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from service.models.users import Role
 from service.records import clinic_day
 from service.sessions import lost_chairs
 from service.signatures import repository as signatures
+from service.signatures import signing_session
+from service.web import awaiting_signature
 from service.web.pages import page_roles, render
 
 router = APIRouter(include_in_schema=False)
@@ -121,8 +124,10 @@ def review_queue(request: Request, me: PsychiatristPage, session: SessionDep, se
     """What needs a psychiatrist, safety alerts first."""
     lost_chairs.sweep(session, me.clinic_id, now, settings.agent_lost_after_s)  # lost chairs' sessions listed
     sections = build(session, me, now)
+    sections["unsigned"] = awaiting_signature.build(session, me.clinic_id)
     names = _patients(session, me.clinic_id, sections)
     audit.record(session, me.actor, at=now, action="list", entity="review_queue",
                  new={k: len(v) for k, v in sections.items()})
     return render(request, "review.html", me, settings, s=sections, names=names, page="review",
-                  tzname=clinic_day.clinic(session, me.clinic_id).timezone)
+                  tzname=clinic_day.clinic(session, me.clinic_id).timezone,
+                  signing_open=signing_session.is_open(session, me))

@@ -19,6 +19,7 @@ from service.web import (
     course_pages,
     document_pages,
     eligibility_pages,
+    flag_pages,
     history_pages,
     intake_pages,
     outcome_pages,
@@ -93,5 +94,5 @@ for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_qu
                record_pages,
                history_pages, eligibility_pages, course_amend_pages,
                self_report_pages, adverse_event_pages, override_pages,
-               schedule_pages, admin_pages):
+               schedule_pages, admin_pages, flag_pages):
     router.include_router(_pages.router)

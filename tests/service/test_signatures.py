@@ -1,4 +1,5 @@
-"""E-signatures: password re-entered, printed name/time/meaning/hash stored, amendment supersedes, clinics apart."""
+"""E-signatures: username and password at the first signing, printed name/time/meaning/hash stored, amendment
+supersedes, clinics apart."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def _review(tenant: Tenant, course_id: int, **extra: object) -> dict[str, Any]:
 def _sign(tenant: Tenant, review_id: int, password: str = PASSWORD, meaning: str = "reviewed",
           role: str = "psychiatrist") -> Any:
     return tenant.client(role).post("/api/v1/signatures", json={
-        "subject": "course_review", "subject_id": review_id, "meaning": meaning, "password": password})
+        "subject": "course_review", "subject_id": review_id, "meaning": meaning, "password": password,
+        "username": tenant.usernames[role]})
 
 
 def test_signing_stores_name_time_meaning_and_hash_of_the_exact_version(tenant: Tenant) -> None:
@@ -138,7 +140,8 @@ def test_a_screening_clearance_can_be_signed_as_cleared(tenant: Tenant) -> None:
         s.flush()
         clearance_id = clearance.id
     r = tenant.client("psychiatrist").post("/api/v1/signatures", json={
-        "subject": "screening_clearance", "subject_id": clearance_id, "meaning": "cleared", "password": PASSWORD})
+        "subject": "screening_clearance", "subject_id": clearance_id, "meaning": "cleared", "password": PASSWORD,
+        "username": tenant.usernames["psychiatrist"]})
     assert r.status_code == 201, r.text
     assert r.json()["verified"] == "valid"
 
@@ -149,7 +152,8 @@ def test_cookie_signing_needs_the_csrf_header(tenant: Tenant) -> None:
     login = client.post("/login", data={"username": tenant.usernames["psychiatrist"], "password": PASSWORD},
                         follow_redirects=False)
     assert login.status_code == 303
-    body = {"subject": "course_review", "subject_id": review["id"], "meaning": "reviewed", "password": PASSWORD}
+    body = {"subject": "course_review", "subject_id": review["id"], "meaning": "reviewed", "password": PASSWORD,
+            "username": tenant.usernames["psychiatrist"]}
     assert client.post("/api/v1/signatures", json=body).status_code == 403
     assert client.post("/api/v1/signatures", json=body, headers=WRITE).status_code == 201
 
@@ -165,7 +169,8 @@ def test_amending_a_signed_adverse_event_supersedes_its_signature(tenant: Tenant
     event = psych.post(f"/api/v1/patients/{pid}/adverse-events", json={
         "course_id": cid, "term": "headache", "grade": 1, "onset_at": (T0 - timedelta(hours=1)).isoformat()}).json()
     signed = psych.post("/api/v1/signatures", json={"subject": "adverse_event", "subject_id": event["id"],
-                                                    "meaning": "reviewed", "password": PASSWORD})
+                                                    "meaning": "reviewed", "password": PASSWORD,
+                                                    "username": tenant.usernames["psychiatrist"]})
     assert signed.status_code == 201, signed.text
     amended = psych.patch(f"/api/v1/adverse-events/{event['id']}", json={"grade": 2, "reason": "worse by evening"})
     assert amended.status_code == 200, amended.text

@@ -41,6 +41,8 @@ def test_psychiatrist_reads_the_chart_writes_and_signs_a_review(browser: Any, li
     page.fill("#write-review textarea[name=note]", "Week 3: PHQ-9 down from 18 to 3; tolerating well.")
     page.click("#write-review button[type=submit]")
     page.wait_for_selector(".review form.sign-form")
+    # The first signing since sign-in takes the username too (21 CFR 11.200(a)).
+    page.fill(".review form.sign-form input[name=username]", live_tenant.usernames["psychiatrist"])
     page.fill(".review form.sign-form input[name=password]", "not my password")
     page.click(".review form.sign-form button[type=submit]")
     page.wait_for_selector(".review form.sign-form .result.error")

@@ -99,7 +99,7 @@ def test_a_signed_weekly_review_takes_the_course_off_the_queue(tenant: Tenant) -
                               json={"kind": "weekly", "week": 1, "note": "Week 1 fine."}).json()
     assert world.psych.post("/api/v1/signatures", headers={"X-Requested-With": "t"}, json={
         "subject": "course_review", "subject_id": review["id"], "meaning": "reviewed",
-        "password": PASSWORD}).status_code == 201
+        "username": tenant.usernames["psychiatrist"], "password": PASSWORD}).status_code == 201
     reviews = signed_in(tenant, "psychiatrist").get("/review").text.split('id="q-reviews"')[1].split("</section>")[0]
     assert f"/courses/{world.course_id}" not in reviews
 

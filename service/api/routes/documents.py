@@ -29,7 +29,10 @@ class CsvResponse(Response):
 def course_fhir(course_id: Id, who: PaperworkUser, session: SessionDep, now: NowDep) -> FhirResponse:
     """The course as a FHIR R4 collection Bundle (the export is audited)."""
     r = record.read(session, who, course_id, now, purpose="export_fhir")
-    return FhirResponse(fhir_bundle.bundle(r, now))
+    # A download, not a page: browsers save it under a name that says what it is and when it was taken,
+    # without the patient's name (file names end up in download folders and mail attachments).
+    name = f"tmsops-course-{course_id}-fhir-{now.strftime('%Y%m%d')}.json"
+    return FhirResponse(fhir_bundle.bundle(r, now), headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/api/v1/courses/{course_id}/sessions.csv", response_class=CsvResponse)

@@ -1,4 +1,5 @@
-"""Signature and course-review endpoints. Signing needs the password again; there is no unsign or delete."""
+"""Signature and course-review endpoints. Signing needs the password again (and the username at the first signing
+of a sign-in session); there is no unsign or delete."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from service.api.deps import Id, NowDep, PsychiatristUser, SessionDep, SettingsDep, StaffUser
 from service.signatures import reviews, service, subjects
-from service.signatures.schemas import ReviewAmend, ReviewCreate, ReviewPublic, SignaturePublic, SignIn
+from service.signatures.schemas import ReviewAmend, ReviewCreate, ReviewPublic, SignaturePublic, SignBatch, SignIn
 
 router = APIRouter(prefix="/api/v1", tags=["signatures"])
 
@@ -16,14 +17,29 @@ router = APIRouter(prefix="/api/v1", tags=["signatures"])
 @router.post("/signatures", status_code=201, response_model=SignaturePublic)
 def sign(body: SignIn, request: Request, who: PsychiatristUser, session: SessionDep, settings: SettingsDep,
          now: NowDep) -> object:
-    """Sign the current version of a record (psychiatrists; the password is re-entered)."""
+    """Sign the current version of a record (psychiatrists). The first signing after sign-in needs the username
+    and the password; later ones in the same sign-in session need only the password (21 CFR 11.200(a))."""
     try:
         sig = service.sign(session, who, settings, request.app.state.passwords, body, now)
-    except service.WrongPassword:
-        session.commit()  # the failed attempt counts towards the lockout even though nothing is signed
+    except service.SignRefused:
+        session.commit()  # the refused attempt is audited and counts towards the lockout; nothing is signed
         raise
     subject = subjects.SUBJECTS[sig.subject]
     return service.public(sig, subject.load(session, who.clinic_id, sig.subject_id))
+
+
+@router.post("/signatures/batch", status_code=201, response_model=list[SignaturePublic])
+def sign_batch(body: SignBatch, request: Request, who: PsychiatristUser, session: SessionDep,
+               settings: SettingsDep, now: NowDep) -> object:
+    """Sign several records with one entry of the password (and the username at the session's first signing).
+    Each record gets its own signature with its own meaning and hash; all are signed or none."""
+    try:
+        sigs = service.sign_batch(session, who, settings, request.app.state.passwords, body, now)
+    except service.SignRefused:
+        session.commit()
+        raise
+    return [service.public(s, subjects.SUBJECTS[s.subject].load(session, who.clinic_id, s.subject_id))
+            for s in sigs]
 
 
 @router.get("/signatures", response_model=list[SignaturePublic])
