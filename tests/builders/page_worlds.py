@@ -10,7 +10,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from service.core.db import session_scope
+from service.flags import service as flags
 from service.models.courses import Course
+from service.models.flags import FlagKind
 from tests.builders.agent_script import ScriptedRun, deliver_command
 from tests.builders.clinic import WRITE, ok, ready_clinic
 from tests.builders.records import ALL_NO, CHECKLIST_OK
@@ -175,6 +177,17 @@ def review_written(tenant: Tenant) -> Ids:
     return _ids(world) | {"review_id": int(review["id"])}
 
 
+def flag_open(tenant: Tenant) -> Ids:
+    """A treatable course with an open review flag (a gap in treatment found by the nightly check)."""
+    world = treatable(tenant)
+    with session_scope(tenant.app.state.engine) as session:
+        flag = flags.raise_flag(session, clinic_id=tenant.clinic_id, key=f"gap-{tenant.clinic_id}", kind=FlagKind.gap,
+                                message="Found by the nightly check.", now=T0, patient_id=world.patient_id,
+                                course_id=world.course_id)
+        assert flag is not None and flag.id is not None
+        return _ids(world) | {"flag_id": flag.id}
+
+
 def extension_due(tenant: Tenant) -> Ids:
     """A Medicare course 30% better on the PHQ-9 after session 20: the template's extension applies."""
     from tests.service.test_course_extension import after_session, medicare_course
@@ -204,5 +217,5 @@ def administered(tenant: Tenant) -> Ids:
 WORLDS: dict[str, Callable[[Tenant], Ids]] = {f.__name__: f for f in (
     clinic, draft_course, history_recorded, therapy_recorded, eligibility_undocumented, relative_finding,
     unsure_absolute, booked, checked_in, needs_acknowledgement, dose_outside_table, ready, delivering, interrupted,
-    serious_event, suicide_alert, review_written, extension_due, authorized,
+    serious_event, suicide_alert, review_written, flag_open, extension_due, authorized,
     administered)}

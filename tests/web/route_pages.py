@@ -103,6 +103,10 @@ PAGES: dict[Route, Page] = {
     ("PATCH", "/api/v1/chairs/{chair_id}"): Page("/admin/chairs", "admin", "administered"),
     ("POST", "/api/v1/devices"): Page("/admin/chairs", "admin", "administered"),
     ("PATCH", "/api/v1/devices/{device_id}"): Page("/admin/chairs", "admin", "administered"),
+    ("POST", "/api/v1/review-flags/{flag_id}/resolve"): Page("/review", "psychiatrist", "flag_open"),
+    ("POST", "/api/v1/signatures/batch"): Page("/review", "psychiatrist", "review_written"),
+    ("POST", "/api/v1/calculators/beam-f3"):
+        Page("/patients/{patient_id}/motor-threshold?course_id={course_id}", "technician", "draft_course"),
 }
 
 # Routes only machines call: the chair agent, integrations holding a bearer token, or a page's own script.
@@ -116,8 +120,6 @@ NO_PAGE: dict[Route, str] = {
         "records nothing: the course order page's script asks it as the protocol and intensity are chosen",
 }
 
-# Routes a person needs and no page offers yet: each value says which page should.
-NO_PAGE_YET: dict[Route, str] = {
-    ("POST", "/api/v1/review-flags/{flag_id}/resolve"): "review queue: resolve a flag",
-    ("POST", "/api/v1/calculators/beam-f3"): "motor threshold / placement: Beam F3 from head measurements",
-}
+# Routes a person needs and no page offers yet: each value says which page should. Kept empty: a route that
+# lands here fails the suite until its page exists.
+NO_PAGE_YET: dict[Route, str] = {}

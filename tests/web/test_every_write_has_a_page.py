@@ -33,6 +33,8 @@ class _Actions(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if tag == "form" and a.get("data-batch-sign"):  # signing.js posts the ticked records there
+            self.found[("POST", str(a["data-batch-sign"]))] = True
         if tag in ("form", "button") and a.get("data-api"):
             key = ((a.get("data-method") or "POST").upper(), str(a["data-api"]))
             self.found[key] = self.found.get(key, False) or "disabled" not in a
