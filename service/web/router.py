@@ -14,6 +14,7 @@ from service.core.errors import TooManyRequests
 from service.web import (
     admin_pages,
     adverse_event_pages,
+    authorization_pages,
     chair_pages,
     course_amend_pages,
     course_pages,
@@ -94,5 +95,5 @@ for _pages in (intake_pages, chair_pages, course_pages, patient_pages, review_qu
                record_pages,
                history_pages, eligibility_pages, course_amend_pages,
                self_report_pages, adverse_event_pages, override_pages,
-               schedule_pages, admin_pages, flag_pages):
+               schedule_pages, admin_pages, flag_pages, authorization_pages):
     router.include_router(_pages.router)
