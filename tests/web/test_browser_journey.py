@@ -210,6 +210,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     psych.click("#order-course")
     psych.check(f'#course-order input[name="protocol_id"][value="{PROTOCOL}"]')
     psych.check(f'#course-order input[name="criteria_set_id"][value="{AETNA}"]')
+    assert "(None)" not in psych.locator("#course-order").inner_text()
     choice = psych.locator("#eligibility label.choice", has=psych.locator(f'input[value="{AETNA}"]'))
     assert "Aetna" in choice.inner_text() and "incomplete" in choice.inner_text().lower(), choice.inner_text()
     psych.select_option('#course-order select[name="eligibility_exception.basis"]', "clinical_judgement")
@@ -406,7 +407,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     psych.wait_for_selector("#summary")
     summary = psych.locator("#summary").inner_text()
     assert "Iris Journey" in summary and "MRN JRN-0007" in summary and "Dr. Rhea Referrer" in summary
-    assert "1 completed" in summary and "Headache, grade 1" in summary, summary
+    assert "1 completed" in summary and "Headache, grade 1" in summary and "GAD-7" in summary, summary
     assert "First iTBS session delivered in full" in summary and "Signed approved by" in summary, summary
     assert re.search(rf"PHQ-9\s+{sum(PHQ9)} \(2026-11-23\)\s+no later score", summary), summary
     j.shot(psych, "end-of-course-summary")
