@@ -1,8 +1,14 @@
 """A patient's whole way through the clinic, in Chromium, only by clicking and typing in pages: the referral's
-intake, the course order, safety screening and its clearance, the motor threshold on the chair's (simulated)
-stimulator, a baseline PHQ-9, activation, the payer's authorization, the planned sessions; then on the chair day
-(the frozen T0) check-in, checklist and a delivery driven by a real chair agent, a one-tap adverse event, the
-psychiatrist's signed summary and the end-of-course summary page. Office roles use a desktop, the chair a tablet.
+intake; the treatment history (two failed adequate antidepressant trials of two classes and an augmentation trial,
+each judged as it is typed) and the eligibility profile, which leave the payer's (Aetna's) criteria wanting only a
+baseline scale; the course order under that criteria set, with the psychiatrist's documented exception because the
+baseline is recorded under a course; safety screening and its clearance; the motor threshold on the chair's
+(simulated) stimulator, with the Beam F3 site calculator; a baseline PHQ-9, after which the patient is eligible;
+activation, the payer's authorization, the planned sessions; then on the chair day (the frozen T0) check-in,
+checklist and a delivery driven by a real chair agent, a one-tap adverse event, a GAD-7 the patient answers on the
+tablet in patient mode; the psychiatrist's end-of-course review, signed with the adverse event in one batch from the
+review queue; the end-of-course summary page, the course's charts and its FHIR download. Office roles use a
+desktop, the chair a tablet.
 
 Only the clinic's own set-up (hours, rota, a stimulator on a chair) is seeded, as the admin pages for it are not
 part of this walk. Each step's screenshot is var/screenshots/journey-NN-<step>.png.
@@ -10,6 +16,7 @@ part of this walk. Each step's screenshot is var/screenshots/journey-NN-<step>.p
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -22,6 +29,7 @@ import pytest
 from sqlmodel import col, select
 
 from service.core.db import session_scope
+from service.models.courses import Course
 from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
 from tests.builders.clinic import WRITE, ok
 from tests.conftest import PASSWORD, Tenant
@@ -32,6 +40,13 @@ PROTOCOL = "itbs_600"  # about 3 minutes of stimulation, 19 s at the simulator's
 SPEED = 10
 SLOW = 180_000  # ms: the delivery on a loaded 2-core CI machine
 PHQ9 = [3, 2, 2, 2, 2, 1, 2, 1, 0]  # 15, moderately severe; item 9 at 0 raises no suicide-risk alert
+GAD7 = [2, 1, 1, 1, 0, 1, 0]  # 6, mild
+ANSWER_WORDS = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+AETNA = "aetna_cpb0469"  # the payer's criteria set: two failed classes and an augmentation trial
+# (drug, its class, daily dose, start, stop, augmentation): each an adequate failed trial of 10 weeks before T0.
+TRIALS = (("sertraline", "SSRI", "150", "2026-01-05", "2026-03-16", False),
+          ("venlafaxine", "SNRI", "225", "2026-04-06", "2026-06-15", False),
+          ("aripiprazole", "atypical antipsychotic", "5", "2026-06-22", "2026-08-31", True))
 
 
 def _setup_clinic(tenant: Tenant) -> tuple[int, int, str]:
@@ -97,6 +112,31 @@ def _submit(page: Any, form: str, lands_on: str | re.Pattern[str]) -> None:
     page.wait_for_url(lands_on if isinstance(lands_on, re.Pattern) else f"**{lands_on}*")
 
 
+def _add_trial(page: Any, drug: str, drug_class: str, dose: str, start: str, stop: str, augmentation: bool) -> None:
+    """One failed trial through the drug picker, its class and adequacy shown as it is typed."""
+    form = page.locator("#add-trial")
+    form.locator('input[name="drug"]').fill(drug)
+    form.locator('input[name="daily_dose"]').fill(dose)
+    form.locator('input[name="start_date"]').fill(start)
+    form.locator('input[name="stop_date"]').fill(stop)
+    form.locator(".adequacy", has_text=f"Class: {drug_class}").wait_for()
+    form.locator(".adequacy", has_text="Adequate trial (dose and duration).").wait_for()
+    assert form.locator('input[name="dose_unit"]').input_value() == "mg/day"
+    if augmentation:
+        form.locator('select[name="augmentation"]').select_option("true")
+    form.locator('select[name="outcome"]').select_option("no_response")
+    rows = page.locator("#medication-trials tr[id^=trial-]")
+    before = rows.count()
+    form.locator("button[type=submit]").click()
+    page.wait_for_function(f"document.querySelectorAll('#medication-trials tr[id^=trial-]').length > {before}")
+    row = page.locator("#medication-trials tr[id^=trial-]", has_text=drug)
+    assert "counts as a failed adequate trial" in row.inner_text(), row.inner_text()
+
+
+def _criterion(page: Any, criteria_set: str, criterion: str) -> str:
+    return str(page.locator(f"#set-{criteria_set} > ul > li", has_text=criterion).first.inner_text())
+
+
 def _blocker_codes(page: Any) -> list[str]:
     return [li.get_attribute("data-code") or "" for li in page.locator("#course-blockers li").all()]
 
@@ -135,21 +175,53 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     assert "Dr. Rhea Referrer" in tech.locator("main").inner_text()
     j.shot(tech, "patient-recorded")
 
-    # The psychiatrist orders the course: screening and the rest are recorded against it.
+    # The technician records the treatment history: each trial's adequacy shows while it is typed.
+    tech.click("#patient-actions >> text=Treatment history")
+    tech.wait_for_url(f"**/patients/{pid}/history")
+    for trial in TRIALS:
+        _add_trial(tech, *trial)
+    j.shot(tech, "treatment-history")
+
+    # Then the eligibility profile; under the payer's criteria only the baseline scale is left, and it is recorded
+    # under a course, which is not yet ordered.
+    tech.goto(f"/patients/{pid}")
+    tech.click("#patient-actions >> text=Eligibility")
+    tech.wait_for_url(f"**/patients/{pid}/eligibility")
+    assert "Medication trials: met —" in _criterion(tech, AETNA, "Medication trials")
+    assert "✓ 1 of 1 augmentation trials" in _criterion(tech, AETNA, "Medication trials")
+    for condition in tech.locator('#profile-form select[name^="conditions."]').all():
+        condition.select_option("false")
+    tech.select_option('#profile-form select[name="psychiatrist_evaluation"]', "true")
+    tech.fill('#profile-form input[name="psychiatrist_evaluated_on"]', "2026-11-20")
+    tech.click("#profile-form button[type=submit]")
+    tech.wait_for_selector("#profile .muted >> text=Version 1")
+    for met in ("Age", "Diagnosis", "Medication trials", "Psychiatrist evaluation", "Exclusions"):
+        assert f"{met}: met" in _criterion(tech, AETNA, met), _criterion(tech, AETNA, met)
+    aetna = tech.locator(f"#set-{AETNA}")
+    assert aetna.locator("li.missing").count() == 1, aetna.inner_text()
+    assert "(order a course first)" in aetna.locator("li.missing").inner_text()
+    assert aetna.locator("h2 .pill.warn").count() == 1, aetna.inner_text()
+    j.shot(tech, "eligibility-profile")
+
+    # The psychiatrist orders the course under the payer's criteria set. Every set asks for a baseline scale, which
+    # is recorded under a course, so the order still needs the documented exception.
     psych = _open(browser, live, live_tenant, "psychiatrist", DESKTOP)
     psych.goto(f"/patients/{pid}")
     psych.click("#order-course")
     psych.check(f'#course-order input[name="protocol_id"][value="{PROTOCOL}"]')
-    if psych.locator('#course-order input[name="criteria_set_id"]').count():
-        assert "not eligible" in psych.locator("#eligibility").inner_text()
+    psych.check(f'#course-order input[name="criteria_set_id"][value="{AETNA}"]')
+    assert "(None)" not in psych.locator("#course-order").inner_text()
+    choice = psych.locator("#eligibility label.choice", has=psych.locator(f'input[value="{AETNA}"]'))
+    assert "Aetna" in choice.inner_text() and "incomplete" in choice.inner_text().lower(), choice.inner_text()
     psych.select_option('#course-order select[name="eligibility_exception.basis"]', "clinical_judgement")
     psych.fill('#course-order textarea[name="eligibility_exception.reason"]',
-               "Three failed antidepressant trials per the referral letter; pharmacy records requested.")
+               "Eligible but for the baseline scale, which is taken under the course before the first session.")
     j.shot(psych, "course-order")
     _submit(psych, "#course-order", re.compile(r"/courses/\d+$"))
     cid = int(psych.url.split("#")[0].rstrip("/").split("/")[-1])
     assert "Planned" in psych.locator(".pagehead").inner_text()
-    assert "Ordered by exception" in psych.locator("#eligibility").inner_text()
+    ordered = psych.locator("#eligibility").inner_text()
+    assert "incomplete at ordering" in ordered and "Ordered by exception" in ordered, ordered
 
     # Safety screening at the chair: "yes" to headaches, a relative finding for the psychiatrist.
     tech.goto(f"/courses/{cid}")
@@ -182,6 +254,12 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     assert serial in device.locator(f'option[value="{device_id}"]').inner_text()
     device.select_option(str(device_id))
     tech.fill('#motor-threshold input[name="value_pct_mso"]', "52")
+    for name, value in (("tragus_tragus_cm", "36"), ("nasion_inion_cm", "35"), ("circumference_cm", "57")):
+        tech.fill(f'#beam-f3 input[name="{name}"]', value)
+    tech.click("#beam-f3 button[type=submit]")
+    position = tech.locator("#beam-f3-position")
+    position.wait_for(state="visible")
+    assert re.search(r"X \d+\.\d cm, Y \d+\.\d cm", position.inner_text()), position.inner_text()
     j.shot(tech, "motor-threshold")
     _submit(tech, "#motor-threshold", f"/patients/{pid}")
 
@@ -194,6 +272,12 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     phq9 = tech.locator('.trajectory[data-instrument="PHQ-9"]')
     assert f"Baseline {sum(PHQ9)}" in phq9.inner_text()
     assert "MT determinations:" in tech.locator("main").inner_text() and "52.0%" in tech.locator("main").inner_text()
+    # With the baseline on file the patient now meets the payer's criteria.
+    tech.goto(f"/patients/{pid}/eligibility?course_id={cid}")
+    aetna = tech.locator(f"#set-{AETNA}")
+    assert aetna.locator("h2 .pill.ok").count() == 1 and aetna.locator("li.missing").count() == 0, aetna.inner_text()
+    assert ": met — " in _criterion(tech, AETNA, "Baseline"), _criterion(tech, AETNA, "Baseline")
+    j.shot(tech, "eligible-after-baseline")
 
     # The psychiatrist activates the course.
     psych.goto(f"/courses/{cid}")
@@ -261,26 +345,61 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     tech.wait_for_selector("#ae-result.ok")
     assert "Recorded: Headache" in tech.locator("#ae-result").inner_text()
     j.shot(tech, "adverse-event")
+
+    # The patient answers a GAD-7 on the tablet: patient mode shows the questions alone, and the answers are
+    # recorded once the technician signs in again.
+    booking = tech.url.split("?")[0]
+    tech.click('#hand-to-patient button[value="GAD-7"]')
+    tech.wait_for_selector("#self-report")
+    assert tech.locator("nav, header").count() == 0 and tech.locator("a").count() == 0
+    assert "Journey" not in tech.locator("body").inner_text()
+    j.shot(tech, "patient-mode")
+    for n, value in enumerate(GAD7):
+        item = tech.locator(f'.sr-item[data-index="{n}"]')
+        item.wait_for(state="visible")
+        item.get_by_role("radio", name=ANSWER_WORDS[value], exact=True).click()
+    tech.wait_for_selector("#sr-done:visible")
+    tech.fill("#sr-sign-in input[name=password]", PASSWORD)
+    tech.click("#sr-sign-in button[type=submit]")
+    tech.wait_for_url(re.compile(re.escape(booking) + r"\?self_report="))
+    gad7 = tech.locator('#self-reports [data-instrument="GAD-7"]')
+    assert gad7.locator("[data-total]").inner_text() == str(sum(GAD7)) and "Mild" in gad7.inner_text()
+    assert tech.locator("header nav").count() == 1
+    j.shot(tech, "self-report-recorded")
     tech.context.close()
 
-    # The psychiatrist reviews the course, signs the event and the summary.
+    # The psychiatrist reviews the course and writes the end-of-course review.
     psych.goto(f"/courses/{cid}")
     first = psych.locator("#sessions tr").nth(1).inner_text()
     assert "Completed" in first and "600/600" in first and "90867" in first, first
-    event = psych.locator("#adverse-events tr", has_text="Headache")
-    event.locator("input[name=password]").fill(PASSWORD)
-    event.locator("form.sign-form button[type=submit]").click()
-    psych.locator("#adverse-events tr", has_text="Headache").locator(".sig.valid").wait_for()
     psych.select_option('#write-review select[name="kind"]', "end_of_course")
     psych.fill("#write-review textarea[name=note]", "First iTBS session delivered in full; mild headache after.")
     psych.fill("#write-review textarea[name=plan]", "Continue the course; paracetamol before sessions if needed.")
     psych.click("#write-review button[type=submit]")
-    review = psych.locator("article.review", has_text="First iTBS session delivered in full")
-    review.locator("form.sign-form").wait_for()
-    review.locator("form.sign-form select[name=meaning]").select_option("approved")
-    review.locator("form.sign-form input[name=password]").fill(PASSWORD)
-    review.locator("form.sign-form button[type=submit]").click()
-    psych.locator("article.review .sig.valid").wait_for()
+    psych.locator("article.review", has_text="First iTBS session delivered in full").wait_for()
+
+    # Both wait in the review queue: ticked and signed together, the first signing of this sign-in asking for the
+    # username as well as the password.
+    psych.goto("/review")
+    waiting = psych.locator("#q-unsigned")
+    event = waiting.locator('tr[data-subject="adverse_event"]', has_text="Headache")
+    review = waiting.locator('tr[data-subject="course_review"]', has_text="End-of-course summary")
+    ids = {"adverse_event": event.get_attribute("data-subject-id"),
+           "course_review": review.get_attribute("data-subject-id")}
+    for subject, subject_id in ids.items():
+        psych.check(f"#pick-{subject}-{subject_id}")
+    assert review.locator("select.batch-meaning").input_value() == "approved"
+    assert psych.locator("#batch-count").inner_text() == "2"
+    psych.fill("#batch-sign input[name=username]", live_tenant.usernames["psychiatrist"])
+    psych.fill("#batch-sign input[name=password]", PASSWORD)
+    j.shot(psych, "batch-sign")
+    with psych.expect_navigation():
+        psych.click("#batch-sign button[type=submit]")
+    for subject, subject_id in ids.items():
+        assert psych.locator(f'#q-unsigned tr[data-subject="{subject}"][data-subject-id="{subject_id}"]').count() == 0
+
+    psych.goto(f"/courses/{cid}")
+    assert psych.locator("#adverse-events tr", has_text="Headache").locator(".sig.valid").count() == 1
     assert "approved" in psych.locator("article.review .sig.valid").inner_text()
     j.shot(psych, "signed-review")
 
@@ -288,13 +407,28 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     psych.wait_for_selector("#summary")
     summary = psych.locator("#summary").inner_text()
     assert "Iris Journey" in summary and "MRN JRN-0007" in summary and "Dr. Rhea Referrer" in summary
-    assert "1 completed" in summary and "Headache, grade 1" in summary, summary
+    assert "1 completed" in summary and "Headache, grade 1" in summary and "GAD-7" in summary, summary
     assert "First iTBS session delivered in full" in summary and "Signed approved by" in summary, summary
     assert re.search(rf"PHQ-9\s+{sum(PHQ9)} \(2026-11-23\)\s+no later score", summary), summary
     j.shot(psych, "end-of-course-summary")
+
+    # The course's charts, and its FHIR export as a file download.
+    psych.goto(f"/courses/{cid}")
+    assert psych.locator('.trajectory[data-instrument="PHQ-9"] svg').count() == 1
+    assert psych.locator("#intensity svg").count() == 1, psych.locator("#intensity").inner_text()
+    j.shot(psych, "course-charts")
+    assert psych.locator("#fhir-download").get_attribute("download") is not None
+    with psych.expect_download() as download:
+        psych.click("#fhir-download")
+    bundle = json.loads(Path(download.value.path()).read_text())
+    assert bundle["resourceType"] == "Bundle" and bundle["entry"], bundle.get("resourceType")
     psych.context.close()
 
     with session_scope(live.app.state.engine) as s:
+        course = s.get(Course, cid)
+        assert course is not None
+        assert (course.criteria_set_id, course.eligibility_status, course.eligibility_exception) == (
+            AETNA, "incomplete", "clinical_judgement")
         (ts,) = s.exec(select(TreatmentSession).where(TreatmentSession.course_id == cid)).all()
         assert (ts.status, ts.pulses_planned, ts.pulses_delivered, ts.protocol_id) == ("completed", 600, 600,
                                                                                       PROTOCOL)
