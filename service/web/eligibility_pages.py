@@ -83,8 +83,8 @@ def missing_links(decision: dict[str, Any], patient_id: int, course: Course | No
         path = SUPPLIERS.get(c["type"], "#profile")
         if path == "{scale}":
             instrument = scales.get((decision["criteria_set_id"], c["id"]), "PHQ-9")
-            path = (f"/patients/{patient_id}/assessment?course_id={course.id}&instrument={instrument}"
-                    if course is not None else "")
+            course_query = f"course_id={course.id}&" if course is not None else ""
+            path = f"/patients/{patient_id}/assessment?{course_query}instrument={instrument}"
         href = path.format(patient_id=patient_id) if path else None
         items = [{"text": _sentence(m), "href": href} for m in c["missing"]]
         out.append(c | {"items": items})

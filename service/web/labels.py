@@ -43,7 +43,9 @@ def _vocabulary() -> dict[str, str]:
     for term in ae.terms:
         words[term.code] = term.label
     words.update(ae.seriousness_criteria)
-    words.update(clinical_data.payer_criteria().condition_vocabulary)
+    criteria = clinical_data.payer_criteria()
+    words.update(criteria.condition_vocabulary)
+    words.update({s.id: s.name for s in criteria.criteria_sets})
     return words | _WORDS
 
 

@@ -87,10 +87,16 @@ def motor_threshold_form(request: Request, patient_id: Id, course_id: CourseId, 
 
 
 @router.get("/patients/{patient_id}/assessment")
-def assessment_form(request: Request, patient_id: Id, course_id: CourseId, me: ClinicalPage, session: SessionDep,
-                    settings: SettingsDep, instrument: Annotated[str, Query(max_length=20)] = "PHQ-9") -> Response:
-    """A rating scale, item by item: patient-reported (PHQ-9, QIDS-SR16, GAD-7) or clinician-rated."""
-    patient, course = _patient_course(session, me, patient_id, course_id)
+def assessment_form(request: Request, patient_id: Id, me: ClinicalPage, session: SessionDep, settings: SettingsDep,
+                    course_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+                    instrument: Annotated[str, Query(max_length=20)] = "PHQ-9") -> Response:
+    """A rating scale, item by item: patient-reported (PHQ-9, QIDS-SR16, GAD-7) or clinician-rated. Without a
+    course it is the evaluation's score, taken before any course is ordered, which payer criteria count as the
+    baseline."""
+    if course_id is None:
+        patient, course = patients.get_or_404(session, me, patient_id), None
+    else:
+        patient, course = _patient_course(session, me, patient_id, course_id)
     scales = {i.id: i for i in clinical_data.scales().instruments}
     scale = scales.get(instrument) or scales["PHQ-9"]
     return render(request, "form_assessment.html", me, settings, p=patient, c=course, scale=scale,

@@ -1,9 +1,9 @@
 """A patient's whole way through the clinic, in Chromium, only by clicking and typing in pages: the referral's
 intake; the treatment history (two failed adequate antidepressant trials of two classes and an augmentation trial,
 each judged as it is typed) and the eligibility profile, which leave the payer's (Aetna's) criteria wanting only a
-baseline scale; the course order under that criteria set, with the psychiatrist's documented exception because the
-baseline is recorded under a course; safety screening and its clearance; the motor threshold on the chair's
-(simulated) stimulator, with the Beam F3 site calculator; a baseline PHQ-9, after which the patient is eligible;
+baseline scale; the evaluation's PHQ-9 from that missing item's link; the course order under that criteria set, which
+the patient now meets; safety screening and its clearance; the motor threshold on the chair's
+(simulated) stimulator, with the Beam F3 site calculator; the course's own baseline PHQ-9;
 activation, the payer's authorization, the planned sessions; then on the chair day (the frozen T0) check-in,
 checklist and a delivery driven by a real chair agent, a one-tap adverse event, a GAD-7 the patient answers on the
 tablet in patient mode; the psychiatrist's end-of-course review, signed with the adverse event in one batch from the
@@ -182,8 +182,8 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
         _add_trial(tech, *trial)
     j.shot(tech, "treatment-history")
 
-    # Then the eligibility profile; under the payer's criteria only the baseline scale is left, and it is recorded
-    # under a course, which is not yet ordered.
+    # Then the eligibility profile; under the payer's criteria only the baseline scale is left, and its link opens the
+    # scale form with no course: the evaluation's score, which the criteria count as the baseline.
     tech.goto(f"/patients/{pid}")
     tech.click("#patient-actions >> text=Eligibility")
     tech.wait_for_url(f"**/patients/{pid}/eligibility")
@@ -199,12 +199,20 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
         assert f"{met}: met" in _criterion(tech, AETNA, met), _criterion(tech, AETNA, met)
     aetna = tech.locator(f"#set-{AETNA}")
     assert aetna.locator("li.missing").count() == 1, aetna.inner_text()
-    assert "(order a course first)" in aetna.locator("li.missing").inner_text()
     assert aetna.locator("h2 .pill.warn").count() == 1, aetna.inner_text()
     j.shot(tech, "eligibility-profile")
+    aetna.locator("li.missing a.supply").click()
+    tech.wait_for_url(f"**/patients/{pid}/assessment?instrument=PHQ-9")
+    assert "No course yet" in tech.locator("main").inner_text()
+    for n, value in enumerate(PHQ9):
+        tech.locator('#assessment select[name="items"]').nth(n).select_option(str(value))
+    j.shot(tech, "evaluation-phq9")
+    _submit(tech, "#assessment", f"/patients/{pid}/eligibility")
+    aetna = tech.locator(f"#set-{AETNA}")
+    assert aetna.locator("h2 .pill.ok").count() == 1 and aetna.locator("li.missing").count() == 0, aetna.inner_text()
+    j.shot(tech, "eligible")
 
-    # The psychiatrist orders the course under the payer's criteria set. Every set asks for a baseline scale, which
-    # is recorded under a course, so the order still needs the documented exception.
+    # The psychiatrist orders the course under the payer's criteria set, which the patient now meets.
     psych = _open(browser, live, live_tenant, "psychiatrist", DESKTOP)
     psych.goto(f"/patients/{pid}")
     psych.click("#order-course")
@@ -212,16 +220,14 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     psych.check(f'#course-order input[name="criteria_set_id"][value="{AETNA}"]')
     assert "(None)" not in psych.locator("#course-order").inner_text()
     choice = psych.locator("#eligibility label.choice", has=psych.locator(f'input[value="{AETNA}"]'))
-    assert "Aetna" in choice.inner_text() and "incomplete" in choice.inner_text().lower(), choice.inner_text()
-    psych.select_option('#course-order select[name="eligibility_exception.basis"]', "clinical_judgement")
-    psych.fill('#course-order textarea[name="eligibility_exception.reason"]',
-               "Eligible but for the baseline scale, which is taken under the course before the first session.")
+    assert "Aetna" in choice.inner_text() and "incomplete" not in choice.inner_text().lower(), choice.inner_text()
     j.shot(psych, "course-order")
     _submit(psych, "#course-order", re.compile(r"/courses/\d+$"))
     cid = int(psych.url.split("#")[0].rstrip("/").split("/")[-1])
     assert "Planned" in psych.locator(".pagehead").inner_text()
     ordered = psych.locator("#eligibility").inner_text()
-    assert "incomplete at ordering" in ordered and "Ordered by exception" in ordered, ordered
+    assert "Aetna CPB 0469" in ordered and "eligible at ordering" in ordered, ordered
+    assert "Ordered by exception" not in ordered, ordered
 
     # Safety screening at the chair: "yes" to headaches, a relative finding for the psychiatrist.
     tech.goto(f"/courses/{cid}")
@@ -272,12 +278,6 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     phq9 = tech.locator('.trajectory[data-instrument="PHQ-9"]')
     assert f"Baseline {sum(PHQ9)}" in phq9.inner_text()
     assert "MT determinations:" in tech.locator("main").inner_text() and "52.0%" in tech.locator("main").inner_text()
-    # With the baseline on file the patient now meets the payer's criteria.
-    tech.goto(f"/patients/{pid}/eligibility?course_id={cid}")
-    aetna = tech.locator(f"#set-{AETNA}")
-    assert aetna.locator("h2 .pill.ok").count() == 1 and aetna.locator("li.missing").count() == 0, aetna.inner_text()
-    assert ": met — " in _criterion(tech, AETNA, "Baseline"), _criterion(tech, AETNA, "Baseline")
-    j.shot(tech, "eligible-after-baseline")
 
     # The psychiatrist activates the course.
     psych.goto(f"/courses/{cid}")
@@ -428,7 +428,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
         course = s.get(Course, cid)
         assert course is not None
         assert (course.criteria_set_id, course.eligibility_status, course.eligibility_exception) == (
-            AETNA, "incomplete", "clinical_judgement")
+            AETNA, "eligible", None)
         (ts,) = s.exec(select(TreatmentSession).where(TreatmentSession.course_id == cid)).all()
         assert (ts.status, ts.pulses_planned, ts.pulses_delivered, ts.protocol_id) == ("completed", 600, 600,
                                                                                       PROTOCOL)
