@@ -46,11 +46,15 @@ def course_order_form(request: Request, patient_id: Id, me: PsychiatristPage, se
     """Order a course: protocol from the catalog (with its clearance status), intensity, kind, target, the payer
     criteria set with the patient's eligibility under each, and the documented exception where not eligible."""
     patient = patients.get_or_404(session, me, patient_id)
-    decisions = [eligibility.decide(session, me, patient_id, cs["id"], now) for cs in eligibility.criteria_sets()]
+    sets = eligibility.criteria_sets()
+    decisions = [eligibility.decide(session, me, patient_id, cs["id"], now) for cs in sets]
+    # The patient's own payer's set is the one a clinic bills under, so it is chosen first.
+    payer = (patient.payer or "").split()[0].lower() if (patient.payer or "").strip() else ""
+    preferred = next((cs["id"] for cs in sets if payer and cs["name"].lower().startswith(payer)), sets[0]["id"])
     bases = get_args(EligibilityException.model_fields["basis"].annotation)
     protocols = [p for p in clinical_data.protocols().protocols if p.whitelisted and p.course_template_id]
     templates = {p.id: get_course_template(p.course_template_id).name for p in protocols if p.course_template_id}
     params = {p.id: protocol_params(p) for p in protocols}
     return render(request, "form_course_order.html", me, settings, p=patient, protocols=protocols, params=params,
                   templates=templates, kinds=list(CourseKind), placements=list(get_args(Placement)),
-                  decisions=decisions, bases=bases, page="patients")
+                  decisions=decisions, preferred=preferred, bases=bases, page="patients")

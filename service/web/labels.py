@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from config import clinical_data
+from config.device_profiles import available_models, load_profile
 
 # Where the plain reading of a code would mislead or read oddly.
 _WORDS = {
@@ -30,6 +31,9 @@ _WORDS = {
     "admin": "Administrator",
     "agent": "Chair agent",
     "L-DLPFC": "Left DLPFC",
+    "beam_f3": "Beam F3 (head measurements)", "eeg_f3": "EEG 10-20 F3", "5cm_rule": "5 cm rule",
+    "5.5cm_rule": "5.5 cm rule", "neuronavigation": "Neuronavigation", "fmri_guided": "fMRI-guided",
+    "h1_helmet": "H1 coil helmet",
     "phq9_due": "PHQ-9 due", "mt_due": "Motor threshold due", "sae_report_due": "Serious adverse event report due",
 }
 
@@ -43,6 +47,7 @@ def _vocabulary() -> dict[str, str]:
     for term in ae.terms:
         words[term.code] = term.label
     words.update(ae.seriousness_criteria)
+    words.update({model: load_profile(model).display_name for model in available_models()})
     criteria = clinical_data.payer_criteria()
     words.update(criteria.condition_vocabulary)
     words.update({s.id: s.name for s in criteria.criteria_sets})

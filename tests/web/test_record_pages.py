@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.builders.clinic import ready_clinic
 from tests.conftest import Tenant
 from tests.web.test_pages import signed_in
@@ -47,3 +49,12 @@ def test_intake_and_course_order_forms_render_for_their_roles(tenant: Tenant) ->
     order = signed_in(tenant, "psychiatrist").get(f"/patients/{pid}/course")
     assert order.status_code == 200 and 'value="hf10_3000_iti26"' in order.text
     assert signed_in(tenant, "technician").get(f"/patients/{pid}/course").status_code == 403
+
+
+def test_the_course_order_chooses_the_criteria_set_of_the_patients_own_payer(tenant: Tenant) -> None:
+    clinic = ready_clinic(tenant)
+    psych = signed_in(tenant, "psychiatrist")
+    for payer, chosen in (("Aetna", "aetna_cpb0469"), ("Medicare Part B", "medicare_l37086")):
+        html = psych.get(f"/patients/{clinic.patient(payer=payer)}/course").text
+        checked = re.findall(r'name="criteria_set_id" value="([^"]+)" checked', html)
+        assert checked == [chosen], (payer, checked)
