@@ -87,7 +87,7 @@ class Transport:
                 self._mark_dead()
                 raise Disconnected(f"read from {self.url} failed: {exc}", self.recent()) from exc
             if data:
-                return data
+                return data + self.read_available()  # what landed with it: one wake-up per burst
 
     def discard_input(self) -> bytes:
         """Drop unread input (stale replies); return what was dropped so the caller can log it."""
