@@ -37,7 +37,7 @@ browser:
 MOVE ?= +365d
 LIBFAKETIME = /usr/lib/$(shell $(CC) -print-multiarch)/faketime/libfaketime.so.1
 test-moved-date: $(STAMP) lint browser
-	@test -e $(LIBFAKETIME) || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq faketime; } || \
+	@test -e $(LIBFAKETIME) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } || \
 		{ echo "need Debian's libfaketime: sudo apt-get install faketime"; exit 1; }
 	mkdir -p var
 	$(CC) -shared -fPIC -O2 -o var/sleep_shim.so tests/moved_date/sleep_shim.c

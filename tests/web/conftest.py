@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +71,11 @@ def live_tenant(live: Live) -> Tenant:
     return make_tenant(live.app)
 
 
-def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[str, int] = DESKTOP) -> Any:
-    """A fresh browser context signed in through the login form; returns its page."""
-    context = browser.new_context(viewport=viewport, base_url=live.base)
+def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[str, int] = DESKTOP,
+          **context_options: Any) -> Any:
+    """A fresh browser context signed in through the login form; returns its page. ``context_options`` go to
+    Playwright's new_context (e.g. ``timezone_id`` for a tablet set to another zone)."""
+    context = browser.new_context(viewport=viewport, base_url=live.base, **context_options)
     # The page's Date follows the service's frozen clock, so nothing the browser stamps depends on today's date.
     context.clock.set_fixed_time(live.app.state.clock.now())
     page = context.new_page()
@@ -81,6 +85,35 @@ def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[st
     page.click("button[type=submit]")
     page.wait_for_load_state()
     return page
+
+
+AGENT_MODEL = "magventure-x100"  # iTBS needs burst trains, which this family programs over serial
+AGENT_SPEED = 10  # simulated device clock ×10: iTBS 600 (190 s) takes about 19 s, long enough to watch
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Iterator[Callable[[Live, Tenant, int], subprocess.Popen[bytes]]]:
+    """Starts the real chair agent (`tmsops agent`) on a simulated MagVenture for a chair; killed at the end."""
+    procs: list[subprocess.Popen[bytes]] = []
+    secret = tmp_path / "agent.secret"
+    secret.write_text(PASSWORD)
+
+    def start(live: Live, tenant: Tenant, chair_id: int) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id),
+             "--device", f"sim://{AGENT_MODEL}", "--model", AGENT_MODEL, "--service", live.base,
+             "--username", tenant.usernames["agent"], "--password-file", str(secret),
+             "--outbox", str(tmp_path / "outbox.db"), "--speed", str(AGENT_SPEED)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
 
 
 def shot(page: Any, name: str) -> Path:

@@ -3,43 +3,13 @@ drives the simulated stimulator (sim://), watching the progress bar move; then l
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.builders.treatable import treatable
-from tests.conftest import PASSWORD, Tenant
+from tests.conftest import Tenant
+from tests.web.conftest import AGENT_MODEL as MODEL
 from tests.web.conftest import TABLET, Live, login, shot
-
-MODEL = "magventure-x100"  # iTBS needs burst trains, which this family programs over serial
-SPEED = 10  # simulated device clock ×10: iTBS 600 (190 s) takes about 19 s, long enough to watch
-
-
-@pytest.fixture
-def agent(tmp_path: Path) -> Iterator[Any]:
-    procs: list[subprocess.Popen[bytes]] = []
-    secret = tmp_path / "agent.secret"
-    secret.write_text(PASSWORD)
-
-    def start(live: Live, tenant: Tenant, chair_id: int) -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id), "--device", f"sim://{MODEL}",
-               "--model", MODEL, "--service", live.base, "--username", tenant.usernames["agent"],
-               "--password-file", str(secret), "--outbox", str(tmp_path / "outbox.db"), "--speed", str(SPEED)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def _wait_connected(page: Any, rounds: int = 60) -> None:

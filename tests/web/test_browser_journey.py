@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from service.core.db import session_scope
@@ -33,11 +29,10 @@ from service.models.courses import Course
 from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
 from tests.builders.clinic import WRITE, ok
 from tests.conftest import PASSWORD, Tenant
+from tests.web.conftest import AGENT_MODEL as MODEL
 from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
 
-MODEL = "magventure-x100"  # iTBS needs burst trains, which this family programs over serial
 PROTOCOL = "itbs_600"  # about 3 minutes of stimulation, 19 s at the simulator's ×10 clock
-SPEED = 10
 SLOW = 180_000  # ms: the delivery on a loaded 2-core CI machine
 PHQ9 = [3, 2, 2, 2, 2, 1, 2, 1, 0]  # 15, moderately severe; item 9 at 0 raises no suicide-risk alert
 GAD7 = [2, 1, 1, 1, 0, 1, 0]  # 6, mild
@@ -63,30 +58,6 @@ def _setup_clinic(tenant: Tenant) -> tuple[int, int, str]:
     device = ok(admin.post("/api/v1/devices", json={"model": MODEL, "serial": serial, "coil_model": "Cool-B65"}), 201)
     chair = ok(admin.post("/api/v1/chairs", json={"name": "Chair J", "device_id": device["id"]}), 201)
     return int(chair["id"]), int(device["id"]), serial
-
-
-@pytest.fixture
-def agent(tmp_path: Path) -> Iterator[Callable[[Live, Tenant, int], subprocess.Popen[bytes]]]:
-    """Starts the real chair agent against the simulated stimulator; killed at the end of the test."""
-    procs: list[subprocess.Popen[bytes]] = []
-    secret = tmp_path / "agent.secret"
-    secret.write_text(PASSWORD)
-
-    def start(live: Live, tenant: Tenant, chair_id: int) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id), "--device", f"sim://{MODEL}",
-             "--model", MODEL, "--service", live.base, "--username", tenant.usernames["agent"],
-             "--password-file", str(secret), "--outbox", str(tmp_path / "outbox.db"), "--speed", str(SPEED)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 class Journey:

@@ -9,25 +9,12 @@ from typing import Any
 
 from tests.builders.chair_world import ChairWorld, booking_at, chair_world
 from tests.builders.clinic import add_technician, ok
-from tests.conftest import PASSWORD, T0, Tenant
+from tests.conftest import T0, Tenant
 from tests.web.conftest import TABLET, Live, login, shot
 
 
 def _bookings(world: ChairWorld, course_id: int) -> list[dict[str, Any]]:
     return list(ok(world.clinic.tech.get(f"/api/v1/bookings?course_id={course_id}")))
-
-
-def _login_elsewhere(browser: Any, live: Live, tenant: Tenant, role: str, zone: str) -> Any:
-    """Like ``login``, on a tablet whose own clock is set to another time zone than the clinic's."""
-    context = browser.new_context(viewport=TABLET, base_url=live.base, timezone_id=zone)
-    context.clock.set_fixed_time(live.app.state.clock.now())
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", tenant.usernames[role])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def _row(page: Any, booking_id: int) -> Any:
@@ -39,7 +26,7 @@ def test_a_single_session_is_booked_at_clinic_time_and_shows_in_the_chair_week(b
     world = chair_world(live_tenant, 1)
     cid = world.courses[0]
     # The time typed is the clinic's (New York), whatever zone the tablet itself is set to.
-    tech = _login_elsewhere(browser, live, live_tenant, "technician", "Asia/Tokyo")
+    tech = login(browser, live, live_tenant, "technician", TABLET, timezone_id="Asia/Tokyo")
     tech.goto(f"/courses/{cid}/bookings")
     tech.fill("#book input[data-local-date]", "2026-11-24")
     tech.fill("#book input[data-local-time]", "10:30")
