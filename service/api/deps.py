@@ -7,9 +7,9 @@ table to check every role against every route.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from service.auth.principal import Principal
 from service.core.clock import Clock
 from service.core.db import session_scope
 from service.core.errors import Forbidden, Unauthorized
+from service.core.read_scope import read_scope
 from service.models.users import Role
 
 SESSION_COOKIE = "tmsops_session"
@@ -27,18 +28,35 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "x-requested-with"
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read request state are ``async def``: FastAPI runs a plain ``def`` dependency on the
+# thread pool, a hop that under load waits for the GIL.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+READ_ONLY_ROUTE = "read_only_transaction"
+
+
+def read_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose request writes nothing but its audit rows (placed under the route decorator).
+
+    Its transaction is read-only: on SQLite it takes no writer lock, so such requests run side by side, and the
+    audit rows (and sign-in activity) they write are group-committed before the response is sent.
+    """
+    setattr(endpoint, READ_ONLY_ROUTE, True)
+    return endpoint
 
 
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on error."""
-    with session_scope(request.app.state.engine) as session:
+    engine = request.app.state.engine
+    scope = read_scope if getattr(request.scope.get("endpoint"), READ_ONLY_ROUTE, False) else session_scope
+    with scope(engine) as session:
         yield session
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
 
@@ -80,11 +98,11 @@ def current_principal(request: Request, session: SessionDep, settings: SettingsD
     return principal
 
 
-def require_roles(*roles: Role) -> Callable[..., Principal]:
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits only these roles and returns the caller."""
     allowed = frozenset(r.value for r in roles)
 
-    def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
         return principal
@@ -118,10 +136,10 @@ def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
     return _check
 
 
-def public() -> Callable[[], None]:
+def public() -> Callable[[], Awaitable[None]]:
     """Marks a route as open to anyone (login, health). Used sparingly and on purpose."""
 
-    def _open() -> None:
+    async def _open() -> None:
         return None
 
     _open.allowed_roles = frozenset({"*"})  # type: ignore[attr-defined]

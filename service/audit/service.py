@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from service.audit.chain import content_digest, to_json_value
 from service.audit.keys import audit_key
+from service.core.read_scope import defer, is_read_only
 from service.models.audit import AuditEvent
 
 
@@ -46,7 +47,10 @@ def record(
     reason: str | None = None,
     clinic_id: int | None = None,
 ) -> AuditEvent:
-    """Append one audit row, unsealed: its id comes from the database, its chain position from the sealer."""
+    """Append one audit row, unsealed: its id comes from the database, its chain position from the sealer.
+
+    In a read-only transaction the row is queued (``read_scope.defer``) and has no id until it commits.
+    """
     event = AuditEvent(
         at=at,
         clinic_id=clinic_id if clinic_id is not None else actor.clinic_id,
@@ -62,6 +66,9 @@ def record(
         client=actor.client,
     )
     event.digest = content_digest(audit_key(), event.model_dump())
+    if is_read_only(session):  # a read's row: committed with other reads' rows, before the response is sent
+        defer(session, lambda s: s.add(event))
+        return event
     session.add(event)
     session.flush()
     return event

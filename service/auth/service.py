@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
@@ -15,6 +16,7 @@ from service.auth.principal import Principal
 from service.auth.tokens import new_token, token_digest
 from service.core.clock import as_utc
 from service.core.errors import TooManyRequests, Unauthorized
+from service.core.read_scope import defer
 from service.models.auth import AuthSession, LoginAttempt
 from service.models.users import User
 
@@ -94,12 +96,21 @@ def authenticate(
     # Activity is recorded at a coarse step (TMS_SESSION_TOUCH_SECONDS) so most requests write nothing; the
     # checks above read the row on every request, so logout, deactivation and idle timeout still act at once.
     if now - last_seen >= timedelta(seconds=settings.session_touch_seconds):
-        auth.last_seen_at = now
-        session.add(auth)
+        defer(session, _touch(auth.id or 0, now))
     return Principal(
         user_id=user.id or 0, username=user.username, display_name=user.display_name, role=user.role,
         clinic_id=user.clinic_id, session_id=auth.id or 0, via_cookie=via_cookie, client=client,
     )
+
+
+def _touch(session_id: int, now: datetime) -> Callable[[Session], None]:
+    """Mark a sign-in session active at ``now`` (a statement, so a read-only request can queue it)."""
+    statement = update(AuthSession).where(col(AuthSession.id) == session_id).values(last_seen_at=now)
+
+    def write(session: Session) -> None:
+        session.connection().execute(statement)
+
+    return write
 
 
 def logout(session: Session, principal: Principal, now: datetime) -> None:

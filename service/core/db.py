@@ -28,6 +28,10 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# Execution option and session flag of a read-only transaction (service/core/read_scope.py): on SQLite it
+# begins deferred and takes no writer lock.
+READ_ONLY = "tms_read_only"
+
 # SQLite admits one writer at a time. Threads of one process queue on this lock instead of in
 # SQLite's busy handler, whose back-off sleeps (up to 100 ms each) gave long latency tails.
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
@@ -80,7 +84,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 @contextmanager

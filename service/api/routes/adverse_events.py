@@ -16,7 +16,7 @@ from service.adverse_events.schemas import (
     TaskCompletion,
     TaskStatus,
 )
-from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser, read_only
 
 router = APIRouter(prefix="/api/v1", tags=["adverse events"])
 
@@ -26,6 +26,7 @@ def _facility(request: Request) -> str:
 
 
 @router.get("/adverse-event-vocabulary")
+@read_only
 def get_vocabulary(_: StaffUser) -> dict[str, Any]:
     """Terms, CTCAE grades, seriousness criteria, relatedness, actions and outcomes."""
     return reporting.vocabulary()
@@ -40,6 +41,7 @@ def record_adverse_event(
 
 
 @router.get("/patients/{patient_id}/adverse-events", response_model=list[AdverseEventPublic])
+@read_only
 def list_adverse_events(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """The patient's adverse events with their reporting tasks."""
     return service.public(session, service.history(session, who, patient_id, now))

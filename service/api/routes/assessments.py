@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, read_only
 from service.assessments import service
 from service.assessments.schemas import AlertPublic, AlertResponse, AlertStatus, AssessmentCreate, AssessmentPublic
 
@@ -22,6 +22,7 @@ def record_assessment(
 
 
 @router.get("/patients/{patient_id}/assessments", response_model=list[AssessmentPublic])
+@read_only
 def list_assessments(
     patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep,
     instrument: Annotated[str | None, Query(max_length=20)] = None,

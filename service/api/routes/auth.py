@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service.api.deps import AnyPrincipal, NowDep, SessionDep, SettingsDep, client_of, public
+from service.api.deps import AnyPrincipal, NowDep, SessionDep, SettingsDep, client_of, public, read_only
 from service.auth import service
 from service.auth.schemas import Me, TokenResponse
 from service.core.errors import Unauthorized
@@ -38,6 +38,7 @@ def issue_token(
 
 
 @router.get("/me", response_model=Me)
+@read_only
 def me(who: AnyPrincipal, settings: SettingsDep) -> object:
     """Who you are signed in as."""
     return Me(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import AdminUser, AnyPrincipal, Id, NowDep, SessionDep, StaffUser
+from service.api.deps import AdminUser, AnyPrincipal, Id, NowDep, SessionDep, StaffUser, read_only
 from service.bookings import recheck
 from service.chairs import capabilities, repository, service
 from service.chairs.schemas import (
@@ -33,6 +33,7 @@ def list_chairs(who: AnyPrincipal, session: SessionDep) -> object:
     ]
 
 @router.get("/devices/models", response_model=list[ModelPublic])
+@read_only
 def device_models(who: StaffUser) -> object:
     """Known device models and which catalog protocols each can run (and why not)."""
     return service.models()

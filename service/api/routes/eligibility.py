@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, StaffUser, read_only
 from service.eligibility import service
 from service.eligibility.schemas import DecisionPublic, ProfilePublic, ProfileWrite
 
@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["eligibility"])
 
 
 @router.get("/criteria-sets")
+@read_only
 def list_criteria_sets(_: StaffUser) -> list[dict[str, Any]]:
     """The payer criteria sets (versioned data)."""
     return service.criteria_sets()

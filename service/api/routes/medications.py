@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import ClinicalUser, Id, NowDep, SessionDep
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, read_only
 from service.medications import service
 from service.medications.schemas import (
     MedicationChangeAmend,
@@ -35,6 +35,7 @@ def add_medication_trial(
 
 
 @router.get(PATIENT + "/medication-trials", response_model=list[MedicationTrialPublic])
+@read_only
 def list_medication_trials(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """The patient's medication trials, each with its adequacy verdict and reasons."""
     rows = service.history(session, who, MedicationTrial, patient_id, now)
@@ -59,6 +60,7 @@ def add_psychotherapy_trial(
 
 
 @router.get(PATIENT + "/psychotherapy-trials", response_model=list[PsychotherapyTrialPublic])
+@read_only
 def list_psychotherapy_trials(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """The patient's psychotherapy trials."""
     return service.history(session, who, PsychotherapyTrial, patient_id, now)
@@ -81,6 +83,7 @@ def add_medication_change(
 
 
 @router.get(PATIENT + "/medication-changes", response_model=list[MedicationChangePublic])
+@read_only
 def list_medication_changes(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """The patient's current-medication changes."""
     return service.history(session, who, MedicationChange, patient_id, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import ClinicalUser, Id, NowDep, SessionDep
+from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, read_only
 from service.motor_thresholds import service
 from service.motor_thresholds.schemas import (
     BeamF3Public,
@@ -26,6 +26,7 @@ def record_motor_threshold(
 
 
 @router.get("/patients/{patient_id}/motor-thresholds", response_model=list[MotorThresholdPublic])
+@read_only
 def list_motor_thresholds(patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """Every motor-threshold determination of the patient, oldest first."""
     return service.history(session, who, patient_id, now)

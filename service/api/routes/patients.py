@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import Id, NowDep, SessionDep, StaffUser
+from service.api.deps import Id, NowDep, SessionDep, StaffUser, read_only
 from service.patients import service
 from service.patients.schemas import PatientAmend, PatientCreate, PatientPage, PatientPublic
 
@@ -20,6 +20,7 @@ def create_patient(body: PatientCreate, who: StaffUser, session: SessionDep, now
 
 
 @router.get("", response_model=PatientPage)
+@read_only
 def list_patients(
     who: StaffUser, session: SessionDep, now: NowDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of a name or MRN")] = None,
@@ -32,6 +33,7 @@ def list_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientPublic)
+@read_only
 def get_patient(patient_id: Id, who: StaffUser, session: SessionDep, now: NowDep) -> object:
     """One patient's record (the read is audited)."""
     return service.read(session, who, patient_id, now)

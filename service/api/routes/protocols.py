@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from service.api.deps import ClinicalUser, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, NowDep, PsychiatristUser, SessionDep, StaffUser, read_only
 from service.protocols import service
 from service.protocols.schemas import OverrideCreate, OverridePublic, ProtocolParamsIn, ValidationPublic
 
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/api/v1/protocols", tags=["protocols"])
 
 
 @router.get("")
+@read_only
 def list_protocols(_: StaffUser) -> list[dict[str, Any]]:
     """The protocol catalog, each with derived timing checked against the stored values."""
     return service.catalog()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser
+from service.api.deps import ClinicalUser, Id, NowDep, PsychiatristUser, SessionDep, StaffUser, read_only
 from service.screenings import service
 from service.screenings.schemas import CheckCreate, ClearanceCreate, ScreeningCreate, ScreeningPublic
 
@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["screenings"])
 
 
 @router.get("/screening-questionnaire")
+@read_only
 def get_questionnaire(_: StaffUser) -> dict[str, Any]:
     """The current safety-screening questionnaire (versioned data)."""
     return service.questionnaire()
@@ -28,6 +29,7 @@ def record_screening(
 
 
 @router.get("/patients/{patient_id}/screenings", response_model=list[ScreeningPublic])
+@read_only
 def list_screenings(
     patient_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep,
     course_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
@@ -37,6 +39,7 @@ def list_screenings(
 
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningPublic)
+@read_only
 def get_screening(screening_id: Id, who: ClinicalUser, session: SessionDep, now: NowDep) -> object:
     """One safety screen with its verdict and whether it is still current."""
     return service.public(session, service.read(session, who, screening_id, now))

@@ -11,7 +11,16 @@ from sqlmodel import col, select
 
 from service.adverse_events import service as adverse_events
 from service.adverse_events.schemas import AdverseEventCreate, AdverseEventPublic
-from service.api.deps import ClinicalUser, Id, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
+from service.api.deps import (
+    ClinicalUser,
+    Id,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    StaffUser,
+    read_only,
+    require_roles_streaming,
+)
 from service.audit import service as audit
 from service.auth.principal import Principal
 from service.models.protocols import ProtocolOverride
@@ -75,6 +84,7 @@ def put_checklist(session_id: Id, body: ChecklistIn, who: ClinicalUser, session:
 
 
 @router.get("/session-checklist")
+@read_only
 def get_checklist_questions(_: StaffUser) -> dict[str, Any]:
     """The current pre-session checklist (versioned data): each item, its blocking answer and what needs review."""
     return service.checklist_questions()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from service.api.deps import AdminUser, Id, NowDep, SessionDep
+from service.api.deps import AdminUser, Id, NowDep, SessionDep, read_only
 from service.core.errors import NotFound
 from service.users import repository, service
 from service.users.schemas import UserCreate, UserPublic, UserUpdate
@@ -13,6 +13,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.get("", response_model=list[UserPublic])
+@read_only
 def list_users(who: AdminUser, session: SessionDep) -> object:
     """Accounts of your clinic."""
     return repository.in_clinic(session, who.clinic_id)
@@ -25,6 +26,7 @@ def create_user(body: UserCreate, who: AdminUser, session: SessionDep, now: NowD
 
 
 @router.get("/{user_id}", response_model=UserPublic)
+@read_only
 def get_user(user_id: Id, who: AdminUser, session: SessionDep) -> object:
     """One account of your clinic."""
     user = repository.get(session, who.clinic_id, user_id)

@@ -1,0 +1,151 @@
+"""Read-only transactions and the group commit of the rows a read still writes, on both databases."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from service.audit import service as audit
+from service.audit.service import SYSTEM
+from service.core.db import session_scope
+from service.core.read_scope import GroupCommit, read_scope
+from service.models.clinics import Clinic
+from tests.conftest import T0, Database
+
+
+def _clinics_named(database: Database, name: str) -> int:
+    with database.engine.connect() as conn:  # another connection: sees only what is committed
+        return int(conn.execute(text("SELECT count(*) FROM clinic WHERE name = :n"), {"n": name}).scalar_one())
+
+
+def _add_clinic(name: str) -> Callable[[Session], None]:
+    def write(session: Session) -> None:
+        session.add(Clinic(name=name, created_at=T0))
+
+    return write
+
+
+def test_a_read_only_transaction_refuses_a_write_and_keeps_nothing(database: Database) -> None:
+    name = f"ro-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RuntimeError, match="read-only transaction tried to write"), \
+            read_scope(database.engine) as session:
+        session.add(Clinic(name=name, created_at=T0))
+        session.flush()
+    assert _clinics_named(database, name) == 0
+
+
+def test_a_reads_audit_row_is_committed_when_the_scope_ends_and_not_before(database: Database) -> None:
+    marker = uuid.uuid4().hex
+    probe = "SELECT count(*) FROM audit_event WHERE entity_id = :m"
+    with read_scope(database.engine) as session:
+        audit.record(session, SYSTEM, at=T0, action="read", entity="patient", entity_id=marker)
+        with database.engine.connect() as conn:
+            assert conn.execute(text(probe), {"m": marker}).scalar_one() == 0
+    with database.engine.connect() as conn:
+        assert conn.execute(text(probe), {"m": marker}).scalar_one() == 1
+
+
+def test_a_failed_read_drops_its_queued_audit_row(database: Database) -> None:
+    marker = uuid.uuid4().hex
+    with pytest.raises(LookupError), read_scope(database.engine) as session:
+        audit.record(session, SYSTEM, at=T0, action="read", entity="patient", entity_id=marker)
+        raise LookupError("the read failed after its row was queued")
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_event WHERE entity_id = :m"),
+                            {"m": marker}).scalar_one() == 0
+
+
+def test_a_read_runs_while_another_transaction_is_writing(database: Database) -> None:
+    name = f"busy-{uuid.uuid4().hex[:8]}"
+    seen: list[int] = []
+    with session_scope(database.engine) as writer:  # holds SQLite's writer (and this process's writer lock)
+        writer.add(Clinic(name=name, created_at=T0))
+        writer.flush()
+
+        def read() -> None:
+            with read_scope(database.engine) as session:
+                seen.append(len(session.exec(select(Clinic).where(Clinic.name == name)).all()))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the read waited for the writer"
+    assert seen == [0], "the read saw an uncommitted row"
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the callers never queued"
+        time.sleep(0.005)
+
+
+def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Database) -> None:
+    committer = GroupCommit(database.engine)
+    leader_may_finish = threading.Event()
+    sessions: list[int] = []
+    prefix = f"gc-{uuid.uuid4().hex[:8]}"
+
+    def slow_leader(session: Session) -> None:
+        leader_may_finish.wait(10)
+
+    def follower(i: int) -> Callable[[Session], None]:
+        def write(session: Session) -> None:
+            sessions.append(id(session))
+            _add_clinic(f"{prefix}-{i}")(session)
+
+        return write
+
+    leader = threading.Thread(target=committer.run, args=([slow_leader],))
+    leader.start()
+    _wait_until(lambda: committer._writing)
+    followers = [threading.Thread(target=committer.run, args=([follower(i)],)) for i in range(6)]
+    for thread in followers:
+        thread.start()
+    _wait_until(lambda: len(committer._queue) == 6)
+    leader_may_finish.set()
+    for thread in [leader, *followers]:
+        thread.join(timeout=10)
+    assert len(sessions) == 6 and len(set(sessions)) == 1, "the queued callers were not written together"
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM clinic WHERE name LIKE :p"),
+                            {"p": f"{prefix}-%"}).scalar_one() == 6
+
+
+def test_a_failed_batch_raises_in_every_caller_and_writes_none_of_them(database: Database) -> None:
+    committer = GroupCommit(database.engine)
+    leader_may_finish = threading.Event()
+    name = f"gc-{uuid.uuid4().hex[:8]}"
+    errors: dict[str, BaseException | None] = {}
+
+    def call(label: str, write: Callable[[Session], None]) -> None:
+        try:
+            committer.run([write])
+            errors[label] = None
+        except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
+            errors[label] = exc
+
+    def broken(session: Session) -> None:
+        raise ValueError("this caller's write fails")
+
+    leader = threading.Thread(target=call, args=("leader", lambda s: leader_may_finish.wait(10) and None))
+    leader.start()
+    _wait_until(lambda: committer._writing)
+    good = threading.Thread(target=call, args=("good", _add_clinic(name)))
+    bad = threading.Thread(target=call, args=("bad", broken))
+    good.start()
+    _wait_until(lambda: len(committer._queue) == 1)
+    bad.start()
+    _wait_until(lambda: len(committer._queue) == 2)
+    leader_may_finish.set()
+    for thread in (leader, good, bad):
+        thread.join(timeout=10)
+    assert errors["leader"] is None
+    assert isinstance(errors["good"], ValueError) and isinstance(errors["bad"], ValueError)
+    assert _clinics_named(database, name) == 0
