@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 import service.models  # noqa: F401  (registers every table)
 from config.settings import Settings, get_settings
 from service.api import handlers, openapi, unavailable
-from service.api.deps import public, route_roles
+from service.api.deps import READ_ONLY_ROUTE, public, route_roles
 from service.api.request_limits import BodyLimit
 from service.api.routes.adverse_events import router as adverse_events_router
 from service.api.routes.agent import router as agent_router
@@ -113,7 +113,7 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 
 
 def assert_every_route_has_a_rule(app: FastAPI) -> None:
-    """Deny by default: refuse to build an app with a route that names no role rule."""
+    """Deny by default: refuse to build an app with a route that names no role rule (or a write marked read-only)."""
     open_docs = {app.openapi_url, app.docs_url, app.redoc_url, "/docs/oauth2-redirect"}
     missing = [
         f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app)
@@ -121,3 +121,7 @@ def assert_every_route_has_a_rule(app: FastAPI) -> None:
     ]
     if missing:
         raise RuntimeError(f"routes without a role rule: {', '.join(missing)}")
+    writes = [f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app)
+              if getattr(r.endpoint, READ_ONLY_ROUTE, False) and not (r.methods or set()) <= {"GET", "HEAD"}]
+    if writes:
+        raise RuntimeError(f"read-only routes must be reads (GET): {', '.join(writes)}")

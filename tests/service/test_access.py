@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
-from service.api.deps import route_roles
+from service.api.deps import Staff, read_only, route_roles
 from service.app import api_routes, assert_every_route_has_a_rule
 from service.models.users import Role
 from tests.conftest import Tenant
@@ -49,6 +49,19 @@ def test_a_route_without_a_rule_stops_the_app(app: FastAPI) -> None:
 
     app.include_router(stray)
     with pytest.raises(RuntimeError, match="forgotten"):
+        assert_every_route_has_a_rule(app)
+
+
+def test_a_write_marked_read_only_stops_the_app(app: FastAPI) -> None:
+    stray = APIRouter()
+
+    @stray.post("/api/v1/misfiled", dependencies=[Depends(Staff)])
+    @read_only
+    def misfiled() -> dict[str, str]:
+        return {}
+
+    app.include_router(stray)
+    with pytest.raises(RuntimeError, match="read-only routes must be reads.*misfiled"):
         assert_every_route_has_a_rule(app)
 
 
