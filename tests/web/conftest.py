@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,21 @@ def _missing_browser() -> str | None:
     return None
 
 
+# Under `make test-moved-date` libfaketime is preloaded into this process. The browser's clock does not come from
+# the machine (every context's Date is set to the service's clock with Playwright's clock API), so the Playwright
+# driver and Chromium start without the preload, which otherwise slows them several-fold.
+MOVED_DATE_ENV = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC")
+
+
+@contextmanager
+def _without_moved_date() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in MOVED_DATE_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     problem = _missing_browser()
@@ -49,10 +65,14 @@ def browser() -> Iterator[Any]:
         pytest.skip(f"browser tests skipped: {problem}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with _without_moved_date():
+        playwright = sync_playwright().start()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    try:
         yield chromium
+    finally:
         chromium.close()
+        playwright.stop()
 
 
 @pytest.fixture
