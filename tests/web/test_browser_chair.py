@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
+
 from tests.builders.treatable import treatable
 from tests.conftest import Tenant
 from tests.web.conftest import AGENT_MODEL as MODEL
@@ -33,17 +35,26 @@ def _check_in_and_answer(page: Any) -> None:
     page.wait_for_selector("#start:not([disabled])")
 
 
+WIDTH = "() => { const e = document.querySelector('#progress .bar > span'); " \
+        "return e ? (parseFloat(e.style.width) || 0) : null; }"
+
+
 def _watch_progress(page: Any) -> list[float]:
     """Widths of the progress bar as the stream moves it, until the page shows the ended session."""
     seen: list[float] = []
     while not page.locator("#ended").count():
-        bar = page.locator("#progress .bar > span")
-        if bar.count():
-            width = bar.evaluate("e => parseFloat(e.style.width) || 0")
-            if not seen or width != seen[-1]:
-                seen.append(width)
-                if 30 <= width <= 70 and not any(30 <= w <= 70 for w in seen[:-1]):
-                    shot(page, "chair-delivering")
+        # One read of the page, not count-then-evaluate: the ended view can replace the bar between the two, and
+        # a locator's evaluate would then wait 30 s for a bar that never comes back.
+        try:
+            width = page.evaluate(WIDTH)
+        except PlaywrightError as exc:  # the page navigated (to the ended view) during the read
+            if "Execution context was destroyed" not in str(exc):
+                raise
+            width = None
+        if width is not None and (not seen or width != seen[-1]):
+            seen.append(width)
+            if 30 <= width <= 70 and not any(30 <= w <= 70 for w in seen[:-1]):
+                shot(page, "chair-delivering")
         page.wait_for_timeout(250)
     return seen
 
