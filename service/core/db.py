@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 # Stable constraint names so Alembic migrations are the same on both databases.
@@ -98,3 +98,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             session.rollback()
             raise
 
+
+
+@contextmanager
+def connection_scope(engine: Engine) -> Iterator[Connection]:
+    """A Core connection whose transaction commits on success and rolls back on any exception.
+
+    For writes that need no ORM unit of work (a batch of prepared statements), under the same writer lock as
+    ``session_scope``.
+    """
+    with _WRITER_LOCKS.get(engine) or nullcontext(), engine.begin() as connection:
+        yield connection

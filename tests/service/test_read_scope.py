@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Connection
+from sqlmodel import select
 
 from service.audit import service as audit
 from service.audit.service import SYSTEM
@@ -24,9 +25,9 @@ def _clinics_named(database: Database, name: str) -> int:
         return int(conn.execute(text("SELECT count(*) FROM clinic WHERE name = :n"), {"n": name}).scalar_one())
 
 
-def _add_clinic(name: str) -> Callable[[Session], None]:
-    def write(session: Session) -> None:
-        session.add(Clinic(name=name, created_at=T0))
+def _add_clinic(name: str) -> Callable[[Connection], None]:
+    def write(connection: Connection) -> None:
+        connection.execute(insert(Clinic).values(name=name, created_at=T0))
 
     return write
 
@@ -89,16 +90,16 @@ def _wait_until(condition: Callable[[], bool]) -> None:
 def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Database) -> None:
     committer = GroupCommit(database.engine)
     leader_may_finish = threading.Event()
-    sessions: list[int] = []
+    connections: list[int] = []
     prefix = f"gc-{uuid.uuid4().hex[:8]}"
 
-    def slow_leader(session: Session) -> None:
+    def slow_leader(connection: Connection) -> None:
         leader_may_finish.wait(10)
 
-    def follower(i: int) -> Callable[[Session], None]:
-        def write(session: Session) -> None:
-            sessions.append(id(session))
-            _add_clinic(f"{prefix}-{i}")(session)
+    def follower(i: int) -> Callable[[Connection], None]:
+        def write(connection: Connection) -> None:
+            connections.append(id(connection))
+            _add_clinic(f"{prefix}-{i}")(connection)
 
         return write
 
@@ -112,7 +113,7 @@ def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Dat
     leader_may_finish.set()
     for thread in [leader, *followers]:
         thread.join(timeout=10)
-    assert len(sessions) == 6 and len(set(sessions)) == 1, "the queued callers were not written together"
+    assert len(connections) == 6 and len(set(connections)) == 1, "the queued callers were not written together"
     with database.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM clinic WHERE name LIKE :p"),
                             {"p": f"{prefix}-%"}).scalar_one() == 6
@@ -124,14 +125,14 @@ def test_a_failed_batch_raises_in_every_caller_and_writes_none_of_them(database:
     name = f"gc-{uuid.uuid4().hex[:8]}"
     errors: dict[str, BaseException | None] = {}
 
-    def call(label: str, write: Callable[[Session], None]) -> None:
+    def call(label: str, write: Callable[[Connection], None]) -> None:
         try:
             committer.run([write])
             errors[label] = None
         except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
             errors[label] = exc
 
-    def broken(session: Session) -> None:
+    def broken(connection: Connection) -> None:
         raise ValueError("this caller's write fails")
 
     leader = threading.Thread(target=call, args=("leader", lambda s: leader_may_finish.wait(10) and None))
