@@ -65,13 +65,17 @@ class HeldBooking:
 
     def resource_keys(self) -> tuple[tuple[str, str], ...]:
         """The (kind, id) of every resource this booking holds."""
-        pairs = (
-            ("chair", self.chair_id),
-            ("device", self.device_id),
-            ("technician", self.technician_id),
-            ("patient", self.patient_id),
-        )
-        return tuple((kind, rid) for kind, rid in pairs if rid is not None)
+        # Plain tests, not a generator: the planner asks this of every booking it loads (thousands per plan).
+        keys: list[tuple[str, str]] = []
+        if self.chair_id is not None:
+            keys.append(("chair", self.chair_id))
+        if self.device_id is not None:
+            keys.append(("device", self.device_id))
+        if self.technician_id is not None:
+            keys.append(("technician", self.technician_id))
+        if self.patient_id is not None:
+            keys.append(("patient", self.patient_id))
+        return tuple(keys)
 
 
 @dataclass(frozen=True)

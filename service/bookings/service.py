@@ -165,9 +165,8 @@ def insert_many(session: Session, actor: Actor, rows: list[Booking], now: dateti
         if _CONSTRAINT.search(str(exc.orig)) is None:
             raise
         return [insert(session, actor, Booking(**values), now, precheck=False) for values in copies]
-    for booking in rows:
-        audit.record(session, actor, at=now, action="create", entity=ENTITY, entity_id=booking.id,
-                     patient_id=booking.patient_id, new=booking.model_dump(exclude={"created_at", "updated_at"}))
+    audit.record_many(session, actor, at=now, action="create", entity=ENTITY, entries=[
+        (booking.id, booking.patient_id, booking.model_dump(exclude={"created_at", "updated_at"})) for booking in rows])
     return rows
 
 
