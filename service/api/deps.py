@@ -112,11 +112,12 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
-    """For long polls and event streams: authenticates in its own short transaction.
+    """For long polls and event streams: authenticates in its own short read-only transaction.
 
     ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock until
     the response is sent; a request that waits for seconds must not hold it. Such endpoints take no
-    ``SessionDep`` and open short ``session_scope``s themselves.
+    ``SessionDep`` and open short scopes themselves. Authenticating writes nothing but the sign-in
+    session's activity mark, which the read scope group-commits, so a poll never queues for the writer.
     """
     allowed = frozenset(r.value for r in roles)
 
@@ -125,7 +126,7 @@ def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
         if found is None:
             raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' or sign in on /login")
         token, via_cookie = found
-        with session_scope(request.app.state.engine) as session:
+        with read_scope(request.app.state.engine) as session:
             principal = auth_service.authenticate(
                 session, settings, token, now=now, via_cookie=via_cookie, client=client_of(request))
         if principal.role not in allowed:
