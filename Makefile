@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint venv clean browser test-moved-date
+.PHONY: run test lint venv clean browser test-moved-date bench bench-tools
 
 venv: $(STAMP)
 
@@ -45,6 +45,27 @@ test-moved-date: $(STAMP) lint browser
 		$(PY) -c 'import datetime; print("moved date: today is", datetime.date.today())'
 	FAKETIME="$(MOVE)" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$(CURDIR)/var/sleep_shim.so:$(LIBFAKETIME)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# The benchmarks (README, "Benchmarks"): Debian's wrk drives HTTP, OR-Tools (the `bench` extra) computes the
+# planner's exact optimum. Never part of `make test`. BENCH_DB=postgresql://... adds the PostgreSQL runs.
+BENCH_STAMP := $(VENV)/.bench-installed
+bench-tools: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } || \
+		{ echo "bench.api needs Debian's wrk: sudo apt-get install wrk"; exit 1; }
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+BENCH_DB ?=
+bench: bench-tools
+	$(PY) -m bench.api $(if $(BENCH_DB),--database-url $(BENCH_DB))
+	$(PY) -m bench.ingest
+	$(if $(BENCH_DB),$(PY) -m bench.ingest --database-url $(BENCH_DB))
+	$(PY) -m bench.booking
+	$(if $(BENCH_DB),$(PY) -m bench.booking --database-url $(BENCH_DB))
+	$(PY) -m bench.device --runs 200
+	$(PY) -m bench.planning
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
