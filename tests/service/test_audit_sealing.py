@@ -60,6 +60,24 @@ def test_a_recorded_row_is_unsealed_until_the_sealer_links_it(fresh: Engine) -> 
     assert seal(fresh, T0).sealed == 0  # nothing new: nothing changes
 
 
+def test_a_batch_recorded_in_one_statement_equals_the_rows_recorded_one_by_one(fresh: Engine) -> None:
+    entries = [(i, None, {"n": i, "when": T0}) for i in range(4)]
+    with session_scope(fresh) as session:
+        audit.record_many(session, ACTOR, at=T0, action="create", entity="x", entries=entries)
+    with session_scope(fresh) as session:
+        for entity_id, patient_id, new in entries:
+            audit.record(session, ACTOR, at=T0, action="create", entity="x", entity_id=entity_id,
+                         patient_id=patient_id, new=new)
+    rows = _rows(fresh)
+    batch, single = rows[:4], rows[4:]
+    assert [r.entity_id for r in batch] == ["0", "1", "2", "3"]  # in the order given
+    assert [r.new_values for r in batch] == [{"n": i, "when": T0.isoformat()} for i in range(4)]
+    assert [r.digest for r in batch] == [r.digest for r in single]
+    assert seal(fresh, T0).sealed == 8
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed) == (8, 0)
+
+
 def test_reads_of_the_chain_show_sealed_and_unsealed_rows(fresh: Engine) -> None:
     _record(fresh, 2)
     seal(fresh, T0)
