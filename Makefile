@@ -60,6 +60,8 @@ $(BENCH_STAMP): $(STAMP)
 BENCH_DB ?=
 bench: bench-tools
 	$(PY) -m bench.api $(if $(BENCH_DB),--database-url $(BENCH_DB))
+	$(PY) -m bench.read_path
+	$(if $(BENCH_DB),$(PY) -m bench.read_path --database-url $(BENCH_DB))
 	$(PY) -m bench.ingest
 	$(if $(BENCH_DB),$(PY) -m bench.ingest --database-url $(BENCH_DB))
 	$(PY) -m bench.booking
