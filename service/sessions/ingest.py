@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -34,6 +35,8 @@ def ingest(session: Session, who: Principal, events: list[EventIn], now: datetim
             raise Unprocessable(f"events[{i}].session_id", f"session {event.session_id} not found in this clinic")
     new = _insert_new(session, who.clinic_id, events, now)
     folding = _Fold(session, who, now)
+    applied = [e for e in events if e.session_id is not None and (e.device, e.device_session, e.seq) in new]
+    folding.load_trains(applied)
     for event in events:
         if event.session_id is not None and (event.device, event.device_session, event.seq) in new:
             folding.apply(sessions[event.session_id], event)
@@ -61,16 +64,34 @@ def _insert_new(session: Session, clinic_id: int, events: list[EventIn], now: da
         "clinic_id": clinic_id, "session_id": e.session_id, "device": e.device, "device_session": e.device_session,
         "seq": e.seq, "kind": e.kind, "at": as_utc(e.at), "received_at": now, "payload": e.payload,
     } for e in events]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # One cached statement executed for many rows (SQLAlchemy's insertmanyvalues batches it and keeps
-    # RETURNING); a multi-row VALUES literal would be recompiled on every call.
-    stmt = (
-        insert(DeliveryEventRow)
+    connection = session.connection()
+    # A Core statement built once per dialect: the ORM's bulk insert recompiled it on every batch, and its
+    # per-row bookkeeping cost more than the insert.
+    stmt = _INSERT_NEW[connection.dialect.name]
+    return {(d, ds, int(q)) for d, ds, q in connection.execute(stmt, values).all()}
+
+
+def _insert_new_statement(insert: Any) -> Any:
+    table = DeliveryEventRow.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
         .on_conflict_do_nothing(index_elements=["device", "device_session", "seq"])
-        .returning(col(DeliveryEventRow.device), col(DeliveryEventRow.device_session), col(DeliveryEventRow.seq))
+        .returning(table.c.device, table.c.device_session, table.c.seq)
     )
-    return {(d, ds, int(q)) for d, ds, q in session.execute(stmt, values).all()}
+
+
+_INSERT_NEW = {"postgresql": _insert_new_statement(postgresql.insert), "sqlite": _insert_new_statement(sqlite.insert)}
+
+
+_TRAIN_KINDS = {"train_started", "pulses_delivered", "train_ended"}
+
+
+def _train_key(e: EventIn) -> tuple[int, str, int] | None:
+    """The train row an event folds into, as ``_Fold`` names it (a pulse report without a train names none)."""
+    train = e.payload.get("train")
+    if e.session_id is None or (train is None and e.kind == "pulses_delivered"):
+        return None
+    return e.session_id, e.device_session, int(train or 0)
 
 
 class _Fold:
@@ -91,9 +112,27 @@ class _Fold:
     def flush(self) -> None:
         self.session.add_all([*self._touched.values(), *self._trains.values()])
 
+    def load_trains(self, events: list[EventIn]) -> None:
+        """Read, in one query before anything changes, the stored train rows these events will fold into.
+
+        One query per batch rather than one per train, and none between changes (each would flush them first).
+        """
+        keys = {_train_key(e) for e in events if e.kind in _TRAIN_KINDS}
+        keys.discard(None)
+        wanted = sorted(k for k in keys if k is not None and k not in self._trains)
+        if not wanted:
+            return
+        rows = self.session.exec(select(SessionTrain).where(or_(*[
+            and_(col(SessionTrain.session_id) == sid, col(SessionTrain.run) == run, col(SessionTrain.train) == train)
+            for sid, run, train in wanted]))).all()
+        found = {(r.session_id, r.run, r.train): r for r in rows}
+        for sid, run, train in wanted:
+            self._trains[(sid, run, train)] = found.get((sid, run, train)) or SessionTrain(
+                session_id=sid, run=run, train=train)
+
     def _train(self, ts: TreatmentSession, run: str, train: int) -> SessionTrain:
         key = (ts.id or 0, run, train)
-        if key not in self._trains:
+        if key not in self._trains:  # not among the batch's loaded keys (none is, when called outside ``ingest``)
             row = self.session.exec(select(SessionTrain).where(
                 SessionTrain.session_id == ts.id, SessionTrain.run == run, SessionTrain.train == train)).first()
             self._trains[key] = row or SessionTrain(session_id=ts.id or 0, run=run, train=train)
