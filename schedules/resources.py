@@ -35,7 +35,13 @@ class TechnicianResource:
 
     def covers(self, day: date, start: time, end: time) -> bool:
         """True when one shift piece on this day covers the local interval [start, end)."""
-        return any(s <= start and end <= e for s, e in self.shifts_on(day))
+        # A plain loop: the planner asks this of every technician at every slot it tries (millions in a network).
+        if day in self.days_off:
+            return False
+        for piece_start, piece_end in self.shifts.get(day.weekday(), ()):
+            if piece_start <= start and end <= piece_end:
+                return True
+        return False
 
 
 def weekly_shifts(
