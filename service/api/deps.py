@@ -117,7 +117,7 @@ def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
     ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock until
     the response is sent; a request that waits for seconds must not hold it. Such endpoints take no
     ``SessionDep`` and open short scopes themselves. Authenticating writes nothing but the sign-in
-    session's activity mark, which the read scope group-commits, so a poll never queues for the writer.
+    session's activity mark, which the read scope commits at once, so a poll never holds the writer while it waits.
     """
     allowed = frozenset(r.value for r in roles)
 

@@ -58,7 +58,7 @@ def record(
     """
     row = _row(actor, at=at, action=action, entity=entity, entity_id=entity_id, patient_id=patient_id, old=old,
                new=new, reason=reason, clinic_id=clinic_id)
-    if is_read_only(session):  # a read's row: committed with other reads' rows, before the response is sent
+    if is_read_only(session):  # a read's row: committed when the read scope ends, before the response is sent
         defer(session, lambda connection: _insert(connection, row))
         return None
     event = AuditEvent(**row)
@@ -75,13 +75,9 @@ def record_many(session: Session, actor: Actor, *, at: datetime, action: str, en
     """
     rows = [_row(actor, at=at, action=action, entity=entity, entity_id=entity_id, patient_id=patient_id, new=new)
             for entity_id, patient_id, new in entries]
-    if not rows:
-        return
-    if is_read_only(session):
+    if rows:
+        session.flush()  # rows the ORM still holds go first, as they would with ``record`` (none in a read)
         defer(session, lambda connection: _insert(connection, rows))
-        return
-    session.flush()  # rows the ORM still holds go first, as they would with ``record``
-    _insert(session.connection(), rows)
 
 
 def _row(actor: Actor, *, at: datetime, action: str, entity: str, entity_id: Any = None,

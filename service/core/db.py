@@ -99,7 +99,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-
 @contextmanager
 def connection_scope(engine: Engine) -> Iterator[Connection]:
     """A Core connection whose transaction commits on success and rolls back on any exception.

@@ -37,9 +37,8 @@ def ingest(session: Session, who: Principal, events: list[EventIn], now: datetim
     folding = _Fold(session, who, now)
     applied = [e for e in events if e.session_id is not None and (e.device, e.device_session, e.seq) in new]
     folding.load_trains(applied)
-    for event in events:
-        if event.session_id is not None and (event.device, event.device_session, event.seq) in new:
-            folding.apply(sessions[event.session_id], event)
+    for event in applied:
+        folding.apply(sessions[event.session_id or 0], event)
     folding.flush()
     return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
 
@@ -86,12 +85,18 @@ _INSERT_NEW = {"postgresql": _insert_new_statement(postgresql.insert), "sqlite":
 _TRAIN_KINDS = {"train_started", "pulses_delivered", "train_ended"}
 
 
+def _train_number(e: EventIn) -> int | None:
+    """The train an event names: a pulse report may name none; a train's start or end without one is train 0."""
+    if e.kind == "pulses_delivered":
+        train = e.payload.get("train")
+        return None if train is None else int(train)
+    return int(e.payload.get("train", 0))
+
+
 def _train_key(e: EventIn) -> tuple[int, str, int] | None:
-    """The train row an event folds into, as ``_Fold`` names it (a pulse report without a train names none)."""
-    train = e.payload.get("train")
-    if e.session_id is None or (train is None and e.kind == "pulses_delivered"):
-        return None
-    return e.session_id, e.device_session, int(train or 0)
+    """The train row an event folds into (session, run, train), or None."""
+    train = _train_number(e) if e.kind in _TRAIN_KINDS else None
+    return None if e.session_id is None or train is None else (e.session_id, e.device_session, train)
 
 
 class _Fold:
@@ -117,9 +122,7 @@ class _Fold:
 
         One query per batch rather than one per train, and none between changes (each would flush them first).
         """
-        keys = {_train_key(e) for e in events if e.kind in _TRAIN_KINDS}
-        keys.discard(None)
-        wanted = sorted(k for k in keys if k is not None and k not in self._trains)
+        wanted = sorted({key for e in events if (key := _train_key(e)) is not None and key not in self._trains})
         if not wanted:
             return
         rows = self.session.exec(select(SessionTrain).where(or_(*[
@@ -159,7 +162,7 @@ class _Fold:
             self._audit(ts, "device_programmed", new={"programmed": ts.programmed})
 
     def _train_started(self, ts: TreatmentSession, e: EventIn) -> None:
-        train = int(e.payload.get("train", 0))
+        train = _train_number(e) or 0
         if ts.status not in ENDED:
             ts.status = SessionStatus.delivering.value
         ts.current_train = train
@@ -168,16 +171,16 @@ class _Fold:
         row.started_at = as_utc(e.at)
 
     def _pulses_delivered(self, ts: TreatmentSession, e: EventIn) -> None:
-        train = e.payload.get("train")
+        train = _train_number(e)
         if train is None:
             return
-        row = self._train(ts, e.device_session, int(train))
+        row = self._train(ts, e.device_session, train)
         if row.ended_at is None:
             row.delivered_pulses += int(e.payload.get("count", 0))
             ts.live_pulses = ts.pulses_delivered + row.delivered_pulses
 
     def _train_ended(self, ts: TreatmentSession, e: EventIn) -> None:
-        row = self._train(ts, e.device_session, int(e.payload.get("train", 0)))
+        row = self._train(ts, e.device_session, _train_number(e) or 0)
         row.delivered_pulses = int(e.payload.get("delivered_pulses", 0))
         row.completed = bool(e.payload.get("completed"))
         row.estimated = bool(e.payload.get("estimated"))
