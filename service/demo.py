@@ -60,15 +60,22 @@ def run(database_url: str, host: str, port: int) -> int:
         while not stopping and service.poll() is None:
             time.sleep(0.3)
     finally:
-        for proc in [*agents, service]:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in [*agents, service]:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return service.returncode or 0
+        # The agents first, each finishing its current event batch, then the service: stopped together, the
+        # service would still hold the agents' open long polls when it shut down, and cut them.
+        _stop(agents)
+        _stop([service])
+    return 0 if stopping else service.returncode or 0  # asked to stop: a clean exit, not the signal's code
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _wait_for(base: str, service: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
