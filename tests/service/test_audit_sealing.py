@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -62,8 +62,19 @@ def test_a_recorded_row_is_unsealed_until_the_sealer_links_it(fresh: Engine) -> 
 
 def test_a_batch_recorded_in_one_statement_equals_the_rows_recorded_one_by_one(fresh: Engine) -> None:
     entries = [(i, None, {"n": i, "when": T0}) for i in range(4)]
-    with session_scope(fresh) as session:
-        audit.record_many(session, ACTOR, at=T0, action="create", entity="x", entries=entries)
+    inserts: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENT"):
+            inserts.append(statement)
+
+    event.listen(fresh, "before_cursor_execute", count)
+    try:
+        with session_scope(fresh) as session:
+            audit.record_many(session, ACTOR, at=T0, action="create", entity="x", entries=entries)
+    finally:
+        event.remove(fresh, "before_cursor_execute", count)
+    assert len(inserts) == 1, inserts
     with session_scope(fresh) as session:
         for entity_id, patient_id, new in entries:
             audit.record(session, ACTOR, at=T0, action="create", entity="x", entity_id=entity_id,
