@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schedules.resources import HeldBooking
+from schedules.resources import HeldBooking, HeldSpan, ResourceKey
 
-ResourceKey = tuple[str, str]  # (kind, id): ("chair", "c1"), ("technician", "t2"), ...
 Span = tuple[datetime, datetime]  # UTC half-open [start, end)
 # Every held booking overlapping any of the spans (more is harmless: the index keeps each booking id once).
-Loader = Callable[[Sequence[Span]], Iterable[HeldBooking]]
+Loader = Callable[[Sequence[Span]], Iterable[HeldSpan]]
 
 DEFAULT_BUCKET_SECONDS = 6 * 3600
 
@@ -128,8 +127,11 @@ class BusyIndex:
 
     def add_booking(self, booking: HeldBooking) -> None:
         """Mark every resource of a booking busy (one shared interval record)."""
-        busy = Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id)
-        self._put(booking.resource_keys(), busy)
+        self.add_held(booking.held())
+
+    def add_held(self, held: HeldSpan) -> None:
+        """Mark every resource of a held span busy (one shared interval record)."""
+        self._put(held.keys, Busy(held.start, held.end, held.booking_id))
 
     def prefetch(self, spans: Iterable[Span]) -> None:
         """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""
@@ -144,12 +146,12 @@ class BusyIndex:
         missing = self._loaded.missing(spans)
         if not missing:
             return
-        for booking in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
-            if booking.booking_id is not None:
-                if booking.booking_id in self._loaded_ids:
+        for held in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
+            if held.booking_id is not None:
+                if held.booking_id in self._loaded_ids:
                     continue
-                self._loaded_ids.add(booking.booking_id)
-            self.add_booking(booking)
+                self._loaded_ids.add(held.booking_id)
+            self.add_held(held)
         self._loaded.add(missing)
 
     def _put(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:

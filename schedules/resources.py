@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import MappingProxyType
+from typing import NamedTuple
 
 _NO_SHIFTS: Mapping[int, tuple[tuple[time, time], ...]] = MappingProxyType({})
 
@@ -51,6 +52,22 @@ def weekly_shifts(
     return MappingProxyType({d: ((start, end),) for d in weekdays})
 
 
+ResourceKey = tuple[str, str]  # (kind, id): ("chair", "c1"), ("technician", "t2"), ...
+
+
+class HeldSpan(NamedTuple):
+    """A booking as the busy index keeps it: UTC epoch seconds [start, end), the resources it holds, its id.
+
+    The plain form a loader hands over: a database loader computes the numbers in SQL, so the thousands of
+    rows one plan reads are never turned into datetimes and back.
+    """
+
+    start: float
+    end: float
+    keys: tuple[ResourceKey, ...]
+    booking_id: str | None = None
+
+
 @dataclass(frozen=True)
 class HeldBooking:
     """An existing booking: a UTC half-open interval holding a chair, a device, a technician and a patient."""
@@ -69,10 +86,14 @@ class HeldBooking:
         if self.end <= self.start:
             raise ValueError(f"booking ends before it starts: {self.start} .. {self.end}")
 
-    def resource_keys(self) -> tuple[tuple[str, str], ...]:
+    def held(self) -> HeldSpan:
+        """This booking in the index's form."""
+        return HeldSpan(self.start.timestamp(), self.end.timestamp(), self.resource_keys(), self.booking_id)
+
+    def resource_keys(self) -> tuple[ResourceKey, ...]:
         """The (kind, id) of every resource this booking holds."""
         # Plain tests, not a generator: the planner asks this of every booking it loads (thousands per plan).
-        keys: list[tuple[str, str]] = []
+        keys: list[ResourceKey] = []
         if self.chair_id is not None:
             keys.append(("chair", self.chair_id))
         if self.device_id is not None:

@@ -19,7 +19,7 @@ from schedules.gaps import find_gaps, nominal_gap_business_days
 from schedules.intervals import BusyIndex, Loader
 from schedules.plan import PlannedSession, PlanRequest, PlanResult, TimeWindow, Unplaced
 from schedules.planner import plan_course, replan_missed
-from schedules.resources import ChairResource, HeldBooking, Resources, TechnicianResource
+from schedules.resources import ChairResource, HeldBooking, HeldSpan, Resources, TechnicianResource
 from service.audit.service import Actor
 from service.auth.principal import Principal
 from service.authorizations import service as authorizations
@@ -89,10 +89,10 @@ def _loader(session: Session, course: Course, chairs: tuple[ChairResource, ...],
             "technician": [int(t.id) for t in technicians], "patient": [course.patient_id]}
     longest = bookings.longest_slot()
 
-    def load(spans: Sequence[tuple[datetime, datetime]]) -> list[HeldBooking]:
+    def load(spans: Sequence[tuple[datetime, datetime]]) -> list[HeldSpan]:
         rows = repository.holding_over(session, course.clinic_id, spans, longest, held, exclude_course=course.id)
-        # the rows' times are aware UTC already (UtcDateTime)
-        return [HeldBooking(start, end, str(c), str(d), str(t), str(p), str(i)) for start, end, c, d, t, p, i in rows]
+        return [HeldSpan(start, end, (("chair", c), ("device", d), ("technician", t), ("patient", p)), i)
+                for start, end, c, d, t, p, i in rows]
 
     return load
 

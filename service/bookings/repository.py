@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, extract, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from service.models.bookings import RELEASED, Booking, BookingStatus
 from service.models.courses import Course
 from service.models.patients import Patient
 
-HeldRow = tuple[datetime, datetime, int, int, int, int, int]
+HeldRow = tuple[int, int, str, str, str, str, str]
 # resource kind ("chair", "device", "technician", "patient") -> the ids whose bookings planning must see
 Resources = Mapping[str, Sequence[int]]
 
@@ -35,20 +36,34 @@ def overlapping(session: Session, resource: str, resource_id: int, start: dateti
 def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetime, datetime]], longest: timedelta,
                  resources: Resources, *, exclude_course: int | None = None) -> list[HeldRow]:
     """(start, end, chair, device, technician, patient, id) of every booking of the clinic that holds one of these
-    resources at some point of one of the spans. No booking holds its resources longer than ``longest``, so each
-    span is an index range on the start time: plain tuples, since planning reads many at once."""
+    resources at some point of one of the spans: the times as whole UTC epoch seconds, start rounded down and end
+    up, the ids as text, which is the form the planner's index keeps. No booking holds its resources longer than
+    ``longest``, so each span is an index range on the start time."""
     # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
     near = [and_(col(Booking.clinic_id) == clinic_id, col(Booking.start_at) > start - longest,
                  col(Booking.start_at) < end, col(Booking.end_at) > start) for start, end in spans]
     held = [col(getattr(Booking, f"{kind}_id")).in_(ids) for kind, ids in resources.items() if ids]
     if not near or not held:
         return []
-    query = sa_select(Booking.start_at, Booking.end_at, Booking.chair_id, Booking.device_id,  # type: ignore[call-overload]
-                      Booking.technician_id, Booking.patient_id, Booking.id).where(
-        col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
+    postgres = session.connection().dialect.name == "postgresql"
+    query = sa_select(_epoch(col(Booking.start_at), postgres, up=False),
+                      _epoch(col(Booking.end_at), postgres, up=True),
+                      *(cast(column, String) for column in (Booking.chair_id, Booking.device_id,
+                                                            Booking.technician_id, Booking.patient_id, Booking.id)),
+                      ).where(col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
     if exclude_course is not None:
-        query = query.where(Booking.course_id != exclude_course)
+        query = query.where(col(Booking.course_id) != exclude_course)
     return [row._tuple() for row in session.connection().execute(query)]
+
+
+def _epoch(stored: Mapped[datetime], postgres: bool, *, up: bool) -> ColumnElement[int]:
+    """Whole UTC epoch seconds of a stored time, rounded down or up. Rounding outward can only make a held
+    booking look longer to the planner, never let an overlap through (the database's constraints judge last)."""
+    if postgres:
+        seconds = extract("epoch", stored)
+        return cast(func.ceil(seconds) if up else func.floor(seconds), BigInteger)
+    # SQLite keeps the UTC wall clock as text; strftime('%s') drops the fraction (its clock counts milliseconds)
+    return cast(func.strftime("%s", stored, "+0.999 seconds") if up else func.strftime("%s", stored), BigInteger)
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,

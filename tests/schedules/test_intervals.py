@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schedules.intervals import BusyIndex, overlaps
-from schedules.resources import HeldBooking
+from schedules.resources import HeldBooking, HeldSpan
 from tests.builders.schedules import booking, utc
 
 T0 = utc(2025, 11, 17, 13)
@@ -95,10 +95,10 @@ class RecordingLoader:
         self.bookings = bookings
         self.calls: list[list[tuple[object, object]]] = []
 
-    def __call__(self, spans: object) -> list[HeldBooking]:
+    def __call__(self, spans: object) -> list[HeldSpan]:
         asked = list(spans)  # type: ignore[call-overload]
         self.calls.append(asked)
-        return [b for b in self.bookings if any(overlaps(b.start, b.end, s, e) for s, e in asked)]
+        return [b.held() for b in self.bookings if any(overlaps(b.start, b.end, s, e) for s, e in asked)]
 
 
 def test_prefetch_loads_in_one_call_and_queries_inside_it_load_nothing() -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service.bookings import repository
 from service.core.db import session_scope
 from service.models.bookings import RELEASED, RESOURCES, Booking
 from tests.builders.clinic import add_technician, error_field, ok, ready_clinic
@@ -99,3 +100,27 @@ def test_a_booking_the_planner_could_not_see_still_cannot_be_double_booked(tenan
         assert s.exec(select(Booking).where(col(Booking.course_id) == course["id"])).all() == []
     listed = ok(clinic.tech.get(f"/api/v1/bookings?course_id={course['id']}"))
     assert listed == []
+
+
+def test_the_planner_reads_booked_times_rounded_outward_to_whole_seconds(tenant: Tenant) -> None:
+    """The planner's loader reads times as epoch seconds computed by the database: a fraction of a second makes a
+    booking look longer, never shorter, and a whole second stays exactly that, so back-to-back slots still touch."""
+    clinic = ready_clinic(tenant)
+    course, other = clinic.course(), clinic.course()
+    late = DAY + timedelta(seconds=0.4)
+    with session_scope(tenant.app.state.engine) as s:
+        for n, (start, end) in enumerate([(late, late + timedelta(minutes=45, seconds=0.2)),
+                                          (DAY + timedelta(hours=2), DAY + timedelta(hours=3))]):
+            s.add(Booking(clinic_id=tenant.clinic_id, course_id=other["id"], patient_id=other["patient_id"],
+                          chair_id=clinic.chair_id, device_id=clinic.device_id, technician_id=clinic.technician_id,
+                          start_at=start, end_at=end, phase_name="acute", phase_kind="acute", sequence=n + 1,
+                          created_at=T0, updated_at=T0))
+    with session_scope(tenant.app.state.engine) as s:
+        rows = repository.holding_over(s, tenant.clinic_id, [(DAY - timedelta(hours=1), DAY + timedelta(hours=4))],
+                                       timedelta(hours=2), {"chair": [clinic.chair_id]},
+                                       exclude_course=course["id"])
+    whole = int(DAY.timestamp())
+    assert sorted((start, end) for start, end, *_ in rows) == [(whole, whole + 45 * 60 + 1),
+                                                                (whole + 7200, whole + 3 * 3600)]
+    assert {(c, d, t, p) for _, _, c, d, t, p, _ in rows} == {
+        (str(clinic.chair_id), str(clinic.device_id), str(clinic.technician_id), str(other["patient_id"]))}
