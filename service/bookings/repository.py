@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, extract, func, or_
+from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, extract, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
@@ -64,6 +65,14 @@ def _epoch(stored: Mapped[datetime], postgres: bool, *, up: bool) -> ColumnEleme
         return cast(func.ceil(seconds) if up else func.floor(seconds), BigInteger)
     # SQLite keeps the UTC wall clock as text; strftime('%s') drops the fraction (its clock counts milliseconds)
     return cast(func.strftime("%s", stored, "+0.999 seconds") if up else func.strftime("%s", stored), BigInteger)
+
+
+def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[int, datetime], int]:
+    """Insert bookings in one statement; the new id of each by (patient, start), which no two held bookings share
+    (the rows come back from RETURNING in no promised order)."""
+    returned = session.connection().execute(
+        insert(Booking).returning(col(Booking.patient_id), col(Booking.start_at), col(Booking.id)), rows)
+    return {(patient, start): booking_id for patient, start, booking_id in returned}
 
 
 def chair_day(session: Session, clinic_id: int, chair_id: int, start: datetime,

@@ -153,18 +153,20 @@ def insert(session: Session, actor: Actor, booking: Booking, now: datetime, *, p
 def insert_many(session: Session, actor: Actor, rows: list[Booking], now: datetime) -> list[Booking]:
     """Insert sessions the planner placed in this transaction in one statement, the database checking overlaps,
     then audit each in order. When the database refuses one, the rows go in one by one instead, so the 409 names
-    the same booking and resource as ``insert`` would."""
+    the same booking and resource as ``insert`` would. The rows come back with their ids, outside the ORM's unit
+    of work (one multi-row INSERT, where the ORM would send one statement per row on SQLite)."""
     if not rows:
         return []
     copies = [row.model_dump(exclude={"id"}) for row in rows]
     try:
         with session.begin_nested():
-            session.add_all(rows)
-            session.flush()
+            ids = repository.insert_rows(session, copies)
     except IntegrityError as exc:
         if _CONSTRAINT.search(str(exc.orig)) is None:
             raise
         return [insert(session, actor, Booking(**values), now, precheck=False) for values in copies]
+    for row in rows:  # a patient holds one booking per start (the database's own constraint)
+        row.id = ids[(row.patient_id, as_utc(row.start_at))]
     audit.record_many(session, actor, at=now, action="create", entity=ENTITY, entries=[
         (booking.id, booking.patient_id, booking.model_dump(exclude={"created_at", "updated_at"})) for booking in rows])
     return rows

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from service.app import create_app
 from service.core.clock import FrozenClock
@@ -112,6 +112,17 @@ def test_plan_and_book_a_whole_course(tenant: Tenant) -> None:
     assert "2026-11-26" not in days and days[0] == "2026-11-23"
     assert [b["sequence"] for b in out["booked"]] == list(range(1, 37))
     assert out["authorization"]["sessions"]["booked"] == 36
+    with session_scope(tenant.app.state.engine) as s:  # each answer is its stored row, audited under its own id
+        stored = {b.id: b for b in s.exec(select(Booking).where(Booking.course_id == course["id"])).all()}
+        audited = {int(e.entity_id or 0): e.new_values for e in s.exec(select(AuditEvent).where(
+            AuditEvent.entity == "booking", AuditEvent.action == "create",
+            col(AuditEvent.entity_id).in_([str(i) for i in stored]))).all()}
+    assert sorted(stored) == sorted(b["id"] for b in out["booked"]) == sorted(audited)
+    for b in out["booked"]:
+        row = stored[b["id"]]
+        assert (row.sequence, row.start_at.isoformat()) == (b["sequence"], b["start_at"].replace("Z", "+00:00"))
+        assert audited[b["id"]] is not None and audited[b["id"]]["id"] == b["id"]
+        assert audited[b["id"]]["sequence"] == b["sequence"]
     again = clinic.tech.post(f"/api/v1/courses/{course['id']}/plan", json={})
     assert again.status_code == 409 and error_field(again) == "course_id"
 
