@@ -100,6 +100,8 @@ class BusyIndex:
     ) -> None:
         self._width: int = parent._width if parent is not None else bucket_seconds
         self._parent = parent
+        # root first: a query walks this instead of recursing through the parents
+        self._chain: tuple[BusyIndex, ...] = (*(parent._chain if parent is not None else ()), self)
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
         self._loader = loader if parent is None else None
@@ -165,20 +167,24 @@ class BusyIndex:
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
-        return self._conflict(key, start.timestamp(), end.timestamp())
+        return self.conflict_at(key, start.timestamp(), end.timestamp())
 
     def is_free(self, key: ResourceKey, start: datetime, end: datetime) -> bool:
         """True when nothing overlaps [start, end) on this resource."""
         return self.conflict(key, start, end) is None
 
-    def _conflict(self, key: ResourceKey, start: float, end: float) -> Busy | None:
-        found = self._parent._conflict(key, start, end) if self._parent is not None else None
-        if self._loader is not None and not self._loaded.covers(start, end):
-            self._load([(start, end)])
-        for bucket in self._bucket_range(start, end):
-            for busy in self._buckets.get((key, bucket), ()):
-                if busy.start < end and start < busy.end and (found is None or busy.end > found.end):
-                    found = busy
+    def conflict_at(self, key: ResourceKey, start: float, end: float) -> Busy | None:
+        """``conflict`` over [start, end) in UTC epoch seconds (a planner asks thousands of these per course)."""
+        found: Busy | None = None
+        buckets = range(int(start // self._width), int(-(-end // self._width)))
+        for index in self._chain:
+            if index._loader is not None and not index._loaded.covers(start, end):
+                index._load([(start, end)])
+            held = index._buckets
+            for bucket in buckets:
+                for busy in held.get((key, bucket), ()):
+                    if busy.start < end and start < busy.end and (found is None or busy.end > found.end):
+                        found = busy
         return found
 
     def _bucket_range(self, start: float, end: float) -> range:

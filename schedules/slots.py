@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from typing import TypeVar
 
@@ -181,13 +181,14 @@ class Placer:
 
     def _try(self, wanted: WantedSession, start: datetime) -> PlannedSession | _Miss:
         end = start + self.slot
-        clash = self.busy.conflict(("patient", self.request.patient_id), start, end)
+        span = (start.timestamp(), end.timestamp())  # the index's own units, computed once per candidate
+        clash = self.busy.conflict_at(("patient", self.request.patient_id), *span)
         if clash is not None:
             return _Miss("patient", clash.end_at)
-        technician = self._technician(wanted.day, start, end)
+        technician = self._technician(wanted.day, start, end, span)
         if isinstance(technician, _Miss):
             return technician
-        chair = self._chair(start, end)
+        chair = self._chair(span)
         if isinstance(chair, _Miss):
             return chair
         return PlannedSession(
@@ -203,39 +204,38 @@ class Placer:
             technician.id,
         )
 
-    def _technician(self, day: date, start: datetime, end: datetime) -> TechnicianResource | _Miss:
-        local_start, local_end = self.calendar.local_time(start), self.calendar.local_time(end)
-        on_shift = [
-            t
-            for t in self._sticky(self.technicians, "technician_id")
-            if t.covers(day, local_start, _end_of(local_start, local_end))
-        ]
+    def _technician(
+        self, day: date, start: datetime, end: datetime, span: tuple[float, float]
+    ) -> TechnicianResource | _Miss:
+        local_start = self.calendar.local_time(start)
+        local_end = _end_of(local_start, self.calendar.local_time(end))
+        on_shift = [t for t in self._sticky(self.technicians, "technician_id") if t.covers(day, local_start, local_end)]
         if not on_shift:
             return _Miss("technician_shift", start + self.step)
-        retry = []
+        retry: list[float] = []
         for technician in on_shift:
-            clash = self.busy.conflict(("technician", technician.id), start, end)
+            clash = self.busy.conflict_at(("technician", technician.id), *span)
             if clash is None:
                 return technician
-            retry.append(clash.end_at)
+            retry.append(clash.end)
         # another technician may come on shift before the busy ones are free: never jump past a step
         whole = len(on_shift) == len(self.technicians)
-        return _Miss("technician_busy", min(retry) if whole else start + self.step)
+        return _Miss("technician_busy", _utc(min(retry)) if whole else start + self.step)
 
-    def _chair(self, start: datetime, end: datetime) -> ChairResource | _Miss:
-        retry: list[datetime] = []
+    def _chair(self, span: tuple[float, float]) -> ChairResource | _Miss:
+        retry: list[float] = []
         causes: set[str] = set()
         for chair in self._sticky(self.chairs, "chair_id"):
             clashes = [
-                (kind, self.busy.conflict((kind, rid), start, end))
+                (kind, self.busy.conflict_at((kind, rid), *span))
                 for kind, rid in (("chair", chair.id), ("device", chair.device_id))
             ]
             busy = [(kind, c) for kind, c in clashes if c is not None]
             if not busy:
                 return chair
             causes.update(kind for kind, _ in busy)
-            retry.append(max(c.end_at for _, c in busy))
-        return _Miss("chair_busy" if "chair" in causes else "device_busy", min(retry))
+            retry.append(max(c.end for _, c in busy))
+        return _Miss("chair_busy" if "chair" in causes else "device_busy", _utc(min(retry)))
 
     def _sticky(self, items: tuple[_R, ...], attr: str) -> list[_R]:
         if not self.placed:
@@ -263,6 +263,10 @@ def _align(moment: datetime, origin: datetime, step: timedelta) -> datetime:
     """Round ``moment`` up onto the grid origin + k·step."""
     steps = ceil((moment - origin) / step)
     return origin + steps * step
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def _end_of(local_start: time, local_end: time) -> time:
