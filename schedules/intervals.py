@@ -11,8 +11,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from schedules.resources import HeldBooking, HeldSpan, ResourceKey
 
@@ -28,9 +28,12 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
-@dataclass(frozen=True)
-class Busy:
-    """One busy interval of a resource, in UTC epoch seconds, with an optional label (booking id)."""
+class Busy(NamedTuple):
+    """One busy interval of a resource, in UTC epoch seconds, with an optional label (booking id).
+
+    A named tuple rather than a frozen dataclass: an index is built from thousands of these per plan, and a
+    frozen dataclass's constructor costs several times a tuple's.
+    """
 
     start: float
     end: float
@@ -148,12 +151,13 @@ class BusyIndex:
         missing = self._loaded.missing(spans)
         if not missing:
             return
-        for held in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
-            if held.booking_id is not None:
-                if held.booking_id in self._loaded_ids:
+        seen, put = self._loaded_ids, self._put
+        for start, end, keys, label in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
+            if label is not None:
+                if label in seen:
                     continue
-                self._loaded_ids.add(held.booking_id)
-            self.add_held(held)
+                seen.add(label)
+            put(keys, Busy(start, end, label))
         self._loaded.add(missing)
 
     def _put(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:
