@@ -132,11 +132,7 @@ class BusyIndex:
 
     def add_booking(self, booking: HeldBooking) -> None:
         """Mark every resource of a booking busy (one shared interval record)."""
-        self.add_held(booking.held())
-
-    def add_held(self, held: HeldSpan) -> None:
-        """Mark every resource of a held span busy (one shared interval record)."""
-        self._put(held.keys, Busy(held.start, held.end, held.booking_id))
+        self._put(booking.resource_keys(), Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id))
 
     def prefetch(self, spans: Iterable[Span]) -> None:
         """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""

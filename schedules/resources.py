@@ -86,10 +86,6 @@ class HeldBooking:
         if self.end <= self.start:
             raise ValueError(f"booking ends before it starts: {self.start} .. {self.end}")
 
-    def held(self) -> HeldSpan:
-        """This booking in the index's form."""
-        return HeldSpan(self.start.timestamp(), self.end.timestamp(), self.resource_keys(), self.booking_id)
-
     def resource_keys(self) -> tuple[ResourceKey, ...]:
         """The (kind, id) of every resource this booking holds."""
         # Plain tests, not a generator: the planner asks this of every booking it loads (thousands per plan).

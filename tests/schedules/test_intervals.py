@@ -98,7 +98,8 @@ class RecordingLoader:
     def __call__(self, spans: object) -> list[HeldSpan]:
         asked = list(spans)  # type: ignore[call-overload]
         self.calls.append(asked)
-        return [b.held() for b in self.bookings if any(overlaps(b.start, b.end, s, e) for s, e in asked)]
+        return [HeldSpan(b.start.timestamp(), b.end.timestamp(), b.resource_keys(), b.booking_id)
+                for b in self.bookings if any(overlaps(b.start, b.end, s, e) for s, e in asked)]
 
 
 def test_prefetch_loads_in_one_call_and_queries_inside_it_load_nothing() -> None:
