@@ -15,7 +15,7 @@ from math import ceil
 from typing import TypeVar
 
 from schedules.calendar import ClinicCalendar
-from schedules.intervals import BusyIndex
+from schedules.intervals import BusyIndex, ResourceKey
 from schedules.plan import (
     AUTHORIZATION_END,
     AUTHORIZATION_START,
@@ -70,6 +70,7 @@ class Placer:
         self.placed: list[PlannedSession] = []
         self.slot = timedelta(minutes=request.slot_minutes)
         self.step = timedelta(minutes=request.slot_step_minutes)
+        self._known = _KnownBusy()
 
     def hold(self, session: PlannedSession) -> None:
         """Count an already planned session (kept from an earlier plan) as placed and busy."""
@@ -155,6 +156,7 @@ class Placer:
 
     def _search(self, wanted: WantedSession, lo: datetime, hi: datetime) -> PlannedSession | list[str]:
         misses: Counter[str] = Counter()
+        self._known = _KnownBusy()  # nothing is added to the index during one search
         preferred = self._preferred_start(wanted.day, lo, hi)
         if preferred is not None:
             outcome = self._try(wanted, preferred)
@@ -212,20 +214,37 @@ class Placer:
         on_shift = [t for t in self._sticky(self.technicians, "technician_id") if t.covers(day, local_start, local_end)]
         if not on_shift:
             return _Miss("technician_shift", start + self.step)
-        retry: list[float] = []
         for technician in on_shift:
-            clash = self.busy.conflict_at(("technician", technician.id), *span)
-            if clash is None:
+            key = ("technician", technician.id)
+            if not self._known.busy(key, span[0]) and self._clash_end(key, span) is None:
                 return technician
-            retry.append(clash.end)
         # another technician may come on shift before the busy ones are free: never jump past a step
-        whole = len(on_shift) == len(self.technicians)
-        return _Miss("technician_busy", _utc(min(retry)) if whole else start + self.step)
+        if len(on_shift) < len(self.technicians):
+            return _Miss("technician_busy", start + self.step)
+        # all busy: jump to the first free moment, from each one's clash at this very start
+        ends = [self._clash_end(("technician", t.id), span) for t in on_shift]
+        return _Miss("technician_busy", _utc(min(end for end in ends if end is not None)))
+
+    def _clash_end(self, key: ResourceKey, span: tuple[float, float]) -> float | None:
+        """When the last interval overlapping ``span`` on this resource ends, or None when it is free."""
+        clash = self.busy.conflict_at(key, *span)
+        if clash is None:
+            return None
+        self._known.note(key, span[0], clash.end)
+        return clash.end
 
     def _chair(self, span: tuple[float, float]) -> ChairResource | _Miss:
+        chairs = self._sticky(self.chairs, "chair_id")
+        for chair in chairs:
+            keys = (("chair", chair.id), ("device", chair.device_id))
+            if any(self._known.busy(key, span[0]) for key in keys):
+                continue
+            if all([self._clash_end(key, span) is None for key in keys]):  # a list: both are asked, both noted
+                return chair
+        # none free: the cause and the retry time from every chair's clashes at this very start
         retry: list[float] = []
         causes: set[str] = set()
-        for chair in self._sticky(self.chairs, "chair_id"):
+        for chair in chairs:
             clashes = [
                 (kind, self.busy.conflict_at((kind, rid), *span))
                 for kind, rid in (("chair", chair.id), ("device", chair.device_id))
@@ -263,6 +282,22 @@ def _align(moment: datetime, origin: datetime, step: timedelta) -> datetime:
     """Round ``moment`` up onto the grid origin + k·step."""
     steps = ceil((moment - origin) / step)
     return origin + steps * step
+
+
+class _KnownBusy:
+    """Resources one search found busy, and until when. A clash [cs, ce) found for a slot starting at s0 overlaps
+    every slot of the same length starting in [s0, ce) (cs < s0 + length <= s + length and s < ce), so for
+    those starts the search need not ask the index again: it skips them only where the index would say busy."""
+
+    def __init__(self) -> None:
+        self._until: dict[ResourceKey, tuple[float, float]] = {}
+
+    def busy(self, key: ResourceKey, start: float) -> bool:
+        known = self._until.get(key)
+        return known is not None and known[0] <= start < known[1]
+
+    def note(self, key: ResourceKey, start: float, clash_end: float) -> None:
+        self._until[key] = (start, clash_end)
 
 
 def _utc(epoch: float) -> datetime:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from itertools import combinations
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schedules import slots
 from schedules.intervals import overlaps
 from schedules.plan import (
     AUTHORIZATION_END,
@@ -114,3 +116,18 @@ def test_replan_keeps_every_session_accounted_for(
     if replanned.makeup is not None:
         assert replanned.makeup.day >= today
         assert auth is None or replanned.makeup.day <= auth.end
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=templates, existing=existing_bookings(), res=clinic_resources, window=windows,
+       auth=authorizations)
+def test_skipping_resources_a_search_already_found_busy_changes_no_plan(
+    template: str, existing: list[HeldBooking], res: Resources, window: TimeWindow, auth: AuthorizationLimit | None
+) -> None:
+    """The search remembers which resources it found busy, and until when, and skips asking the index again; the
+    plan, every reason included, is the one it makes asking the index every time."""
+    req = request(template, FIRST_DAY, protocol="itbs", minutes=10, buffer=10, window=window, authorization=auth)
+    remembering = plan_course(req, CAL, res, existing, TODAY)
+    with patch.object(slots._KnownBusy, "busy", lambda self, key, start: False):
+        asking = plan_course(req, CAL, res, existing, TODAY)
+    assert remembering == asking
