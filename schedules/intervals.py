@@ -42,12 +42,12 @@ class Busy(NamedTuple):
     @property
     def start_at(self) -> datetime:
         """The start as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.start, tz=UTC)
+        return from_epoch(self.start)
 
     @property
     def end_at(self) -> datetime:
         """The end as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.end, tz=UTC)
+        return from_epoch(self.end)
 
 
 class Coverage:
@@ -148,7 +148,7 @@ class BusyIndex:
         if not missing:
             return
         seen, put = self._loaded_ids, self._put
-        for start, end, keys, label in self._loader([(_utc(s), _utc(e)) for s, e in missing]):
+        for start, end, keys, label in self._loader([(from_epoch(s), from_epoch(e)) for s, e in missing]):
             if label is not None:
                 if label in seen:
                     continue
@@ -176,7 +176,7 @@ class BusyIndex:
     def conflict_at(self, key: ResourceKey, start: float, end: float) -> Busy | None:
         """``conflict`` over [start, end) in UTC epoch seconds (a planner asks thousands of these per course)."""
         found: Busy | None = None
-        buckets = range(int(start // self._width), int(-(-end // self._width)))
+        buckets = self._bucket_range(start, end)
         for index in self._chain:
             if index._loader is not None and not index._loaded.covers(start, end):
                 index._load([(start, end)])
@@ -192,5 +192,6 @@ class BusyIndex:
         return range(int(start // self._width), int(-(-end // self._width)))
 
 
-def _utc(epoch: float) -> datetime:
+def from_epoch(epoch: float) -> datetime:
+    """UTC epoch seconds (the index's units) as an aware UTC datetime."""
     return datetime.fromtimestamp(epoch, tz=UTC)

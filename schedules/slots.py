@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from math import ceil
 from typing import TypeVar
 
 from schedules.calendar import ClinicCalendar
-from schedules.intervals import BusyIndex, ResourceKey
+from schedules.intervals import BusyIndex, from_epoch
 from schedules.plan import (
     AUTHORIZATION_END,
     AUTHORIZATION_START,
@@ -34,7 +34,7 @@ from schedules.plan import (
     Unplaced,
     reason,
 )
-from schedules.resources import ChairResource, Resources, TechnicianResource
+from schedules.resources import ChairResource, ResourceKey, Resources, TechnicianResource
 from schedules.rhythm import WantedSession
 
 _R = TypeVar("_R", ChairResource, TechnicianResource)
@@ -223,7 +223,7 @@ class Placer:
             return _Miss("technician_busy", start + self.step)
         # all busy: jump to the first free moment, from each one's clash at this very start
         ends = [self._clash_end(("technician", t.id), span) for t in on_shift]
-        return _Miss("technician_busy", _utc(min(end for end in ends if end is not None)))
+        return _Miss("technician_busy", from_epoch(min(end for end in ends if end is not None)))
 
     def _clash_end(self, key: ResourceKey, span: tuple[float, float]) -> float | None:
         """When the last interval overlapping ``span`` on this resource ends, or None when it is free."""
@@ -254,7 +254,7 @@ class Placer:
                 return chair
             causes.update(kind for kind, _ in busy)
             retry.append(max(c.end for _, c in busy))
-        return _Miss("chair_busy" if "chair" in causes else "device_busy", _utc(min(retry)))
+        return _Miss("chair_busy" if "chair" in causes else "device_busy", from_epoch(min(retry)))
 
     def _sticky(self, items: tuple[_R, ...], attr: str) -> list[_R]:
         if not self.placed:
@@ -298,10 +298,6 @@ class _KnownBusy:
 
     def note(self, key: ResourceKey, start: float, clash_end: float) -> None:
         self._until[key] = (start, clash_end)
-
-
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def _end_of(local_start: time, local_end: time) -> time:
