@@ -8,14 +8,15 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection
 from sqlmodel import select
 
 from service.audit import service as audit
 from service.audit.service import SYSTEM
 from service.core.db import session_scope
-from service.core.read_scope import GroupCommit, read_scope
+from service.core.group_commit import GroupCommit
+from service.core.read_scope import read_scope
 from service.models.clinics import Clinic
 from tests.conftest import T0, Database
 
@@ -103,13 +104,13 @@ def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Dat
 
         return write
 
-    leader = threading.Thread(target=committer.run, args=([slow_leader],))
+    leader = threading.Thread(target=committer.run, args=(slow_leader,))
     leader.start()
-    _wait_until(lambda: committer._writing)
-    followers = [threading.Thread(target=committer.run, args=([follower(i)],)) for i in range(6)]
+    _wait_until(lambda: committer.writing())
+    followers = [threading.Thread(target=committer.run, args=(follower(i),)) for i in range(6)]
     for thread in followers:
         thread.start()
-    _wait_until(lambda: len(committer._queue) == 6)
+    _wait_until(lambda: committer.pending() == 6)
     leader_may_finish.set()
     for thread in [leader, *followers]:
         thread.join(timeout=10)
@@ -119,34 +120,83 @@ def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Dat
                             {"p": f"{prefix}-%"}).scalar_one() == 6
 
 
-def test_a_failed_batch_raises_in_every_caller_and_writes_none_of_them(database: Database) -> None:
+def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_commit(database: Database) -> None:
+    committer = GroupCommit(database.engine)
+    leader_may_finish = threading.Event()
+    good_name, bad_name = f"gc-{uuid.uuid4().hex[:8]}", f"gc-{uuid.uuid4().hex[:8]}"
+    outcomes: dict[str, object] = {}
+
+    def call(label: str, work: Callable[[Connection], object]) -> None:
+        try:
+            outcomes[label] = committer.run(work)
+        except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
+            outcomes[label] = exc
+
+    def good(connection: Connection) -> str:
+        _add_clinic(good_name)(connection)
+        return "written"
+
+    def broken(connection: Connection) -> None:
+        _add_clinic(bad_name)(connection)
+        raise ValueError("this caller's work fails after it wrote")
+
+    leader = threading.Thread(target=call, args=("leader", lambda c: leader_may_finish.wait(10) and "led"))
+    leader.start()
+    _wait_until(lambda: committer.writing())
+    threads = [threading.Thread(target=call, args=("bad", broken)), threading.Thread(target=call, args=("good", good))]
+    threads[0].start()
+    _wait_until(lambda: committer.pending() == 1)
+    threads[1].start()
+    _wait_until(lambda: committer.pending() == 2)
+    leader_may_finish.set()
+    for thread in (leader, *threads):
+        thread.join(timeout=10)
+    assert outcomes["leader"] == "led" and outcomes["good"] == "written"
+    assert isinstance(outcomes["bad"], ValueError)
+    assert _clinics_named(database, good_name) == 1
+    assert _clinics_named(database, bad_name) == 0, "the failed caller's write was committed"
+
+
+def test_a_failed_commit_raises_in_every_caller_of_the_batch_and_keeps_nothing(database: Database) -> None:
     committer = GroupCommit(database.engine)
     leader_may_finish = threading.Event()
     name = f"gc-{uuid.uuid4().hex[:8]}"
-    errors: dict[str, BaseException | None] = {}
+    outcomes: dict[str, object] = {}
 
-    def call(label: str, write: Callable[[Connection], None]) -> None:
+    def fail_marked_commits(connection: Connection) -> None:
+        if connection.info.pop("fail_commit", False):
+            raise OSError("the disk is full")  # as the commit's fsync would report it
+
+    def call(label: str, work: Callable[[Connection], object]) -> None:
         try:
-            committer.run([write])
-            errors[label] = None
+            outcomes[label] = committer.run(work)
         except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
-            errors[label] = exc
+            outcomes[label] = exc
 
-    def broken(connection: Connection) -> None:
-        raise ValueError("this caller's write fails")
+    def write_and_doom_the_commit(connection: Connection) -> None:
+        _add_clinic(f"{name}-doomed")(connection)
+        connection.info["fail_commit"] = True
 
-    leader = threading.Thread(target=call, args=("leader", lambda s: leader_may_finish.wait(10) and None))
-    leader.start()
-    _wait_until(lambda: committer._writing)
-    good = threading.Thread(target=call, args=("good", _add_clinic(name)))
-    bad = threading.Thread(target=call, args=("bad", broken))
-    good.start()
-    _wait_until(lambda: len(committer._queue) == 1)
-    bad.start()
-    _wait_until(lambda: len(committer._queue) == 2)
-    leader_may_finish.set()
-    for thread in (leader, good, bad):
-        thread.join(timeout=10)
-    assert errors["leader"] is None
-    assert isinstance(errors["good"], ValueError) and isinstance(errors["bad"], ValueError)
-    assert _clinics_named(database, name) == 0
+    def leader_work(connection: Connection) -> None:
+        leader_may_finish.wait(10)
+        _add_clinic(f"{name}-leader")(connection)
+
+    event.listen(database.engine, "commit", fail_marked_commits)
+    try:
+        leader = threading.Thread(target=call, args=("leader", leader_work))
+        leader.start()
+        _wait_until(lambda: committer.writing())
+        threads = [threading.Thread(target=call, args=("good", _add_clinic(f"{name}-good"))),
+                   threading.Thread(target=call, args=("doomed", write_and_doom_the_commit))]
+        for i, thread in enumerate(threads, 1):
+            thread.start()
+            _wait_until(lambda i=i: committer.pending() == i)  # type: ignore[misc]
+        leader_may_finish.set()
+        for thread in (leader, *threads):
+            thread.join(timeout=10)
+    finally:
+        event.remove(database.engine, "commit", fail_marked_commits)
+    assert outcomes["leader"] is None, "the batch before the failed one failed too"
+    assert isinstance(outcomes["good"], OSError) and isinstance(outcomes["doomed"], OSError)
+    assert _clinics_named(database, f"{name}-leader") == 1
+    assert _clinics_named(database, f"{name}-good") == 0 and _clinics_named(database, f"{name}-doomed") == 0
