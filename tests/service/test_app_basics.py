@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from config.settings import DEFAULT_AUDIT_KEY, DEFAULT_SECRET, Settings
+from service.api.request_limits import _too_deep
 from tests.conftest import Tenant
 
 
@@ -56,6 +62,29 @@ def test_deeply_nested_json_is_refused(tenant: Tenant) -> None:
     r = tenant.client("technician").post("/api/v1/patients", content=nested,
                                          headers={"content-type": "application/json"})
     assert r.status_code == 422 and "nested" in r.json()["error"]["message"]
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+# Strings full of what a depth count must not be fooled by: brackets, quotes and backslashes.
+_TRICKY_TEXT = st.text(alphabet='[]{}"\\ab\n', max_size=8)
+_JSON = st.recursive(st.none() | st.integers() | _TRICKY_TEXT,
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_TEXT, inner, max_size=3),
+                     max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=_JSON, limit=st.integers(min_value=0, max_value=8), ascii_only=st.booleans())
+def test_the_nesting_check_counts_the_depth_of_any_json_document_exactly(
+        document: Any, limit: int, ascii_only: bool) -> None:
+    body = json.dumps(document, ensure_ascii=ascii_only).encode()
+    assert _too_deep(body, limit) == (_depth(document) > limit)
 
 
 def test_docs_and_login_page_are_served(tenant: Tenant) -> None:
