@@ -111,13 +111,14 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return _check
 
 
-def require_roles_streaming(*roles: Role) -> Callable[..., Principal]:
-    """For long polls and event streams: authenticates in its own short read-only transaction.
+def require_roles_own_transaction(*roles: Role) -> Callable[..., Principal]:
+    """For endpoints that open their own transactions: authenticates in its own short read-only transaction.
 
-    ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock until
-    the response is sent; a request that waits for seconds must not hold it. Such endpoints take no
-    ``SessionDep`` and open short scopes themselves. Authenticating writes nothing but the sign-in
-    session's activity mark, which the read scope commits at once, so a poll never holds the writer while it waits.
+    ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock from before the
+    body is validated until the handler returns. A long poll or event stream, which waits for seconds, must not
+    hold it, nor should a busy write (an event batch) across the event-loop turns between its dependencies. Such
+    endpoints take no ``SessionDep`` and open short scopes themselves. Authenticating writes nothing but the
+    sign-in session's activity mark, which the read scope commits at once.
     """
     allowed = frozenset(r.value for r in roles)
 
@@ -173,6 +174,8 @@ PsychiatristUser = Annotated[Principal, Depends(Psychiatrist)]
 AdminUser = Annotated[Principal, Depends(Admin)]
 AgentUser = Annotated[Principal, Depends(Agent)]
 AnyPrincipal = Annotated[Principal, Depends(AnyUser)]
+# An agent authenticated in a transaction of its own (see ``require_roles_own_transaction``).
+AgentCaller = Annotated[Principal, Depends(require_roles_own_transaction(R.agent))]
 
 # Ids in paths are 32-bit positive integers on both databases; anything else is a 422, never a DB error.
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]

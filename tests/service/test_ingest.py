@@ -15,10 +15,10 @@ from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import T0, Tenant
 
 
-def _world(tenant: Tenant, trains: int = 3, ppt: int = 4) -> DeliveryWorld:
+def _world(tenant: Tenant, trains: int = 3, ppt: int = 4, slot: int = 0) -> DeliveryWorld:
     with session_scope(tenant.app.state.engine) as s:
-        return delivery_world(s, tenant.clinic_id, tenant.users["technician"], T0, tag=f"{tenant.clinic_id}",
-                              trains=trains, pulses_per_train=ppt)
+        return delivery_world(s, tenant.clinic_id, tenant.users["technician"], T0,
+                              tag=f"{tenant.clinic_id}-{slot}", trains=trains, pulses_per_train=ppt, slot=slot)
 
 
 def _run_events(world: DeliveryWorld, run: str, trains: int, ppt: int, *, end: str = "completed") -> list[dict]:
@@ -102,6 +102,54 @@ def test_concurrent_resends_from_many_clients_store_each_event_once(tenant: Tena
     stored, ts = _counts(tenant, world)
     assert stored == len(events)
     assert (ts.pulses_delivered, ts.trains_delivered, ts.status) == (50, 5, "completed")
+
+
+def test_an_event_sent_twice_in_one_batch_is_stored_and_counted_once(tenant: Tenant) -> None:
+    world = _world(tenant, trains=3, ppt=4)
+    events = _run_events(world, "run-twice", 3, 4)[:5]  # started, programmed, train 1 started, two pulses
+    batch = [*events, events[-1]]  # the last pulse again, as a resend glued onto its own batch would carry it
+    r = tenant.client("agent").post("/api/v1/agent/events", json={"events": batch})
+    assert r.json() == {"accepted": 5, "duplicates": 1}
+    stored, ts = _counts(tenant, world)
+    assert stored == 5 and ts.live_pulses == 2
+    with Session(tenant.app.state.engine) as s:
+        row = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id)).one()
+    assert row.delivered_pulses == 2
+
+
+def _outcome(tenant: Tenant, world: DeliveryWorld) -> tuple[object, ...]:
+    _, ts = _counts(tenant, world)
+    with Session(tenant.app.state.engine) as s:
+        trains = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id)).all()
+    return (ts.status, ts.pulses_delivered, ts.live_pulses, ts.trains_delivered, ts.current_train,
+            sorted((t.train, t.delivered_pulses, t.completed, t.ended_at is not None) for t in trains))
+
+
+def test_a_batch_folds_to_what_its_events_make_one_at_a_time(tenant: Tenant) -> None:
+    """Pulse reports out of the usual order: a late one for an ended train, one naming no train, one for a train
+    never started, several for the open train. Sent as one batch they leave the session and its trains exactly as
+    sent one by one."""
+    one_by_one, batched = _world(tenant, slot=0), _world(tenant, slot=1)
+
+    def events(world: DeliveryWorld) -> list[dict[str, Any]]:
+        base = _run_events(world, f"run-mixed-{world.session_id}", 2, 3)
+        pulse = next(e for e in base if e["kind"] == "pulses_delivered")
+        extra = [dict(pulse, payload={"count": 1, "train": 1}),  # train 1 has ended: changes nothing
+                 dict(pulse, payload={"count": 2, "train": 2}),
+                 dict(pulse, payload={"count": 1}),  # names no train: folds into none
+                 dict(pulse, payload={"count": 1, "train": 3}),  # a train never started: a row of its own
+                 dict(pulse, payload={"count": 1, "train": 2})]  # the live count follows the last report
+        # Train 2 is still open: cut before its end, and renumbered so every event has its own key.
+        end_of_train_2 = max(i for i, e in enumerate(base) if e["kind"] == "train_ended")
+        mixed = [*base[:end_of_train_2 - 1], *extra]
+        return [dict(e, seq=i + 1) for i, e in enumerate(mixed)]
+
+    agent = tenant.client("agent")
+    for event in events(one_by_one):
+        assert agent.post("/api/v1/agent/events", json={"events": [event]}).status_code == 200
+    assert agent.post("/api/v1/agent/events", json={"events": events(batched)}).status_code == 200
+    assert _outcome(tenant, batched) == _outcome(tenant, one_by_one) == (
+        "delivering", 3, 3 + 6, 1, 2, [(1, 3, True, True), (2, 3 + 2 + 1, False, False), (3, 1, False, False)])
 
 
 def test_an_interrupted_run_is_recorded_truthfully(tenant: Tenant) -> None:

@@ -7,16 +7,15 @@ import time
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
-from service.api.deps import AgentUser, NowDep, SessionDep, SettingsDep, StaffUser, require_roles_streaming
+from service.api.deps import AgentCaller, AgentUser, NowDep, SessionDep, SettingsDep, StaffUser
 from service.auth.principal import Principal
 from service.core.db import session_scope
 from service.models.sessions import ChairStatus
-from service.models.users import Role
 from service.sessions import agent_service, lost_chairs
-from service.sessions.ingest import ingest
+from service.sessions.ingest import ingest_batch
 from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
 
 router = APIRouter(prefix="/api/v1", tags=["chair agent"])
@@ -31,15 +30,17 @@ def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, settings: 
 
 
 @router.post("/agent/events", response_model=IngestResult)
-def post_events(body: EventBatch, who: AgentUser, session: SessionDep, now: NowDep) -> object:
+def post_events(request: Request, body: EventBatch, who: AgentCaller, now: NowDep) -> object:
     """Store a batch of delivery events; each (device, device_session, seq) is stored once however often sent."""
-    return ingest(session, who, body.events, now)
+    # Its own transaction, opened here on the handler's thread: the request's (SessionDep) would hold SQLite's
+    # writer from before the body was validated until after the handler, across several event-loop turns.
+    return ingest_batch(request.app.state.engine, who, body.events, now)
 
 
 @router.get("/agent/commands", response_model=list[CommandOut])
 async def take_commands(
     request: Request,
-    who: Annotated[Principal, Depends(require_roles_streaming(Role.agent))],
+    who: AgentCaller,
     chair_id: Annotated[int, Query(ge=1, le=2_147_483_647)],
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for a command (long poll)")] = 0,
 ) -> object:

@@ -19,7 +19,7 @@ from service.api.deps import (
     SettingsDep,
     StaffUser,
     read_only,
-    require_roles_streaming,
+    require_roles_own_transaction,
 )
 from service.audit import service as audit
 from service.auth.principal import Principal
@@ -126,7 +126,7 @@ def resume(session_id: Id, who: ClinicalUser, session: SessionDep, settings: Set
 @router.get("/sessions/{session_id}/progress", response_class=StreamingResponse)
 async def session_progress(
     session_id: Id, request: Request,
-    who: Annotated[Principal, Depends(require_roles_streaming(Role.technician, Role.psychiatrist))],
+    who: Annotated[Principal, Depends(require_roles_own_transaction(Role.technician, Role.psychiatrist))],
 ) -> StreamingResponse:
     """Live progress (server-sent events): pulses of planned, train n of N, time left, coil temperature."""
     events = await progress.stream(request, who.clinic_id, session_id)
