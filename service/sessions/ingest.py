@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -92,22 +92,42 @@ def _insert_new(session: Session, clinic_id: int, events: list[EventIn], now: da
         "seq": e.seq, "kind": e.kind, "at": as_utc(e.at), "received_at": now, "payload": e.payload,
     } for e in events]
     connection = session.connection()
-    # A Core statement built once per dialect: the ORM's bulk insert recompiled it on every batch, and its
-    # per-row bookkeeping cost more than the insert.
-    stmt = _INSERT_NEW[connection.dialect.name]
-    return {(d, ds, int(q)) for d, ds, q in connection.execute(stmt, values).all()}
+    if connection.dialect.name == "postgresql":
+        return {(d, ds, int(q)) for d, ds, q in connection.execute(_INSERT_NEW_RETURNING_KEYS, values).all()}
+    # SQLite: this transaction holds the one writer from its BEGIN IMMEDIATE, so no other can store a key between
+    # the read of the stored keys and the insert. A plain INSERT, unlike the dialect's ON CONFLICT form, is
+    # compiled once and cached (SQLAlchemy cannot cache the dialect's), and needs no RETURNING.
+    fresh: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for e, row in zip(events, values, strict=True):
+        fresh.setdefault((e.device, e.device_session, e.seq), row)  # the first of a repeated key
+    stored = connection.execute(_STORED_KEYS, {
+        "devices": sorted({k[0] for k in fresh}), "runs": sorted({k[1] for k in fresh}),
+        "seqs": sorted({k[2] for k in fresh})}).tuples()
+    for key in stored:
+        fresh.pop(key, None)
+    if fresh:
+        connection.execute(insert(_EVENTS), list(fresh.values()))
+    return set(fresh)
 
 
-def _insert_new_statement(insert: Any) -> Any:
-    table = DeliveryEventRow.__table__  # type: ignore[attr-defined]
-    return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["device", "device_session", "seq"])
-        .returning(table.c.device, table.c.device_session, table.c.seq)
-    )
+_EVENTS = DeliveryEventRow.__table__  # type: ignore[attr-defined]
+_INSERT_NEW_RETURNING_KEYS = (
+    postgresql.insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=["device", "device_session", "seq"])
+    .returning(_EVENTS.c.device, _EVENTS.c.device_session, _EVENTS.c.seq)
+)
+# The stored keys among the batch's, with perhaps a few more (any device x run x seq combination): the caller
+# looks up only its own.
+_STORED_KEYS = select(_EVENTS.c.device, _EVENTS.c.device_session, _EVENTS.c.seq).where(
+    _EVENTS.c.device.in_(bindparam("devices", expanding=True)),
+    _EVENTS.c.device_session.in_(bindparam("runs", expanding=True)),
+    _EVENTS.c.seq.in_(bindparam("seqs", expanding=True)))
 
 
-_INSERT_NEW = {"postgresql": _insert_new_statement(postgresql.insert), "sqlite": _insert_new_statement(sqlite.insert)}
+_STORED_TRAINS = select(SessionTrain).where(
+    col(SessionTrain.session_id).in_(bindparam("sessions", expanding=True)),
+    col(SessionTrain.run).in_(bindparam("runs", expanding=True)),
+    col(SessionTrain.train).in_(bindparam("trains", expanding=True)))
 
 
 _TRAIN_KINDS = {"train_started", "pulses_delivered", "train_ended"}
@@ -166,9 +186,11 @@ class _Fold:
         wanted = sorted({key for e in events if (key := _train_key(e)) is not None and key not in self._trains})
         if not wanted:
             return
-        rows = self.session.exec(select(SessionTrain).where(or_(*[
-            and_(col(SessionTrain.session_id) == sid, col(SessionTrain.run) == run, col(SessionTrain.train) == train)
-            for sid, run, train in wanted]))).all()
+        # One statement of a fixed shape (compiled once, then cached) for any set of trains; it may also return
+        # other trains of these runs, which are ignored.
+        rows = self.session.exec(_STORED_TRAINS, params={
+            "sessions": sorted({k[0] for k in wanted}), "runs": sorted({k[1] for k in wanted}),
+            "trains": sorted({k[2] for k in wanted})}).all()
         found = {(r.session_id, r.run, r.train): r for r in rows}
         for sid, run, train in wanted:
             self._trains[(sid, run, train)] = found.get((sid, run, train)) or SessionTrain(
