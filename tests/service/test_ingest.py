@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -61,6 +61,13 @@ def test_a_run_completes_the_session_with_exact_counts(tenant: Tenant) -> None:
     stored, ts = _counts(tenant, world)
     assert stored == len(events)
     assert (ts.status, ts.pulses_delivered, ts.trains_delivered, ts.max_coil_temp_c) == ("completed", 12, 3, 28.0)
+    with Session(tenant.app.state.engine) as s:  # each event reads back as it was sent
+        rows = s.exec(select(DeliveryEventRow).where(DeliveryEventRow.session_id == world.session_id)
+                      .order_by(DeliveryEventRow.seq)).all()
+    assert [(r.device, r.device_session, r.seq, r.kind, r.at, r.payload, r.clinic_id) for r in rows] == [
+        (e["device"], e["device_session"], e["seq"], e["kind"], datetime.fromisoformat(e["at"]), e["payload"],
+         tenant.clinic_id) for e in events]
+    assert {r.received_at for r in rows} == {T0}, "received_at is the server's clock"
     with Session(tenant.app.state.engine) as s:
         trains = s.exec(select(SessionTrain).where(SessionTrain.session_id == world.session_id)).all()
     assert sorted((t.train, t.delivered_pulses, t.completed) for t in trains) == [(1, 4, True), (2, 4, True),
