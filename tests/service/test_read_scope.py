@@ -120,17 +120,35 @@ def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Dat
                             {"p": f"{prefix}-%"}).scalar_one() == 6
 
 
-def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_commit(database: Database) -> None:
-    committer = GroupCommit(database.engine)
+Work = Callable[[Connection], object]
+
+
+def _one_batch(committer: GroupCommit, callers: dict[str, Work]) -> dict[str, object]:
+    """Queue ``callers``, in order, behind a leader's batch, so they are written as one batch; what each got."""
     leader_may_finish = threading.Event()
-    good_name, bad_name = f"gc-{uuid.uuid4().hex[:8]}", f"gc-{uuid.uuid4().hex[:8]}"
     outcomes: dict[str, object] = {}
 
-    def call(label: str, work: Callable[[Connection], object]) -> None:
+    def call(label: str, work: Work) -> None:
         try:
             outcomes[label] = committer.run(work)
         except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
             outcomes[label] = exc
+
+    leader = threading.Thread(target=call, args=("leader", lambda c: leader_may_finish.wait(10) and "led"))
+    leader.start()
+    _wait_until(lambda: committer.writing())
+    threads = [threading.Thread(target=call, args=item) for item in callers.items()]
+    for queued, thread in enumerate(threads, 1):
+        thread.start()
+        _wait_until(lambda queued=queued: committer.pending() == queued)  # type: ignore[misc]
+    leader_may_finish.set()
+    for thread in (leader, *threads):
+        thread.join(timeout=10)
+    return outcomes
+
+
+def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_commit(database: Database) -> None:
+    good_name, bad_name = f"gc-{uuid.uuid4().hex[:8]}", f"gc-{uuid.uuid4().hex[:8]}"
 
     def good(connection: Connection) -> str:
         _add_clinic(good_name)(connection)
@@ -140,17 +158,7 @@ def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_com
         _add_clinic(bad_name)(connection)
         raise ValueError("this caller's work fails after it wrote")
 
-    leader = threading.Thread(target=call, args=("leader", lambda c: leader_may_finish.wait(10) and "led"))
-    leader.start()
-    _wait_until(lambda: committer.writing())
-    threads = [threading.Thread(target=call, args=("bad", broken)), threading.Thread(target=call, args=("good", good))]
-    threads[0].start()
-    _wait_until(lambda: committer.pending() == 1)
-    threads[1].start()
-    _wait_until(lambda: committer.pending() == 2)
-    leader_may_finish.set()
-    for thread in (leader, *threads):
-        thread.join(timeout=10)
+    outcomes = _one_batch(GroupCommit(database.engine), {"bad": broken, "good": good})
     assert outcomes["leader"] == "led" and outcomes["good"] == "written"
     assert isinstance(outcomes["bad"], ValueError)
     assert _clinics_named(database, good_name) == 1
@@ -158,45 +166,22 @@ def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_com
 
 
 def test_a_failed_commit_raises_in_every_caller_of_the_batch_and_keeps_nothing(database: Database) -> None:
-    committer = GroupCommit(database.engine)
-    leader_may_finish = threading.Event()
     name = f"gc-{uuid.uuid4().hex[:8]}"
-    outcomes: dict[str, object] = {}
 
     def fail_marked_commits(connection: Connection) -> None:
         if connection.info.pop("fail_commit", False):
             raise OSError("the disk is full")  # as the commit's fsync would report it
 
-    def call(label: str, work: Callable[[Connection], object]) -> None:
-        try:
-            outcomes[label] = committer.run(work)
-        except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
-            outcomes[label] = exc
-
     def write_and_doom_the_commit(connection: Connection) -> None:
         _add_clinic(f"{name}-doomed")(connection)
         connection.info["fail_commit"] = True
 
-    def leader_work(connection: Connection) -> None:
-        leader_may_finish.wait(10)
-        _add_clinic(f"{name}-leader")(connection)
-
     event.listen(database.engine, "commit", fail_marked_commits)
     try:
-        leader = threading.Thread(target=call, args=("leader", leader_work))
-        leader.start()
-        _wait_until(lambda: committer.writing())
-        threads = [threading.Thread(target=call, args=("good", _add_clinic(f"{name}-good"))),
-                   threading.Thread(target=call, args=("doomed", write_and_doom_the_commit))]
-        for i, thread in enumerate(threads, 1):
-            thread.start()
-            _wait_until(lambda i=i: committer.pending() == i)  # type: ignore[misc]
-        leader_may_finish.set()
-        for thread in (leader, *threads):
-            thread.join(timeout=10)
+        outcomes = _one_batch(GroupCommit(database.engine), {
+            "good": _add_clinic(f"{name}-good"), "doomed": write_and_doom_the_commit})
     finally:
         event.remove(database.engine, "commit", fail_marked_commits)
-    assert outcomes["leader"] is None, "the batch before the failed one failed too"
+    assert outcomes["leader"] == "led", "the batch before the failed one failed too"
     assert isinstance(outcomes["good"], OSError) and isinstance(outcomes["doomed"], OSError)
-    assert _clinics_named(database, f"{name}-leader") == 1
     assert _clinics_named(database, f"{name}-good") == 0 and _clinics_named(database, f"{name}-doomed") == 0
