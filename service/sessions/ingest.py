@@ -86,7 +86,7 @@ def _sessions_of(session: Session, clinic_id: int, events: list[EventIn]) -> dic
 
 
 def _insert_new(session: Session, clinic_id: int, events: list[EventIn], now: datetime) -> set[tuple[str, str, int]]:
-    """Insert the batch, skipping keys already stored; return the keys this statement inserted."""
+    """Insert the batch, skipping keys already stored; return the keys it inserted."""
     values = [{
         "clinic_id": clinic_id, "session_id": e.session_id, "device": e.device, "device_session": e.device_session,
         "seq": e.seq, "kind": e.kind, "at": as_utc(e.at), "received_at": now, "payload": e.payload,
