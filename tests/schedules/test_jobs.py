@@ -153,7 +153,8 @@ def test_two_processes_run_each_job_once(db_kind: str, tmp_path: Path) -> None:
     """Two service processes on one database: the lock elects one scheduler; every probe run comes from it."""
     url, engine = fresh_database(db_kind, tmp_path)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE probe_run (pid INTEGER NOT NULL, tick BIGINT NOT NULL)"))
+        conn.execute(text("CREATE TABLE probe_run (pid INTEGER NOT NULL)"))
+        conn.execute(text("CREATE TABLE probe_schedule (pid INTEGER NOT NULL, scheduled_ms BIGINT NOT NULL)"))
     procs = [subprocess.Popen([sys.executable, "-m", "tests.schedules.scheduler_process", url, "5"], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=60) for p in procs]
@@ -163,12 +164,14 @@ def test_two_processes_run_each_job_once(db_kind: str, tmp_path: Path) -> None:
     leaders = [line["pid"] for line in lines if line.get("led")]
     assert len(leaders) == 1, lines
     with engine.connect() as conn:
-        runs = conn.execute(text("SELECT pid, tick FROM probe_run")).all()
+        runs = conn.execute(text("SELECT pid FROM probe_run")).all()
+        scheduled = conn.execute(text("SELECT pid, scheduled_ms FROM probe_schedule")).all()
         claims = conn.execute(select(JobRun.runner)).all()
     engine.dispose()
     assert runs, "the leader's scheduler ran the probe"
-    assert {pid for pid, _ in runs} == set(leaders)
-    assert max(Counter(tick for _, tick in runs).values()) == 1  # one run per 1-second tick, never two
+    assert {pid for (pid,) in runs} == set(leaders)
+    assert len(scheduled) == len(runs), "every run was one the leader's scheduler scheduled"
+    assert max(Counter(ms for _, ms in scheduled).values()) == 1  # each scheduled second ran once, never twice
     assert {runner.split(":")[-1] for (runner,) in claims} <= {str(leaders[0])}
 
 
