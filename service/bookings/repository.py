@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, String, and_, cast, extract, func, insert, or_
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, bindparam, cast, extract, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
@@ -40,21 +41,33 @@ def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetim
     resources at some point of one of the spans: the times as whole UTC epoch seconds, start rounded down and end
     up, the ids as text, which is the form the planner's index keeps. No booking holds its resources longer than
     ``longest``, so each span is an index range on the start time."""
-    # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
-    near = [and_(col(Booking.clinic_id) == clinic_id, col(Booking.start_at) > start - longest,
-                 col(Booking.start_at) < end, col(Booking.end_at) > start) for start, end in spans]
-    held = [col(getattr(Booking, f"{kind}_id")).in_(ids) for kind, ids in resources.items() if ids]
-    if not near or not held:
+    kinds = tuple(kind for kind, ids in resources.items() if ids)
+    if not spans or not kinds:
         return []
     postgres = session.connection().dialect.name == "postgresql"
+    query = _holding_query(len(spans), kinds, postgres, exclude_course is not None)
+    params: dict[str, Any] = {"clinic": clinic_id, "course": exclude_course}
+    params.update((kind, list(resources[kind])) for kind in kinds)
+    for n, (start, end) in enumerate(spans):
+        params[f"from{n}"], params[f"start{n}"], params[f"end{n}"] = start - longest, start, end
+    return [row._tuple() for row in session.connection().execute(query, params).all()]
+
+
+@lru_cache(maxsize=64)
+def _holding_query(spans: int, kinds: tuple[str, ...], postgres: bool, exclude: bool) -> Select[Any]:
+    """``holding_over``'s statement for this many spans, built once: a plan asks it with dozens of spans, and
+    building that many terms costs more than the database takes to answer them."""
+    # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
+    near = [and_(col(Booking.clinic_id) == bindparam("clinic"), col(Booking.start_at) > bindparam(f"from{n}"),
+                 col(Booking.start_at) < bindparam(f"end{n}"), col(Booking.end_at) > bindparam(f"start{n}"))
+            for n in range(spans)]
+    held = [col(getattr(Booking, f"{kind}_id")).in_(bindparam(kind, expanding=True)) for kind in kinds]
     query = sa_select(_epoch(col(Booking.start_at), postgres, up=False),
                       _epoch(col(Booking.end_at), postgres, up=True),
                       *(cast(column, String) for column in (Booking.chair_id, Booking.device_id,
                                                             Booking.technician_id, Booking.patient_id, Booking.id)),
                       ).where(col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
-    if exclude_course is not None:
-        query = query.where(col(Booking.course_id) != exclude_course)
-    return [row._tuple() for row in session.connection().execute(query)]
+    return query.where(col(Booking.course_id) != bindparam("course")) if exclude else query
 
 
 def _epoch(stored: Mapped[datetime], postgres: bool, *, up: bool) -> ColumnElement[int]:
