@@ -21,7 +21,7 @@ from service.authorizations import repository
 from service.authorizations.schemas import AuthorizationAmend, AuthorizationCreate, UnitGrant
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.courses import service as courses
-from service.models.authorizations import Authorization, AuthorizationUnit, Cpt
+from service.models.authorizations import Authorization, AuthorizationStatus, AuthorizationUnit, Cpt
 from service.models.bookings import Booking
 from service.models.courses import Course
 from service.models.sessions import TreatmentSession
@@ -140,8 +140,9 @@ def for_booking(session: Session, course: Course, day: date) -> Authorization | 
 
 def allocator(session: Session, course: Course) -> Callable[[date], Authorization | None]:
     """``for_booking`` for many new sessions of one transaction: usage is read once, then counted down."""
-    auths = repository.of_course(session, course.id or 0, active_only=True)
-    if not auths and repository.of_course(session, course.id or 0):
+    every = repository.of_course(session, course.id or 0)
+    auths = [a for a in every if a.status == AuthorizationStatus.active.value]
+    if not auths and every:
         raise Conflict("authorization: every authorization of this course is withdrawn", code="authorization")
     left = {a.id: usage(session, a)["sessions"]["unbooked"] for a in auths}
 

@@ -58,9 +58,10 @@ class Inputs:
 
 
 def _inputs(session: Session, course: Course, now: datetime, start_date: date | None) -> Inputs:
+    # held first: the session keeps loaded rows only while referenced, and the calendar reads the settings too
+    settings = calendar.settings_of(session, course.clinic_id)
     cal = calendar.clinic_calendar(session, course.clinic_id)
     today = cal.local_date(now)
-    settings = calendar.settings_of(session, course.clinic_id)
     window = TimeWindow(course.window_start, course.window_end) if course.window_start and course.window_end else None
     request = PlanRequest(
         course_id=str(course.id), patient_id=str(course.patient_id), protocol=course.protocol_id,
