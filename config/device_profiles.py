@@ -166,9 +166,11 @@ class DeviceProfile(_Frozen):
         return self.recharge_s[-1].seconds if self.recharge_s else 0.0
 
 
-def available_models() -> list[str]:
-    """Names of every device profile shipped in ``config/devices``."""
-    return sorted(path.stem for path in DEVICES_DIR.glob("*.json"))
+@lru_cache
+def available_models() -> tuple[str, ...]:
+    """Names of every device profile shipped in ``config/devices`` (cached: the files ship with the code, and
+    capability checks ask for every chair and protocol of a plan)."""
+    return tuple(sorted(path.stem for path in DEVICES_DIR.glob("*.json")))
 
 
 @lru_cache
