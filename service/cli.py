@@ -45,10 +45,13 @@ def serve(
     settings = get_settings()
     typer.echo(f"tmsops serving on http://{host}:{port} ({settings.environment}, {_db_label(settings.database_url)})")
     from service.core.access_log import uvicorn_log_config
+    from service.core.gc_policy import freeze_startup_objects
     from service.core.threads import MAX_CONCURRENT
 
+    service = create_app(settings)
+    freeze_startup_objects()
     # uvloop and httptools (uvicorn[standard]): the event loop and HTTP parser written in C.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
+    uvicorn.run(service, host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
                 limit_concurrency=MAX_CONCURRENT, loop="uvloop", http="httptools",
                 access_log=settings.access_log, log_config=uvicorn_log_config())
 
