@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from math import ceil
 from typing import TypeVar
 
@@ -403,11 +404,17 @@ def _shift_spans(
     """The technician's shift pieces on this day as epoch spans, clipped to [lo, hi)."""
     spans = []
     for piece_start, piece_end in technician.shifts_on(day):
-        start = max(lo, calendar.to_utc(day, piece_start).timestamp())
-        end = min(hi, calendar.to_utc(day, piece_end).timestamp())
+        start = max(lo, _epoch(calendar.zone, day, piece_start))
+        end = min(hi, _epoch(calendar.zone, day, piece_end))
         if start < end:
             spans.append((start, end))
     return sorted(spans)
+
+
+@lru_cache(maxsize=4096)
+def _epoch(zone: tzinfo, day: date, at: time) -> float:
+    """A local wall-clock time on a local date as epoch seconds (cached: every search asks it of every shift)."""
+    return datetime.combine(day, at, tzinfo=zone).timestamp()
 
 
 def _end_of(local_start: time, local_end: time) -> time:
