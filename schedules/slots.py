@@ -1,8 +1,10 @@
-"""Place one wanted session: gates (authorization, capability, calendar), then the earliest free slot.
+"""Place one wanted session: gates (authorization, capability, calendar), then the best free slot.
 
 The search is greedy and deterministic (docs/records-and-signatures.md#slot-search: greedy is the instant answer for
 interactive single bookings). It prefers the course's previous start time, chair and technician so a
-course keeps one recurring slot where it can, and jumps past busy intervals instead of stepping.
+course keeps one recurring slot where it can; otherwise it takes the best fit (schedules/fit.py, ``_rank``)
+rather than the earliest start, which fragmented chairs and technicians and spent scarce hours first. When
+nothing fits, a stepping search that jumps past busy intervals says why.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from math import ceil
 from typing import TypeVar
 
 from schedules.calendar import ClinicCalendar
+from schedules.fit import FreeTime, candidate_starts, free_gaps
 from schedules.intervals import BusyIndex, from_epoch
 from schedules.plan import (
     AUTHORIZATION_END,
@@ -158,10 +162,10 @@ class Placer:
         misses: Counter[str] = Counter()
         self._known = _KnownBusy()  # nothing is added to the index during one search
         preferred = self._preferred_start(wanted.day, lo, hi)
-        if preferred is not None:
-            outcome = self._try(wanted, preferred)
-            if isinstance(outcome, PlannedSession):
-                return outcome
+        fitted = self._best_fit(wanted, lo, hi, preferred)
+        if fitted is not None:
+            return fitted
+        # nothing fits (or the fit failed its check): the stepping search explains why, start by start
         start = lo
         while start + self.slot <= hi:
             outcome = self._try(wanted, start)
@@ -170,6 +174,35 @@ class Placer:
             misses[outcome.cause] += 1
             start = _align(max(outcome.retry_at, start + self.step), lo, self.step)
         return self._explain(wanted.day, lo, hi, misses)
+
+    def _best_fit(
+        self, wanted: WantedSession, lo: datetime, hi: datetime, preferred: datetime | None
+    ) -> PlannedSession | None:
+        """The course's preferred start if it fits, else the best ranked start; on the chair and technician
+        there that strand the least free time (ties: the course's own, then id order)."""
+        view = _DayView(self, wanted.day, lo.timestamp(), hi.timestamp())
+        starts = [preferred.timestamp()] if preferred is not None else []
+        for group in (starts, view.candidates()):
+            choice = view.best(group)
+            if choice is not None:
+                start, chair, technician = choice
+                return self._checked(wanted, from_epoch(start), chair, technician)
+        return None
+
+    def _checked(
+        self, wanted: WantedSession, start: datetime, chair: ChairResource, technician: TechnicianResource
+    ) -> PlannedSession | None:
+        """The session, asked of the index and the shift exactly as the stepping search asks (None if refused)."""
+        end = start + self.slot
+        span = (start.timestamp(), end.timestamp())
+        keys = (("patient", self.request.patient_id), ("chair", chair.id), ("device", chair.device_id),
+                ("technician", technician.id))
+        local_start = self.calendar.local_time(start)
+        on_shift = technician.covers(wanted.day, local_start, _end_of(local_start, self.calendar.local_time(end)))
+        if not on_shift or any(self.busy.conflict_at(key, *span) is not None for key in keys):
+            return None
+        return PlannedSession(wanted.index, wanted.phase_index, wanted.phase_name, wanted.phase_kind, wanted.day,
+                              start, end, chair.id, chair.device_id, technician.id)
 
     def _preferred_start(self, day: date, lo: datetime, hi: datetime) -> datetime | None:
         """The first start time of the course's latest earlier day, on this day (one recurring slot)."""
@@ -298,6 +331,90 @@ class _KnownBusy:
 
     def note(self, key: ResourceKey, start: float, clash_end: float) -> None:
         self._until[key] = (start, clash_end)
+
+
+class _DayView:
+    """The free gaps of the patient, every capable chair and every technician within one day's search window."""
+
+    def __init__(self, placer: Placer, day: date, lo: float, hi: float) -> None:
+        busy, window = placer.busy, [(lo, hi)]
+        self.lo, self.hi = lo, hi
+        self.slot, self.step = placer.slot.total_seconds(), placer.step.total_seconds()
+        self.patient = FreeTime(free_gaps(window, busy.busy_between(("patient", placer.request.patient_id), lo, hi)))
+        self.chairs = [
+            (chair, FreeTime(free_gaps(window, sorted(
+                busy.busy_between(("chair", chair.id), lo, hi) + busy.busy_between(("device", chair.device_id), lo, hi)
+            ))))
+            for chair in placer._sticky(placer.chairs, "chair_id")
+        ]
+        self.technicians = [
+            (technician, FreeTime(free_gaps(_shift_spans(placer.calendar, technician, day, lo, hi),
+                                            busy.busy_between(("technician", technician.id), lo, hi))))
+            for technician in placer._sticky(placer.technicians, "technician_id")
+        ]
+
+    def candidates(self) -> list[float]:
+        """Starts abutting some gap's edge, earliest first."""
+        edges = [gap for _, free in (*self.chairs, *self.technicians) for gap in free.gaps]
+        return candidate_starts(self.lo, self.hi, self.slot, self.step, [*edges, *self.patient.gaps])
+
+    def best(self, starts: list[float]) -> tuple[float, ChairResource, TechnicianResource] | None:
+        """Of these starts, the best one (see ``_rank``; the earliest of equals), with its chair and technician."""
+        best: tuple[tuple[int, int, float], float, ChairResource, TechnicianResource] | None = None
+        for start in starts:
+            end = start + self.slot
+            if self.patient.stranded(start, end, self.slot) is None:
+                continue
+            chairs = _fitting(self.chairs, start, end, self.slot)
+            technicians = _fitting(self.technicians, start, end, self.slot)
+            if not chairs or not technicians:
+                continue
+            chair, technician = min(chairs, key=_stranded), min(technicians, key=_stranded)
+            rank = _rank(len(chairs), len(technicians), chair[0] + technician[0])
+            if best is None or rank < best[0]:
+                best = (rank, start, chair[1], technician[1])
+        return None if best is None else best[1:]
+
+
+def _rank(free_chairs: int, free_technicians: int, stranded: float) -> tuple[int, int, float]:
+    """Lower is better. First the start where the scarcer of chairs and technicians has the most left free, then
+    the most left free in all: a course whose window spans busy and quiet hours takes the quiet ones, and leaves
+    the hours when few are free (say, when only one shift is on) to the courses whose windows hold nothing else.
+    Then the least free time stranded, so the chair and technician stay packed."""
+    return (-min(free_chairs, free_technicians), -(free_chairs + free_technicians), stranded)
+
+
+def _fitting(resources: list[tuple[_R, FreeTime]], start: float, end: float, slot: float) -> list[tuple[float, _R]]:
+    """Each resource free over [start, end), with the time the session would strand on it (in preference order)."""
+    found = []
+    for resource, free in resources:
+        stranded = free.stranded(start, end, slot)
+        if stranded is not None:
+            found.append((stranded, resource))
+    return found
+
+
+def _stranded(fit: tuple[float, object]) -> float:
+    return fit[0]
+
+
+def _shift_spans(
+    calendar: ClinicCalendar, technician: TechnicianResource, day: date, lo: float, hi: float
+) -> list[tuple[float, float]]:
+    """The technician's shift pieces on this day as epoch spans, clipped to [lo, hi)."""
+    spans = []
+    for piece_start, piece_end in technician.shifts_on(day):
+        start = max(lo, _epoch(calendar.zone, day, piece_start))
+        end = min(hi, _epoch(calendar.zone, day, piece_end))
+        if start < end:
+            spans.append((start, end))
+    return sorted(spans)
+
+
+@lru_cache(maxsize=4096)
+def _epoch(zone: tzinfo, day: date, at: time) -> float:
+    """A local wall-clock time on a local date as epoch seconds (cached: every search asks it of every shift)."""
+    return datetime.combine(day, at, tzinfo=zone).timestamp()
 
 
 def _end_of(local_start: time, local_end: time) -> time:

@@ -56,7 +56,9 @@ def test_busy_chair_device_technician_and_patient_are_avoided() -> None:
         booking(start, 60, chair_id="c8", device_id="d8", technician_id="t0", patient_id="other3"),
     ]
     three = Resources(chairs(3), technicians(2))
-    first = plan_course(request(), CAL, three, existing, TODAY).placed[0]
+    # a window holding the 08:00 start alone: the planner would otherwise take 09:00, where all are free
+    only_eight = request(window=TimeWindow(time(8), time(8, 45)))
+    first = plan_course(only_eight, CAL, three, existing, TODAY).placed[0]
     assert (first.chair_id, first.technician_id, local(CAL, first.start)) == ("c2", "t1", time(8))
     existing.append(booking(start, 60, patient_id="p1"))
     first = plan_course(request(), CAL, three, existing, TODAY).placed[0]
@@ -195,3 +197,25 @@ def test_chair_without_matching_capability_is_never_used() -> None:
                       technicians(2))
     result = plan_course(request(), CAL, mixed, [], TODAY)
     assert {s.chair_id for s in result.placed} == {"b"}
+
+
+def test_a_session_abuts_an_existing_booking_rather_than_strand_a_sliver() -> None:
+    # the chair is booked 08:00-08:45 and 09:40-10:25: an 08:45 start would strand 10 minutes before 09:40
+    day = date(2025, 11, 17)
+    existing = [booking(CAL.to_utc(day, time(8)), 45, chair_id="c0", technician_id="t9"),
+                booking(CAL.to_utc(day, time(9, 40)), 45, chair_id="c0", technician_id="t9")]
+    req = request(window=TimeWindow(time(8, 45), time(12)))
+    first = plan_course(req, CAL, resources(1, 1), existing, TODAY).placed[0]
+    assert local(CAL, first.start) == time(10, 25)
+
+
+def test_a_window_across_busy_and_quiet_hours_takes_the_quiet_ones() -> None:
+    # one technician works 08:00-10:00 and is busy 08:00-09:00; a second comes on at 10:00: the 09:00-12:00 course
+    # leaves the first one's last free hour to courses that can only come early
+    day = date(2025, 11, 17)
+    early = TechnicianResource("t0", weekly_shifts(time(8), time(10)))
+    late = TechnicianResource("t1", weekly_shifts(time(10), time(18)))
+    existing = [booking(CAL.to_utc(day, time(8)), 60, technician_id="t0")]
+    req = request(window=TimeWindow(time(9), time(12)))
+    first = plan_course(req, CAL, Resources(chairs(2), (early, late)), existing, TODAY).placed[0]
+    assert (first.technician_id, local(CAL, first.start)) == ("t1", time(10))
