@@ -187,19 +187,20 @@ class BusyIndex:
                         found = busy
         return found
 
-    def busy_between(self, key: ResourceKey, start: float, end: float) -> list[tuple[float, float]]:
-        """Every busy interval of this resource overlapping [start, end) in epoch seconds, sorted, each once
-        (an interval crossing a bucket edge is held in both buckets)."""
+    def busy_between(self, keys: tuple[ResourceKey, ...], start: float, end: float) -> list[tuple[float, float]]:
+        """Every busy interval of these resources (say, a chair and its device) overlapping [start, end) in epoch
+        seconds, sorted, each once (an interval crossing a bucket edge is held in both buckets)."""
         found: set[tuple[float, float]] = set()
         buckets = self._bucket_range(start, end)
         for index in self._chain:
             if index._loader is not None and not index._loaded.covers(start, end):
                 index._load([(start, end)])
             held = index._buckets
-            for bucket in buckets:
-                for busy in held.get((key, bucket), ()):
-                    if busy.start < end and start < busy.end:
-                        found.add((busy.start, busy.end))
+            for key in keys:
+                for bucket in buckets:
+                    for busy in held.get((key, bucket), ()):
+                        if busy.start < end and start < busy.end:
+                            found.add((busy.start, busy.end))
         return sorted(found)
 
     def _bucket_range(self, start: float, end: float) -> range:

@@ -180,14 +180,18 @@ class Placer:
     ) -> PlannedSession | None:
         """The course's preferred start if it fits, else the best ranked start; on the chair and technician
         there that strand the least free time (ties: the course's own, then id order)."""
-        view = _DayView(self, wanted.day, lo.timestamp(), hi.timestamp())
-        starts = [preferred.timestamp()] if preferred is not None else []
-        for group in (starts, view.candidates()):
-            choice = view.best(group)
+        low, high, slot = lo.timestamp(), hi.timestamp(), self.slot.total_seconds()
+        if preferred is not None:
+            # what a start strands is free time shorter than a slot on either side, so the view of one slot
+            # around it ranks its chairs and technicians as the whole window's would, and costs far less
+            at = preferred.timestamp()
+            near = _DayView(self, wanted.day, max(low, at - slot), min(high, at + 2 * slot))
+            choice = near.best([at])
             if choice is not None:
-                start, chair, technician = choice
-                return self._checked(wanted, from_epoch(start), chair, technician)
-        return None
+                return self._checked(wanted, from_epoch(choice[0]), choice[1], choice[2])
+        view = _DayView(self, wanted.day, low, high)
+        choice = view.best(view.candidates())
+        return None if choice is None else self._checked(wanted, from_epoch(choice[0]), choice[1], choice[2])
 
     def _checked(
         self, wanted: WantedSession, start: datetime, chair: ChairResource, technician: TechnicianResource
@@ -340,18 +344,19 @@ class _DayView:
         busy, window = placer.busy, [(lo, hi)]
         self.lo, self.hi = lo, hi
         self.slot, self.step = placer.slot.total_seconds(), placer.step.total_seconds()
-        self.patient = FreeTime(free_gaps(window, busy.busy_between(("patient", placer.request.patient_id), lo, hi)))
+        self.technicians: list[tuple[TechnicianResource, FreeTime]] = []
+        patient = (("patient", placer.request.patient_id),)
+        self.patient = FreeTime(free_gaps(window, busy.busy_between(patient, lo, hi)))
         self.chairs = [
-            (chair, FreeTime(free_gaps(window, sorted(
-                busy.busy_between(("chair", chair.id), lo, hi) + busy.busy_between(("device", chair.device_id), lo, hi)
-            ))))
+            (chair, FreeTime(free_gaps(window, busy.busy_between((("chair", chair.id), ("device", chair.device_id)),
+                                                                 lo, hi))))
             for chair in placer._sticky(placer.chairs, "chair_id")
         ]
-        self.technicians = [
-            (technician, FreeTime(free_gaps(_shift_spans(placer.calendar, technician, day, lo, hi),
-                                            busy.busy_between(("technician", technician.id), lo, hi))))
-            for technician in placer._sticky(placer.technicians, "technician_id")
-        ]
+        for technician in placer._sticky(placer.technicians, "technician_id"):
+            shift = _shift_spans(placer.calendar, technician, day, lo, hi)
+            if shift:  # off shift all window long: fits nowhere, and its bookings need not be read
+                held = busy.busy_between((("technician", technician.id),), shift[0][0], shift[-1][1])
+                self.technicians.append((technician, FreeTime(free_gaps(shift, held))))
 
     def candidates(self) -> list[float]:
         """Starts abutting some gap's edge, earliest first."""
