@@ -1,0 +1,303 @@
+"""Plan many courses of one clinic together (a network's week re-plan): greedy course by course, then repair.
+
+``plan_course`` plans one course around bookings it must never move (real patients' appointments), so a
+session whose day is full stays unplaced even when a session planned minutes earlier could have sat elsewhere
+in its own window. When every course of the week is being planned in one call, those sessions are still only
+a plan: after the greedy pass, each session left unplaced for want of a free slot looks for a start where a
+single session of this call's courses is in its way and that session has another free start, the same day,
+in its own window; both are then booked. Existing bookings are never moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from math import ceil, floor
+
+from schedules.calendar import ClinicCalendar
+from schedules.fit import Gap, free_gaps
+from schedules.intervals import BusyIndex, from_epoch
+from schedules.plan import SLOTS_TAKEN, PlannedSession, PlanRequest, PlanResult, Unplaced
+from schedules.planner import plan_course
+from schedules.resources import ChairResource, HeldBooking, ResourceKey, Resources, TechnicianResource
+
+_Owner = tuple[int, int]  # (request number in the call, session index): a session this call planned
+_Held = tuple[float, float, _Owner | None]  # epoch [start, end), and its owner (None: an existing booking)
+_Spot = tuple[float, float, ChairResource, TechnicianResource]  # where a session sits: epoch [start, end), on what
+_Room = tuple[float, list[ChairResource], list[TechnicianResource]]  # a free start, with the chairs and technicians
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """One result per request, in request order, and how many sessions the repair placed and moved."""
+
+    results: tuple[PlanResult, ...]
+    repaired: int
+    moved: int
+
+
+def plan_week(
+    requests: Sequence[PlanRequest],
+    calendar: ClinicCalendar,
+    resources: Resources,
+    existing: Sequence[HeldBooking] | BusyIndex,
+    today: date,
+) -> WeekPlan:
+    """Plan these courses of one clinic jointly: each in turn around the existing bookings and the courses before
+    it, then the repair pass. ``existing`` is never changed (a prebuilt index is only read through an overlay)."""
+    fixed = existing if isinstance(existing, BusyIndex) else BusyIndex.from_bookings(existing)
+    index = fixed.overlay()
+    results: list[PlanResult] = []
+    for request in requests:
+        result = plan_course(request, calendar, resources, index, today)
+        for s in result.placed:  # the next course plans around this one
+            index.add_booking(HeldBooking(s.start, s.end, s.chair_id, s.device_id, s.technician_id,
+                                          request.patient_id))
+        results.append(result)
+    board = _Board(requests, calendar, resources, fixed, results)
+    repaired = sum(board.repair(day) for day in sorted({u.wanted_date for r in results for u in r.unplaced}))
+    return WeekPlan(board.results(), repaired, board.moves)
+
+
+class _Board:
+    """Every resource's bookings on one day at a time: the existing ones (fixed) and this call's sessions."""
+
+    def __init__(self, requests: Sequence[PlanRequest], calendar: ClinicCalendar, resources: Resources,
+                 fixed: BusyIndex, results: list[PlanResult]) -> None:
+        self.requests, self.calendar, self.fixed = requests, calendar, fixed
+        self.technicians = resources.technicians_sorted()
+        self.chairs = {r.protocol: resources.chairs_for(r.protocol) for r in requests}
+        self.placed = [{s.index: s for s in r.placed} for r in results]
+        self.unplaced = [{u.index: u for u in r.unplaced} for r in results]
+        self.warnings = [r.warnings for r in results]
+        self.moves = 0
+        self._day = date.min
+        self._held: dict[ResourceKey, list[_Held]] = {}
+        self._shifts: dict[str, list[Gap]] = {}
+        self._windows: dict[tuple[int, int], tuple[float, float]] = {}
+        self._room: dict[_Owner, list[_Room]] = {}
+        self._alone: set[_Owner] = set()
+
+    def results(self) -> tuple[PlanResult, ...]:
+        """The plans as they stand, in request order."""
+        return tuple(
+            PlanResult(tuple(sorted(p.values(), key=_start)), tuple(sorted(u.values(), key=_index)), w)
+            for p, u, w in zip(self.placed, self.unplaced, self.warnings, strict=True)
+        )
+
+    def repair(self, day: date) -> int:
+        """Place what can be placed of the day's sessions left for want of a slot; how many were placed."""
+        self._load(day)
+        done = 0
+        for n in range(len(self.requests)):
+            for miss in [u for u in self.unplaced[n].values() if u.wanted_date == day and self._repairable(n, u)]:
+                done += self._insert(n, miss)
+        return done
+
+    def _repairable(self, n: int, miss: Unplaced) -> bool:
+        """Only a session stopped by taken slots alone, of a course with no other session that day (so no daily
+        limit or interval between sessions can be broken), and with an authorization unit left for it."""
+        if miss.codes != (SLOTS_TAKEN,) or any(s.day == miss.wanted_date for s in self.placed[n].values()):
+            return False
+        auth = self.requests[n].authorization
+        return auth is None or auth.units_used + len(self.placed[n]) < auth.units
+
+    def _load(self, day: date) -> None:
+        """Read the day's existing bookings and this call's sessions on that day, per resource."""
+        self._day, self._room, self._windows = day, {}, {}
+        open_at, close_at = self.calendar.hours[day.weekday()]
+        lo, hi = self.calendar.to_utc(day, open_at).timestamp(), self.calendar.to_utc(day, close_at).timestamp()
+        keys = {("technician", t.id) for t in self.technicians}
+        keys |= {(kind, rid) for chairs in self.chairs.values() for c in chairs
+                 for kind, rid in (("chair", c.id), ("device", c.device_id))}
+        keys |= {("patient", r.patient_id) for r in self.requests}
+        self._held = {key: [(s, e, None) for s, e in self.fixed.busy_between((key,), lo, hi)] for key in keys}
+        self._shifts = {t.id: [(self._epoch(a), self._epoch(b)) for a, b in t.shifts_on(day)] for t in self.technicians}
+        self._alone = set()
+        for n, placed in enumerate(self.placed):
+            today = [s for s in placed.values() if s.day == day]
+            for s in today:
+                self._book(n, s)
+            if len(today) == 1:  # a course's only session that day: moving it breaks no interval between sessions
+                self._alone.add((n, today[0].index))
+
+    def _epoch(self, at: time) -> float:
+        return self.calendar.to_utc(self._day, at).timestamp()
+
+    def _book(self, n: int, s: PlannedSession) -> None:
+        span, owner = (s.start.timestamp(), s.end.timestamp()), (n, s.index)
+        for key in (("chair", s.chair_id), ("device", s.device_id), ("technician", s.technician_id),
+                    ("patient", self.requests[n].patient_id)):
+            self._held[key].append((*span, owner))
+
+    def _unbook(self, n: int, s: PlannedSession) -> None:
+        for key in (("chair", s.chair_id), ("device", s.device_id), ("technician", s.technician_id),
+                    ("patient", self.requests[n].patient_id)):
+            self._held[key] = [h for h in self._held[key] if h[2] != (n, s.index)]
+
+    def _window(self, n: int) -> tuple[float, float]:
+        """The course's window within the day's opening hours, as epoch seconds."""
+        window = self.requests[n].window
+        cache = (-1, -1) if window is None else (window.start.hour * 60 + window.start.minute,
+                                                 window.end.hour * 60 + window.end.minute)
+        found = self._windows.get(cache)
+        if found is None:
+            open_at, close_at = self.calendar.hours[self._day.weekday()]
+            lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
+            found = self._windows[cache] = (self._epoch(lo_t), self._epoch(hi_t))
+        return found
+
+    def _starts(self, n: int) -> list[tuple[float, float]]:
+        """The course's candidate [start, end) spans: its window, on the grid the planner uses (the slot step
+        from the window's start)."""
+        request = self.requests[n]
+        lo, hi = self._window(n)
+        slot, step = request.slot_minutes * 60, request.slot_step_minutes * 60
+        return [(lo + k * step, lo + k * step + slot) for k in range(int((hi - lo - slot) // step) + 1)]
+
+    def _insert(self, n: int, miss: Unplaced) -> bool:
+        """Place the missed session where at most one of this call's sessions is in the way and can move."""
+        request, (lo, hi) = self.requests[n], self._window(n)
+        chairs = [(c, self._near((("chair", c.id), ("device", c.device_id)), lo, hi))
+                  for c in self.chairs[request.protocol]]
+        technicians = [(t, self._near((("technician", t.id),), lo, hi), self._shifts[t.id]) for t in self.technicians]
+        patient = self._near((("patient", request.patient_id),), lo, hi)
+        for start, end in self._starts(n):
+            if _owners(patient, start, end):
+                continue
+            by_chair = [(c, o) for c, held in chairs if len(o := _owners(held, start, end)) <= 1 and None not in o]
+            by_technician = [(t, o) for t, held, shift in technicians if _holds(shift, start, end)
+                             and len(o := _owners(held, start, end)) <= 1 and None not in o]
+            for chair, chair_owners in by_chair:
+                for technician, technician_owners in by_technician:
+                    if self._try(n, miss, (start, end, chair, technician), chair_owners | technician_owners):
+                        return True
+        return False
+
+    def _near(self, keys: tuple[ResourceKey, ...], lo: float, hi: float) -> list[_Held]:
+        """These resources' bookings overlapping [lo, hi) (a search asks about one window many times)."""
+        return [h for key in keys for h in self._held[key] if h[0] < hi and lo < h[1]]
+
+    def _try(self, n: int, miss: Unplaced, at: _Spot, owners: set[_Owner | None]) -> bool:
+        """Book the missed session at ``at`` if the one session in the way (if any) has room elsewhere."""
+        if len(owners) > 1:
+            return False
+        if owners:
+            owner = next(iter(owners))
+            if owner is None or owner not in self._alone:
+                return False
+            move = self._elsewhere(n, owner, at)
+            if move is None:
+                return False
+            self._unbook(owner[0], self.placed[owner[0]][owner[1]])
+            self.placed[owner[0]][owner[1]] = move
+            self._book(owner[0], move)
+            self.moves += 1
+        session = _session(miss, self._day, self.requests[n], at)
+        self.placed[n][miss.index] = session
+        del self.unplaced[n][miss.index]
+        self._book(n, session)
+        self._alone.add((n, miss.index))
+        self._room = {}  # the day changed: rooms found before may be taken now
+        return True
+
+    def _elsewhere(self, n: int, owner: _Owner, at: _Spot) -> PlannedSession | None:
+        """Another start for this session, the same day in its own window, free of everything but itself and
+        clear of the missed session's place ``at``."""
+        rooms = self._rooms(owner)
+        if not rooms:
+            return None
+        start, end, chair, technician = at
+        same_patient = self.requests[owner[0]].patient_id == self.requests[n].patient_id
+        slot = self.requests[owner[0]].slot_minutes * 60
+        for s, chairs, technicians in rooms:
+            clash = s < end and start < s + slot
+            if clash and same_patient:
+                continue
+            free_chair = next((c for c in chairs if not (clash and c.id == chair.id)), None)
+            free_tech = next((t for t in technicians if not (clash and t.id == technician.id)), None)
+            if free_chair is not None and free_tech is not None:
+                return replace(self.placed[owner[0]][owner[1]], start=from_epoch(s), end=from_epoch(s + slot),
+                               chair_id=free_chair.id, device_id=free_chair.device_id, technician_id=free_tech.id)
+        return None
+
+    def _rooms(self, owner: _Owner) -> list[_Room]:
+        """Each start in the session's window where it could sit instead, with the chairs and technicians free
+        there (ignoring the session itself); kept until the day changes."""
+        found = self._room.get(owner)
+        if found is None:
+            found = self._room[owner] = self._find_rooms(owner)
+        return found
+
+    def _find_rooms(self, owner: _Owner) -> list[_Room]:
+        n = owner[0]
+        request, (lo, hi) = self.requests[n], self._window(n)
+        slot, step = request.slot_minutes * 60, request.slot_step_minutes * 60
+        last = int((hi - lo - slot) // step)
+        patient = _grid(self._free((("patient", request.patient_id),), [(lo, hi)], owner, slot), lo, step, slot, last)
+        if not patient:
+            return []
+        chairs: dict[int, list[ChairResource]] = {}
+        for chair in self.chairs[request.protocol]:
+            gaps = self._free((("chair", chair.id), ("device", chair.device_id)), [(lo, hi)], owner, slot)
+            for k in _grid(gaps, lo, step, slot, last) & patient:
+                chairs.setdefault(k, []).append(chair)
+        technicians: dict[int, list[TechnicianResource]] = {}
+        for technician in self.technicians:
+            gaps = self._free((("technician", technician.id),), _clip(self._shifts[technician.id], lo, hi), owner, slot)
+            for k in _grid(gaps, lo, step, slot, last).intersection(chairs):
+                technicians.setdefault(k, []).append(technician)
+        return [(lo + k * step, chairs[k], technicians[k]) for k in sorted(technicians)]
+
+    def _free(self, keys: tuple[ResourceKey, ...], domain: list[Gap], ignore: _Owner, slot: float) -> list[Gap]:
+        """The gaps of at least a slot in ``domain`` where none of these resources is held (but by ``ignore``)."""
+        busy = sorted((h[0], h[1]) for key in keys for h in self._held[key] if h[2] != ignore)
+        return [g for g in free_gaps(domain, busy) if g[1] - g[0] >= slot]
+
+
+def _owners(held: list[_Held], start: float, end: float) -> set[_Owner | None]:
+    """Who holds these bookings overlapping [start, end): this call's sessions, or None for an existing one."""
+    return {h[2] for h in held if h[0] < end and start < h[1]}
+
+
+def _grid(gaps: list[Gap], lo: float, step: float, slot: float, last: int) -> set[int]:
+    """The grid starts lo + k·step (0 <= k <= last) whose slot fits in one of these gaps, as their k."""
+    found: set[int] = set()
+    for a, b in gaps:
+        found.update(range(max(0, ceil((a - lo) / step - 1e-9)), min(last, floor((b - slot - lo) / step + 1e-9)) + 1))
+    return found
+
+
+def _holds(gaps: list[Gap], start: float, end: float) -> bool:
+    return any(a <= start and end <= b for a, b in gaps)
+
+
+def _clip(spans: list[Gap], lo: float, hi: float) -> list[Gap]:
+    return [(max(a, lo), min(b, hi)) for a, b in spans if max(a, lo) < min(b, hi)]
+
+
+def _start(s: PlannedSession) -> datetime:
+    return s.start
+
+
+def _index(u: Unplaced) -> int:
+    return u.index
+
+
+def _session(miss: Unplaced, day: date, request: PlanRequest, at: _Spot) -> PlannedSession:
+    start, end, chair, technician = at
+    phase_index = _phase_index(request, miss.index)
+    kind = request.phases[phase_index].kind
+    return PlannedSession(miss.index, phase_index, miss.phase, kind, day, from_epoch(start), from_epoch(end),
+                          chair.id, chair.device_id, technician.id)
+
+
+def _phase_index(request: PlanRequest, index: int) -> int:
+    bound = request.first_index
+    for n, phase in enumerate(request.phases):
+        bound += phase.sessions
+        if index < bound:
+            return n
+    return len(request.phases) - 1
+
