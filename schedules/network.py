@@ -78,6 +78,7 @@ class _Board:
         self._windows: dict[tuple[int, int], tuple[float, float]] = {}
         self._room: dict[_Owner, list[_Room]] = {}
         self._alone: set[_Owner] = set()
+        self._fits: dict[tuple[tuple[ResourceKey, ...], float, float, float, float], set[int]] = {}
 
     def results(self) -> tuple[PlanResult, ...]:
         """The plans as they stand, in request order."""
@@ -105,7 +106,7 @@ class _Board:
 
     def _load(self, day: date) -> None:
         """Read the day's existing bookings and this call's sessions on that day, per resource."""
-        self._day, self._room, self._windows = day, {}, {}
+        self._day, self._room, self._windows, self._fits = day, {}, {}, {}
         open_at, close_at = self.calendar.hours[day.weekday()]
         lo, hi = self.calendar.to_utc(day, open_at).timestamp(), self.calendar.to_utc(day, close_at).timestamp()
         keys = {("technician", t.id) for t in self.technicians}
@@ -190,6 +191,7 @@ class _Board:
             move = self._elsewhere(n, owner, at)
             if move is None:
                 return False
+            changed = [(owner[0], self.placed[owner[0]][owner[1]]), (owner[0], move)]
             self._unbook(owner[0], self.placed[owner[0]][owner[1]])
             self.placed[owner[0]][owner[1]] = move
             self._book(owner[0], move)
@@ -199,8 +201,16 @@ class _Board:
         del self.unplaced[n][miss.index]
         self._book(n, session)
         self._alone.add((n, miss.index))
-        self._room = {}  # the day changed: rooms found before may be taken now
+        self._forget([*changed, (n, session)] if owners else [(n, session)])
         return True
+
+    def _forget(self, changed: list[tuple[int, PlannedSession]]) -> None:
+        """Drop what was found about the resources and hours these sessions' booking or moving touched."""
+        keys = set().union(*(self._keys(n, s) for n, s in changed))
+        spans = [(s.start.timestamp(), s.end.timestamp()) for _, s in changed]
+        self._fits = {cache: found for cache, found in self._fits.items() if keys.isdisjoint(cache[0])}
+        self._room = {owner: rooms for owner, rooms in self._room.items()
+                      if not any(a < self._window(owner[0])[1] and self._window(owner[0])[0] < b for a, b in spans)}
 
     def _elsewhere(self, n: int, owner: _Owner, at: _Spot) -> PlannedSession | None:
         """Another start for this session, the same day in its own window, free of everything but itself and
@@ -233,27 +243,47 @@ class _Board:
     def _find_rooms(self, owner: _Owner) -> list[_Room]:
         n = owner[0]
         request, (lo, hi) = self.requests[n], self._window(n)
-        slot, step = request.slot_minutes * 60, request.slot_step_minutes * 60
-        last = int((hi - lo - slot) // step)
-        patient = _grid(self._free((("patient", request.patient_id),), [(lo, hi)], owner, slot), lo, step, slot, last)
+        mine = self._keys_of(owner)
+        patient = self._fitting((("patient", request.patient_id),), [(lo, hi)], n, owner, mine)
         if not patient:
             return []
         chairs: dict[int, list[ChairResource]] = {}
         for chair in self.chairs[request.protocol]:
-            gaps = self._free((("chair", chair.id), ("device", chair.device_id)), [(lo, hi)], owner, slot)
-            for k in _grid(gaps, lo, step, slot, last) & patient:
+            for k in self._fitting((("chair", chair.id), ("device", chair.device_id)), [(lo, hi)], n, owner,
+                                   mine) & patient:
                 chairs.setdefault(k, []).append(chair)
         technicians: dict[int, list[TechnicianResource]] = {}
         for technician in self.technicians:
-            gaps = self._free((("technician", technician.id),), _clip(self._shifts[technician.id], lo, hi), owner, slot)
-            for k in _grid(gaps, lo, step, slot, last).intersection(chairs):
+            shift = _clip(self._shifts[technician.id], lo, hi)
+            for k in self._fitting((("technician", technician.id),), shift, n, owner, mine).intersection(chairs):
                 technicians.setdefault(k, []).append(technician)
+        step = request.slot_step_minutes * 60
         return [(lo + k * step, chairs[k], technicians[k]) for k in sorted(technicians)]
 
-    def _free(self, keys: tuple[ResourceKey, ...], domain: list[Gap], ignore: _Owner, slot: float) -> list[Gap]:
-        """The gaps of at least a slot in ``domain`` where none of these resources is held (but by ``ignore``)."""
-        busy = sorted((h[0], h[1]) for key in keys for h in self._held[key] if h[2] != ignore)
-        return [g for g in free_gaps(domain, busy) if g[1] - g[0] >= slot]
+    def _keys_of(self, owner: _Owner) -> set[ResourceKey]:
+        s = self.placed[owner[0]][owner[1]]
+        return self._keys(owner[0], s)
+
+    def _keys(self, n: int, s: PlannedSession) -> set[ResourceKey]:
+        return {("chair", s.chair_id), ("device", s.device_id), ("technician", s.technician_id),
+                ("patient", self.requests[n].patient_id)}
+
+    def _fitting(self, keys: tuple[ResourceKey, ...], domain: list[Gap], n: int, owner: _Owner,
+                 mine: set[ResourceKey]) -> set[int]:
+        """The grid starts (as k of lo + k·step in course ``n``'s window) where a slot fits in ``domain`` with none
+        of these resources held but by ``owner``. Resources the owner does not hold look the same to every
+        session, so their answer is kept until the day changes (most of each search asks about them)."""
+        request, (lo, hi) = self.requests[n], self._window(n)
+        slot, step = request.slot_minutes * 60, request.slot_step_minutes * 60
+        shared = mine.isdisjoint(keys)
+        cache = (keys, lo, hi, slot, step)  # the domain follows from the keys and the window
+        found = self._fits.get(cache) if shared else None
+        if found is None:
+            busy = sorted((h[0], h[1]) for key in keys for h in self._held[key] if h[2] != owner)
+            found = _grid(free_gaps(domain, busy), lo, step, slot, int((hi - lo - slot) // step))
+            if shared:
+                self._fits[cache] = found
+        return found
 
 
 def _owners(held: list[_Held], start: float, end: float) -> set[_Owner | None]:
@@ -265,6 +295,8 @@ def _grid(gaps: list[Gap], lo: float, step: float, slot: float, last: int) -> se
     """The grid starts lo + k·step (0 <= k <= last) whose slot fits in one of these gaps, as their k."""
     found: set[int] = set()
     for a, b in gaps:
+        if b - a < slot:
+            continue
         found.update(range(max(0, ceil((a - lo) / step - 1e-9)), min(last, floor((b - slot - lo) / step + 1e-9)) + 1))
     return found
 
