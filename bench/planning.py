@@ -143,7 +143,7 @@ def network_row(clinics: int, courses_per_clinic: int, fill: float, exact_second
         existing = existing_year(calendar, fill, seed=100 + clinic, days=7)
         requests = [_week_request(f"k{clinic}-{course}", rng) for course in range(courses_per_clinic)]
         # the whole week is re-planned at once: course by course, then the repair moves this week's own sessions
-        week = plan_week(requests, calendar, resources, BusyIndex.from_bookings(existing), TODAY)
+        week = plan_week(requests, calendar, resources, existing, TODAY)
         results.extend(week.results)
         repaired, moved = repaired + week.repaired, moved + week.moved
         inputs.append((existing, requests))

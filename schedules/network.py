@@ -46,8 +46,11 @@ def plan_week(
 ) -> WeekPlan:
     """Plan these courses of one clinic jointly: each in turn around the existing bookings and the courses before
     it, then the repair pass. ``existing`` is never changed (a prebuilt index is only read through an overlay)."""
-    fixed = existing if isinstance(existing, BusyIndex) else BusyIndex.from_bookings(existing)
-    index = fixed.overlay()
+    if isinstance(existing, BusyIndex):
+        fixed, index = existing, existing.overlay()  # the caller's index is only read
+    else:
+        # two indexes rather than an overlay: every query of the greedy pass walks an overlay's chain as well
+        fixed, index = BusyIndex.from_bookings(existing), BusyIndex.from_bookings(existing)
     results: list[PlanResult] = []
     for request in requests:
         result = plan_course(request, calendar, resources, index, today)
