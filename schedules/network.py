@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from math import ceil, floor
+from typing import TypeVar
 
 from schedules.calendar import ClinicCalendar
 from schedules.fit import Gap, free_gaps
@@ -22,6 +23,7 @@ from schedules.plan import SLOTS_TAKEN, PlannedSession, PlanRequest, PlanResult,
 from schedules.planner import plan_course
 from schedules.resources import ChairResource, HeldBooking, ResourceKey, Resources, TechnicianResource
 
+_R = TypeVar("_R", ChairResource, TechnicianResource)
 _Owner = tuple[int, int]  # (request number in the call, session index): a session this call planned
 _Held = tuple[float, float, _Owner | None]  # epoch [start, end), and its owner (None: an existing booking)
 _Spot = tuple[float, float, ChairResource, TechnicianResource]  # where a session sits: epoch [start, end), on what
@@ -170,42 +172,52 @@ class _Board:
         for start, end in self._starts(n):
             if _owners(patient, start, end):
                 continue
+            # the chairs and technicians held here by nothing, or by one session this call planned
             by_chair = [(c, o) for c, held in chairs if len(o := _owners(held, start, end)) <= 1 and None not in o]
             by_technician = [(t, o) for t, held, shift in technicians if _holds(shift, start, end)
                              and len(o := _owners(held, start, end)) <= 1 and None not in o]
-            for chair, chair_owners in by_chair:
-                for technician, technician_owners in by_technician:
-                    if self._try(n, miss, (start, end, chair, technician), chair_owners | technician_owners):
-                        return True
+            if by_chair and by_technician and self._place_at(n, miss, (start, end), by_chair, by_technician):
+                return True
         return False
 
-    def _near(self, keys: tuple[ResourceKey, ...], lo: float, hi: float) -> list[_Held]:
-        """These resources' bookings overlapping [lo, hi) (a search asks about one window many times)."""
-        return [h for key in keys for h in self._held[key] if h[0] < hi and lo < h[1]]
-
-    def _try(self, n: int, miss: Unplaced, at: _Spot, owners: set[_Owner | None]) -> bool:
-        """Book the missed session at ``at`` if the one session in the way (if any) has room elsewhere."""
-        if len(owners) > 1:
-            return False
-        if owners:
-            owner = next(iter(owners))
+    def _place_at(self, n: int, miss: Unplaced, span: tuple[float, float],
+                  by_chair: list[tuple[ChairResource, set[_Owner | None]]],
+                  by_technician: list[tuple[TechnicianResource, set[_Owner | None]]]) -> bool:
+        """Book the missed session over ``span`` on a free chair and technician, or on those one session in the
+        way frees by moving (each such session tried once, in order)."""
+        free_chairs = [c for c, o in by_chair if not o]
+        free_technicians = [t for t, o in by_technician if not o]
+        if free_chairs and free_technicians:  # a repair earlier that day may have left room
+            self._book_missed(n, miss, (*span, free_chairs[0], free_technicians[0]), [])
+            return True
+        for owner in dict.fromkeys(o for _, owners in (*by_chair, *by_technician) for o in owners):
             if owner is None or owner not in self._alone:
-                return False
-            move = self._elsewhere(n, owner, at)
-            if move is None:
-                return False
-            changed = [(owner[0], self.placed[owner[0]][owner[1]]), (owner[0], move)]
-            self._unbook(owner[0], self.placed[owner[0]][owner[1]])
-            self.placed[owner[0]][owner[1]] = move
-            self._book(owner[0], move)
-            self.moves += 1
+                continue
+            chairs = [c for c, o in by_chair if o <= {owner}]
+            technicians = [t for t, o in by_technician if o <= {owner}]
+            found = self._elsewhere(n, owner, span, chairs, technicians) if chairs and technicians else None
+            if found is not None:
+                move, chair, technician = found
+                before = self.placed[owner[0]][owner[1]]
+                self._unbook(owner[0], before)
+                self.placed[owner[0]][owner[1]] = move
+                self._book(owner[0], move)
+                self.moves += 1
+                self._book_missed(n, miss, (*span, chair, technician), [(owner[0], before), (owner[0], move)])
+                return True
+        return False
+
+    def _book_missed(self, n: int, miss: Unplaced, at: _Spot, changed: list[tuple[int, PlannedSession]]) -> None:
         session = _session(miss, self._day, self.requests[n], at)
         self.placed[n][miss.index] = session
         del self.unplaced[n][miss.index]
         self._book(n, session)
         self._alone.add((n, miss.index))
-        self._forget([*changed, (n, session)] if owners else [(n, session)])
-        return True
+        self._forget([*changed, (n, session)])
+
+    def _near(self, keys: tuple[ResourceKey, ...], lo: float, hi: float) -> list[_Held]:
+        """These resources' bookings overlapping [lo, hi) (a search asks about one window many times)."""
+        return [h for key in keys for h in self._held[key] if h[0] < hi and lo < h[1]]
 
     def _forget(self, changed: list[tuple[int, PlannedSession]]) -> None:
         """Drop what was found about the resources and hours these sessions' booking or moving touched."""
@@ -215,24 +227,29 @@ class _Board:
         self._room = {owner: rooms for owner, rooms in self._room.items()
                       if not any(a < self._window(owner[0])[1] and self._window(owner[0])[0] < b for a, b in spans)}
 
-    def _elsewhere(self, n: int, owner: _Owner, at: _Spot) -> PlannedSession | None:
-        """Another start for this session, the same day in its own window, free of everything but itself and
-        clear of the missed session's place ``at``."""
-        rooms = self._rooms(owner)
-        if not rooms:
-            return None
-        start, end, chair, technician = at
+    def _elsewhere(self, n: int, owner: _Owner, span: tuple[float, float], chairs: list[ChairResource],
+                   technicians: list[TechnicianResource]
+                   ) -> tuple[PlannedSession, ChairResource, TechnicianResource] | None:
+        """Another place for this session, the same day in its own window, free of everything but itself and
+        clear of the missed session over ``span`` on one of ``chairs`` and ``technicians``; with the chair and
+        technician the missed session then takes."""
+        start, end = span
         same_patient = self.requests[owner[0]].patient_id == self.requests[n].patient_id
         slot = self.requests[owner[0]].slot_minutes * 60
-        for s, chairs, technicians in rooms:
-            clash = s < end and start < s + slot
-            if clash and same_patient:
+        chair_pair: tuple[ChairResource, ChairResource] | None
+        technician_pair: tuple[TechnicianResource, TechnicianResource] | None
+        for s, room_chairs, room_technicians in self._rooms(owner):
+            if not (s < end and start < s + slot):  # no overlap in time: any of each will do
+                chair_pair, technician_pair = (chairs[0], room_chairs[0]), (technicians[0], room_technicians[0])
+            elif same_patient:
                 continue
-            free_chair = next((c for c in chairs if not (clash and c.id == chair.id)), None)
-            free_tech = next((t for t in technicians if not (clash and t.id == technician.id)), None)
-            if free_chair is not None and free_tech is not None:
-                return replace(self.placed[owner[0]][owner[1]], start=from_epoch(s), end=from_epoch(s + slot),
-                               chair_id=free_chair.id, device_id=free_chair.device_id, technician_id=free_tech.id)
+            else:  # at the same time: the two need different chairs and different technicians
+                chair_pair, technician_pair = _apart(chairs, room_chairs), _apart(technicians, room_technicians)
+            if chair_pair is not None and technician_pair is not None:
+                moved = replace(self.placed[owner[0]][owner[1]], start=from_epoch(s), end=from_epoch(s + slot),
+                                chair_id=chair_pair[1].id, device_id=chair_pair[1].device_id,
+                                technician_id=technician_pair[1].id)
+                return moved, chair_pair[0], technician_pair[0]
         return None
 
     def _rooms(self, owner: _Owner) -> list[_Room]:
@@ -302,6 +319,15 @@ def _grid(gaps: list[Gap], lo: float, step: float, slot: float, last: int) -> se
             continue
         found.update(range(max(0, ceil((a - lo) / step - 1e-9)), min(last, floor((b - slot - lo) / step + 1e-9)) + 1))
     return found
+
+
+def _apart(mine: list[_R], theirs: list[_R]) -> tuple[_R, _R] | None:
+    """One of each list, not the same resource (the first two of each are enough to find a pair if any)."""
+    for a in mine[:2]:
+        for b in theirs[:2]:
+            if a.id != b.id:
+                return a, b
+    return None
 
 
 def _holds(gaps: list[Gap], start: float, end: float) -> bool:
