@@ -84,6 +84,8 @@ class _Board:
         self._room: dict[_Owner, list[_Room]] = {}
         self._alone: set[_Owner] = set()
         self._fits: dict[tuple[tuple[ResourceKey, ...], float, float, float, float], set[int]] = {}
+        self._free_cache: dict[tuple[str, float, float, int, int], tuple[dict[int, list[ChairResource]],
+                                                                           dict[int, list[TechnicianResource]]]] = {}
 
     def results(self) -> tuple[PlanResult, ...]:
         """The plans as they stand, in request order."""
@@ -111,7 +113,7 @@ class _Board:
 
     def _load(self, day: date) -> None:
         """Read the day's existing bookings and this call's sessions on that day, per resource."""
-        self._day, self._room, self._windows, self._fits = day, {}, {}, {}
+        self._day, self._room, self._windows, self._fits, self._free_cache = day, {}, {}, {}, {}
         open_at, close_at = self.calendar.hours[day.weekday()]
         lo, hi = self.calendar.to_utc(day, open_at).timestamp(), self.calendar.to_utc(day, close_at).timestamp()
         keys = {("technician", t.id) for t in self.technicians}
@@ -224,6 +226,7 @@ class _Board:
         keys = set().union(*(self._keys(n, s) for n, s in changed))
         spans = [(s.start.timestamp(), s.end.timestamp()) for _, s in changed]
         self._fits = {cache: found for cache, found in self._fits.items() if keys.isdisjoint(cache[0])}
+        self._free_cache = {}
         self._room = {owner: rooms for owner, rooms in self._room.items()
                       if not any(a < self._window(owner[0])[1] and self._window(owner[0])[0] < b for a, b in spans)}
 
@@ -261,24 +264,53 @@ class _Board:
         return found
 
     def _find_rooms(self, owner: _Owner) -> list[_Room]:
+        """From what is free in the window for everyone (``_free_at``), plus what the session's own chair and
+        technician would have free if it were not there."""
         n = owner[0]
         request, (lo, hi) = self.requests[n], self._window(n)
         mine = self._keys_of(owner)
         patient = self._fitting((("patient", request.patient_id),), [(lo, hi)], n, owner, mine)
         if not patient:
             return []
-        chairs: dict[int, list[ChairResource]] = {}
-        for chair in self.chairs[request.protocol]:
-            for k in self._fitting((("chair", chair.id), ("device", chair.device_id)), [(lo, hi)], n, owner,
-                                   mine) & patient:
-                chairs.setdefault(k, []).append(chair)
-        technicians: dict[int, list[TechnicianResource]] = {}
-        for technician in self.technicians:
-            shift = _clip(self._shifts[technician.id], lo, hi)
-            for k in self._fitting((("technician", technician.id),), shift, n, owner, mine).intersection(chairs):
-                technicians.setdefault(k, []).append(technician)
-        step = request.slot_step_minutes * 60
-        return [(lo + k * step, chairs[k], technicians[k]) for k in sorted(technicians)]
+        chairs_at, technicians_at = self._free_at(n)
+        own_chairs = [(c, self._fitting(keys, [(lo, hi)], n, owner, mine)) for c in self.chairs[request.protocol]
+                      if not mine.isdisjoint(keys := (("chair", c.id), ("device", c.device_id)))]
+        own_technicians = [(t, self._fitting((key,), _clip(self._shifts[t.id], lo, hi), n, owner, mine))
+                           for t in self.technicians if (key := ("technician", t.id)) in mine]
+        skip_chairs = {c.id for c, _ in own_chairs}
+        skip_technicians = {t.id for t, _ in own_technicians}
+        step, rooms = request.slot_step_minutes * 60, []
+        for k in sorted(patient):
+            chairs = [c for c in chairs_at.get(k, ()) if c.id not in skip_chairs]
+            chairs += [c for c, fits in own_chairs if k in fits]
+            if not chairs:
+                continue
+            technicians = [t for t in technicians_at.get(k, ()) if t.id not in skip_technicians]
+            technicians += [t for t, fits in own_technicians if k in fits]
+            if technicians:
+                rooms.append((lo + k * step, chairs, technicians))
+        return rooms
+
+    def _free_at(self, n: int) -> tuple[dict[int, list[ChairResource]], dict[int, list[TechnicianResource]]]:
+        """The chairs and the technicians free at each grid start of course ``n``'s window, as things stand
+        (kept until a repair changes the day: every session in the way with this window starts from it)."""
+        request, (lo, hi) = self.requests[n], self._window(n)
+        cache = (request.protocol, lo, hi, request.slot_minutes, request.slot_step_minutes)
+        found = self._free_cache.get(cache)
+        if found is None:
+            nobody: tuple[int, int] = (-1, -1)
+            chairs: dict[int, list[ChairResource]] = {}
+            for chair in self.chairs[request.protocol]:
+                for k in self._fitting((("chair", chair.id), ("device", chair.device_id)), [(lo, hi)], n, nobody,
+                                       set()):
+                    chairs.setdefault(k, []).append(chair)
+            technicians: dict[int, list[TechnicianResource]] = {}
+            for technician in self.technicians:
+                shift = _clip(self._shifts[technician.id], lo, hi)
+                for k in self._fitting((("technician", technician.id),), shift, n, nobody, set()):
+                    technicians.setdefault(k, []).append(technician)
+            found = self._free_cache[cache] = (chairs, technicians)
+        return found
 
     def _keys_of(self, owner: _Owner) -> set[ResourceKey]:
         s = self.placed[owner[0]][owner[1]]
