@@ -84,6 +84,9 @@ class _Board:
         self._room: dict[_Owner, list[_Room]] = {}
         self._alone: set[_Owner] = set()
         self._fits: dict[tuple[tuple[ResourceKey, ...], float, float, float, float], set[int]] = {}
+        self._failed: set[tuple[float, float, str, int, int] | None] = set()
+        self._ways: dict[tuple[tuple[ResourceKey, ...], float, float, float, int],
+                         tuple[set[int], dict[int, _Owner]]] = {}
         self._free_cache: dict[tuple[str, float, float, int, int], tuple[dict[int, list[ChairResource]],
                                                                            dict[int, list[TechnicianResource]]]] = {}
 
@@ -114,6 +117,7 @@ class _Board:
     def _load(self, day: date) -> None:
         """Read the day's existing bookings and this call's sessions on that day, per resource."""
         self._day, self._room, self._windows, self._fits, self._free_cache = day, {}, {}, {}, {}
+        self._failed, self._ways = set(), {}
         open_at, close_at = self.calendar.hours[day.weekday()]
         lo, hi = self.calendar.to_utc(day, open_at).timestamp(), self.calendar.to_utc(day, close_at).timestamp()
         keys = {("technician", t.id) for t in self.technicians}
@@ -167,36 +171,43 @@ class _Board:
     def _insert(self, n: int, miss: Unplaced) -> bool:
         """Place the missed session where at most one of this call's sessions is in the way and can move."""
         request, (lo, hi) = self.requests[n], self._window(n)
-        chairs = [(c, self._near((("chair", c.id), ("device", c.device_id)), lo, hi))
-                  for c in self.chairs[request.protocol]]
-        technicians = [(t, self._near((("technician", t.id),), lo, hi), self._shifts[t.id]) for t in self.technicians]
         patient = self._near((("patient", request.patient_id),), lo, hi)
-        for start, end in self._starts(n):
-            if _owners(patient, start, end):
+        # a patient free all window long is no different from one that failed before with the same window, until
+        # a repair changes the day (the tight windows hold most of a day's missed sessions)
+        alike = (lo, hi, request.protocol, request.slot_minutes, request.slot_step_minutes) if not patient else None
+        if alike in self._failed:
+            return False
+        grid = (lo, request.slot_step_minutes * 60, request.slot_minutes * 60, len(self._starts(n)) - 1)
+        free_patient = self._in_the_way((("patient", request.patient_id),), None, grid)
+        chairs = [(c, *self._in_the_way((("chair", c.id), ("device", c.device_id)), None, grid))
+                  for c in self.chairs[request.protocol]]
+        technicians = [(t, *self._in_the_way((("technician", t.id),), self._shifts[t.id], grid))
+                       for t in self.technicians]
+        for k, span in enumerate(self._starts(n)):
+            if k in free_patient[0] or k in free_patient[1]:
                 continue
-            # the chairs and technicians held here by nothing, or by one session this call planned
-            by_chair = [(c, o) for c, held in chairs if len(o := _owners(held, start, end)) <= 1 and None not in o]
-            by_technician = [(t, o) for t, held, shift in technicians if _holds(shift, start, end)
-                             and len(o := _owners(held, start, end)) <= 1 and None not in o]
-            if by_chair and by_technician and self._place_at(n, miss, (start, end), by_chair, by_technician):
+            # the chairs and technicians held here by nothing (None), or by one session this call can move
+            by_chair = [(c, single.get(k)) for c, blocked, single in chairs if k not in blocked]
+            by_technician = [(t, single.get(k)) for t, blocked, single in technicians if k not in blocked]
+            if by_chair and by_technician and self._place_at(n, miss, span, by_chair, by_technician):
                 return True
+        if alike is not None:
+            self._failed.add(alike)
         return False
 
     def _place_at(self, n: int, miss: Unplaced, span: tuple[float, float],
-                  by_chair: list[tuple[ChairResource, set[_Owner | None]]],
-                  by_technician: list[tuple[TechnicianResource, set[_Owner | None]]]) -> bool:
+                  by_chair: list[tuple[ChairResource, _Owner | None]],
+                  by_technician: list[tuple[TechnicianResource, _Owner | None]]) -> bool:
         """Book the missed session over ``span`` on a free chair and technician, or on those one session in the
         way frees by moving (each such session tried once, in order)."""
-        free_chairs = [c for c, o in by_chair if not o]
-        free_technicians = [t for t, o in by_technician if not o]
+        free_chairs = [c for c, o in by_chair if o is None]
+        free_technicians = [t for t, o in by_technician if o is None]
         if free_chairs and free_technicians:  # a repair earlier that day may have left room
             self._book_missed(n, miss, (*span, free_chairs[0], free_technicians[0]), [])
             return True
-        for owner in dict.fromkeys(o for _, owners in (*by_chair, *by_technician) for o in owners):
-            if owner is None or owner not in self._alone:
-                continue
-            chairs = [c for c, o in by_chair if o <= {owner}]
-            technicians = [t for t, o in by_technician if o <= {owner}]
+        for owner in dict.fromkeys(o for _, o in (*by_chair, *by_technician) if o is not None):
+            chairs = [c for c, o in by_chair if o is None or o == owner]
+            technicians = [t for t, o in by_technician if o is None or o == owner]
             found = self._elsewhere(n, owner, span, chairs, technicians) if chairs and technicians else None
             if found is not None:
                 move, chair, technician = found
@@ -217,6 +228,37 @@ class _Board:
         self._alone.add((n, miss.index))
         self._forget([*changed, (n, session)])
 
+    def _in_the_way(self, keys: tuple[ResourceKey, ...], shift: list[Gap] | None,
+                    grid: tuple[float, float, float, int]) -> tuple[set[int], dict[int, _Owner]]:
+        """At each grid start (k of lo + k·step, 0 <= k <= last), what holds these resources over the slot: the
+        starts where they cannot be had (an existing booking, two sessions, one that cannot move, or off shift),
+        and those where one session this call can move is in the way. Kept until a repair touches them: the
+        missed sessions of a day share a few windows."""
+        cache = (keys, *grid)
+        found = self._ways.get(cache)
+        if found is None:
+            found = self._ways[cache] = self._find_the_way(keys, shift, grid)
+        return found
+
+    def _find_the_way(self, keys: tuple[ResourceKey, ...], shift: list[Gap] | None,
+                      grid: tuple[float, float, float, int]) -> tuple[set[int], dict[int, _Owner]]:
+        lo, step, slot, last = grid
+        held: dict[int, set[_Owner | None]] = {}
+        top = lo + last * step + slot
+        for a, b, owner in (h for key in keys for h in self._held[key] if h[0] < top and lo < h[1]):
+            # [lo + k·step, + slot) overlaps [a, b) when a - slot < lo + k·step < b
+            for k in range(max(0, floor((a - slot - lo) / step) + 1), min(last, ceil((b - lo) / step) - 1) + 1):
+                held.setdefault(k, set()).add(owner if owner is None or owner in self._alone else None)
+        blocked = {k for k, owners in held.items() if len(owners) > 1 or None in owners}
+        if shift is not None:
+            blocked |= set(range(last + 1)) - _grid(shift, lo, step, slot, last)
+        single: dict[int, _Owner] = {}
+        for k, owners in held.items():
+            owner = next(iter(owners))
+            if owner is not None and k not in blocked:
+                single[k] = owner
+        return blocked, single
+
     def _near(self, keys: tuple[ResourceKey, ...], lo: float, hi: float) -> list[_Held]:
         """These resources' bookings overlapping [lo, hi) (a search asks about one window many times)."""
         return [h for key in keys for h in self._held[key] if h[0] < hi and lo < h[1]]
@@ -226,7 +268,8 @@ class _Board:
         keys = set().union(*(self._keys(n, s) for n, s in changed))
         spans = [(s.start.timestamp(), s.end.timestamp()) for _, s in changed]
         self._fits = {cache: found for cache, found in self._fits.items() if keys.isdisjoint(cache[0])}
-        self._free_cache = {}
+        self._ways = {cache: found for cache, found in self._ways.items() if keys.isdisjoint(cache[0])}
+        self._free_cache, self._failed = {}, set()
         self._room = {owner: rooms for owner, rooms in self._room.items()
                       if not any(a < self._window(owner[0])[1] and self._window(owner[0])[0] < b for a, b in spans)}
 
@@ -338,11 +381,6 @@ class _Board:
         return found
 
 
-def _owners(held: list[_Held], start: float, end: float) -> set[_Owner | None]:
-    """Who holds these bookings overlapping [start, end): this call's sessions, or None for an existing one."""
-    return {h[2] for h in held if h[0] < end and start < h[1]}
-
-
 def _grid(gaps: list[Gap], lo: float, step: float, slot: float, last: int) -> set[int]:
     """The grid starts lo + k·step (0 <= k <= last) whose slot fits in one of these gaps, as their k."""
     found: set[int] = set()
@@ -360,10 +398,6 @@ def _apart(mine: list[_R], theirs: list[_R]) -> tuple[_R, _R] | None:
             if a.id != b.id:
                 return a, b
     return None
-
-
-def _holds(gaps: list[Gap], start: float, end: float) -> bool:
-    return any(a <= start and end <= b for a, b in gaps)
 
 
 def _clip(spans: list[Gap], lo: float, hi: float) -> list[Gap]:
