@@ -243,21 +243,21 @@ class _Board:
     def _find_the_way(self, keys: tuple[ResourceKey, ...], shift: list[Gap] | None,
                       grid: tuple[float, float, float, int]) -> tuple[set[int], dict[int, _Owner]]:
         lo, step, slot, last = grid
-        held: dict[int, set[_Owner | None]] = {}
+        blocked: set[int] = set()
+        single: dict[int, _Owner] = {}
         top = lo + last * step + slot
         for a, b, owner in (h for key in keys for h in self._held[key] if h[0] < top and lo < h[1]):
             # [lo + k·step, + slot) overlaps [a, b) when a - slot < lo + k·step < b
-            for k in range(max(0, floor((a - slot - lo) / step) + 1), min(last, ceil((b - lo) / step) - 1) + 1):
-                held.setdefault(k, set()).add(owner if owner is None or owner in self._alone else None)
-        blocked = {k for k, owners in held.items() if len(owners) > 1 or None in owners}
+            starts = range(max(0, floor((a - slot - lo) / step) + 1), min(last, ceil((b - lo) / step) - 1) + 1)
+            if owner is None or owner not in self._alone:
+                blocked.update(starts)
+                continue
+            for k in starts:
+                if single.setdefault(k, owner) != owner:  # two sessions in the way
+                    blocked.add(k)
         if shift is not None:
             blocked |= set(range(last + 1)) - _grid(shift, lo, step, slot, last)
-        single: dict[int, _Owner] = {}
-        for k, owners in held.items():
-            owner = next(iter(owners))
-            if owner is not None and k not in blocked:
-                single[k] = owner
-        return blocked, single
+        return blocked, {k: owner for k, owner in single.items() if k not in blocked}
 
     def _near(self, keys: tuple[ResourceKey, ...], lo: float, hi: float) -> list[_Held]:
         """These resources' bookings overlapping [lo, hi) (a search asks about one window many times)."""
@@ -320,18 +320,14 @@ class _Board:
                       if not mine.isdisjoint(keys := (("chair", c.id), ("device", c.device_id)))]
         own_technicians = [(t, self._fitting((key,), _clip(self._shifts[t.id], lo, hi), n, owner, mine))
                            for t in self.technicians if (key := ("technician", t.id)) in mine]
-        skip_chairs = {c.id for c, _ in own_chairs}
-        skip_technicians = {t.id for t, _ in own_technicians}
+        # where a chair, a technician and the patient are all free (set operations first: most starts have none)
+        with_chair = set(chairs_at).union(*(fits for _, fits in own_chairs))
+        with_technician = set(technicians_at).union(*(fits for _, fits in own_technicians))
         step, rooms = request.slot_step_minutes * 60, []
-        for k in sorted(patient):
-            chairs = [c for c in chairs_at.get(k, ()) if c.id not in skip_chairs]
-            chairs += [c for c, fits in own_chairs if k in fits]
-            if not chairs:
-                continue
-            technicians = [t for t in technicians_at.get(k, ()) if t.id not in skip_technicians]
-            technicians += [t for t, fits in own_technicians if k in fits]
-            if technicians:
-                rooms.append((lo + k * step, chairs, technicians))
+        for k in sorted(patient & with_chair & with_technician):
+            # what is free for everyone is free without this session too: its own are only added where not there
+            rooms.append((lo + k * step, _with(chairs_at.get(k, []), own_chairs, k),
+                          _with(technicians_at.get(k, []), own_technicians, k)))
         return rooms
 
     def _free_at(self, n: int) -> tuple[dict[int, list[ChairResource]], dict[int, list[TechnicianResource]]]:
@@ -389,6 +385,12 @@ def _grid(gaps: list[Gap], lo: float, step: float, slot: float, last: int) -> se
             continue
         found.update(range(max(0, ceil((a - lo) / step - 1e-9)), min(last, floor((b - slot - lo) / step + 1e-9)) + 1))
     return found
+
+
+def _with(free: list[_R], own: list[tuple[_R, set[int]]], k: int) -> list[_R]:
+    """The resources free for everyone at start k, and the session's own ones free there without it."""
+    extra = [r for r, fits in own if k in fits and r not in free]
+    return free + extra if extra else free
 
 
 def _apart(mine: list[_R], theirs: list[_R]) -> tuple[_R, _R] | None:
