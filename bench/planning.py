@@ -19,6 +19,7 @@ from functools import partial
 from config.course_templates import DailyRhythm, PhaseTemplate, get_course_template
 from schedules.calendar import ClinicCalendar, weekday_hours
 from schedules.intervals import BusyIndex
+from schedules.network import plan_week
 from schedules.plan import PlanRequest, PlanResult, TimeWindow
 from schedules.planner import plan_course
 from schedules.resources import ChairResource, HeldBooking, Resources, TechnicianResource, weekly_shifts
@@ -136,24 +137,21 @@ def network_row(clinics: int, courses_per_clinic: int, fill: float, exact_second
     rng = random.Random(2)
     results: list[PlanResult] = []
     inputs: list[tuple[list[HeldBooking], list[PlanRequest]]] = []
+    repaired = moved = 0
     began = clock.perf_counter()
     for clinic in range(clinics):
         existing = existing_year(calendar, fill, seed=100 + clinic, days=7)
-        index = BusyIndex.from_bookings(existing)
-        requests = []
-        for course in range(courses_per_clinic):
-            request = _week_request(f"k{clinic}-{course}", rng)
-            requests.append(request)
-            result = plan_course(request, calendar, resources, index, TODAY)
-            for s in result.placed:  # the next course plans around this one
-                index.add_booking(HeldBooking(s.start, s.end, s.chair_id, s.device_id, s.technician_id,
-                                              request.patient_id))
-            results.append(result)
+        requests = [_week_request(f"k{clinic}-{course}", rng) for course in range(courses_per_clinic)]
+        # the whole week is re-planned at once: course by course, then the repair moves this week's own sessions
+        week = plan_week(requests, calendar, resources, existing, TODAY)
+        results.extend(week.results)
+        repaired, moved = repaired + week.repaired, moved + week.moved
         inputs.append((existing, requests))
     elapsed = (clock.perf_counter() - began) * 1000
     placed, unplaced = sum(len(r.placed) for r in results), sum(len(r.unplaced) for r in results)
     why = Counter(code for r in results for miss in r.unplaced for code in miss.codes)
     reasons = ", ".join(f"{code} {n}" for code, n in why.most_common(3))
+    reasons += f"; the repair placed {repaired} (moving {moved})"
     label = f"network next week: {clinics} clinics x {courses_per_clinic} courses"
     rows = [Row(label, elapsed, 1, placed + unplaced, placed, unplaced, reasons)]
     if exact_seconds is not None:
