@@ -416,17 +416,7 @@ def _index(u: Unplaced) -> int:
 
 def _session(miss: Unplaced, day: date, request: PlanRequest, at: _Spot) -> PlannedSession:
     start, end, chair, technician = at
-    phase_index = _phase_index(request, miss.index)
+    phase_index = request.phase_of(miss.index)
     kind = request.phases[phase_index].kind
     return PlannedSession(miss.index, phase_index, miss.phase, kind, day, from_epoch(start), from_epoch(end),
                           chair.id, chair.device_id, technician.id)
-
-
-def _phase_index(request: PlanRequest, index: int) -> int:
-    bound = request.first_index
-    for n, phase in enumerate(request.phases):
-        bound += phase.sessions
-        if index < bound:
-            return n
-    return len(request.phases) - 1
-

@@ -89,6 +89,15 @@ class PlanRequest:
         """Sessions requested across all phases."""
         return sum(p.sessions for p in self.phases)
 
+    def phase_of(self, index: int) -> int:
+        """The position of the phase that session ``index`` belongs to (the last phase past the end)."""
+        bound = self.first_index
+        for n, phase in enumerate(self.phases):
+            bound += phase.sessions
+            if index < bound:
+                return n
+        return len(self.phases) - 1
+
 
 @dataclass(frozen=True)
 class PlannedSession:

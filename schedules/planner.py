@@ -85,7 +85,7 @@ def replan_missed(
         placer.hold(session)
     makeup = _place_makeup(placer, request, calendar, missed, today)
     later = _place_later_phases(placer, request, calendar, missed.phase_index, _resume_day(placer, missed, today))
-    carried = [u for u in plan.unplaced if _phase_of(request, u.index) <= missed.phase_index]
+    carried = [u for u in plan.unplaced if request.phase_of(u.index) <= missed.phase_index]
     placed = kept + ([makeup] if isinstance(makeup, PlannedSession) else []) + later[0]
     unplaced = carried + ([makeup] if isinstance(makeup, Unplaced) else []) + later[1]
     warnings = authorization_warnings(unplaced, cause=f"re-planning missed session {missed_index}")
@@ -197,12 +197,3 @@ def _place_later_phases(
     wanted = [replace(w, phase_index=w.phase_index + phase_index + 1) for w in rhythm.wanted]
     placed, unplaced = _place_all(placer, wanted)
     return placed, unplaced, list(rhythm.warnings)
-
-
-def _phase_of(request: PlanRequest, index: int) -> int:
-    bound = request.first_index
-    for n, phase in enumerate(request.phases):
-        bound += phase.sessions
-        if index < bound:
-            return n
-    return len(request.phases) - 1
