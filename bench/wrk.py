@@ -46,12 +46,17 @@ def parse(name: str, report: str) -> WrkResult:
 
 
 def start(url: str, *, connections: int, seconds: float, threads: int = 1,
-          headers: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start one wrk run in the background (several may run at once, one per server process)."""
+          headers: dict[str, str] | None = None, script: str | None = None,
+          script_args: list[str] | None = None) -> subprocess.Popen[str]:
+    """Start one wrk run in the background (several may run at once, one per server process); ``script`` is a
+    Lua file that builds the requests, given ``script_args``."""
     args = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     for key, value in (headers or {}).items():
         args += ["-H", f"{key}: {value}"]
-    return subprocess.Popen([*args, url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if script is not None:
+        args += ["-s", script]
+    tail = ["--", *script_args] if script_args else []
+    return subprocess.Popen([*args, url, *tail], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def run(name: str, url: str, **kwargs: object) -> WrkResult:
