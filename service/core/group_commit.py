@@ -8,13 +8,20 @@ nobody waits for a timer.
 Each caller's work runs in a SAVEPOINT of its own: a caller whose work raises has its own writes rolled back and
 sees its own error, and the others' writes commit. A failed commit is raised in every caller of the batch. A
 caller returns only after the batch holding its writes has committed: nothing is answered before it is durable.
+
+A caller on an event loop (``run_async``) waits without a thread: its batch is written by whichever thread leads,
+or, when it finds nobody writing (or only such callers are queued when a batch ends), by the committer's own writer
+thread. So under load one thread hand-off serves a batch of reads rather than one per read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +38,8 @@ class _Ticket:
     done: bool = False
     result: Any = None
     error: BaseException | None = field(default=None)
+    # Set for a caller on an event loop: tells it, from the writing thread, that its batch is done.
+    wake: Callable[[], None] | None = None
 
 
 class GroupCommit:
@@ -41,6 +50,9 @@ class GroupCommit:
         self._cv = threading.Condition()
         self._queue: list[_Ticket] = []
         self._writing = False
+        # Leads batches no caller's thread will: those of callers on an event loop (one thread, so one batch at a
+        # time, as the writer lock would allow anyway).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a committed transaction (shared with other callers'); return its result or raise."""
@@ -55,10 +67,23 @@ class GroupCommit:
                 batch, self._queue = self._queue, []
         if batch:
             self._lead(batch)
-        if ticket.error is not None:
-            raise ticket.error
-        result: T = ticket.result
-        return result
+        return _outcome(ticket)
+
+    async def run_async(self, work: Callable[[Connection], T]) -> T:
+        """``run`` for a caller on an event loop: the loop goes on with other work until the batch has committed.
+
+        If the caller is cancelled meanwhile, its work is still written (or fails) with its batch.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        ticket = _Ticket(work, wake=lambda: _resolve_from_thread(loop, done))
+        with self._cv:
+            self._queue.append(ticket)
+            if not self._writing:
+                self._writing = True
+                self._writer.submit(self._lead_queued)
+        await done
+        return _outcome(ticket)
 
     def pending(self) -> int:
         """Callers queued behind the batch being written."""
@@ -68,6 +93,11 @@ class GroupCommit:
     def writing(self) -> bool:
         with self._cv:
             return self._writing
+
+    def _lead_queued(self) -> None:
+        with self._cv:
+            batch, self._queue = self._queue, []
+        self._lead(batch)
 
     def _lead(self, batch: list[_Ticket]) -> None:
         try:
@@ -85,8 +115,31 @@ class GroupCommit:
             with self._cv:
                 for member in batch:
                     member.done = True
-                self._writing = False
+                if self._queue and all(queued.wake is not None for queued in self._queue):
+                    # No queued caller waits on a thread of its own to take the next batch: the writer takes it.
+                    self._writer.submit(self._lead_queued)
+                else:
+                    self._writing = False
                 self._cv.notify_all()
+            for member in batch:
+                if member.wake is not None:
+                    member.wake()
+
+
+def _outcome(ticket: _Ticket) -> Any:
+    if ticket.error is not None:
+        raise ticket.error
+    return ticket.result
+
+
+def _resolve_from_thread(loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+        loop.call_soon_threadsafe(_resolve, done)
+
+
+def _resolve(done: asyncio.Future[None]) -> None:
+    if not done.done():  # its caller may have been cancelled
+        done.set_result(None)
 
 
 _BY_ENGINE: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()

@@ -36,6 +36,19 @@ def read_scope(engine: Engine) -> Iterator[Session]:
 
     A flush of any other change raises: a route declared read-only that writes is a bug, found by its tests.
     """
+    writes: list[Write] = []
+    with read_transaction(engine, writes) as session:
+        yield session
+    commit_deferred(engine, writes)
+
+
+@contextmanager
+def read_transaction(engine: Engine, writes: list[Write]) -> Iterator[Session]:
+    """``read_scope`` without its last step: the read transaction, ended; the writes it deferred are left in
+    ``writes`` for ``commit_deferred`` (on PostgreSQL none are left: they were written in the transaction).
+
+    For a caller that waits for the commit in its own way (the API waits on a worker thread, not the event loop).
+    """
     # PostgreSQL has no single writer to spare, and its own WAL groups concurrent commits: there the deferred
     # writes go in the read's own transaction, saving a second connection and transaction per request.
     in_place = not is_sqlite(engine)
@@ -50,9 +63,19 @@ def read_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-        writes = session.info.pop(DEFERRED, None)
+        writes.extend(session.info.pop(DEFERRED, ()))
+
+
+def commit_deferred(engine: Engine, writes: Sequence[Write]) -> None:
+    """Commit a read's deferred writes by the group commit; returns once they are durable."""
     if writes:
         group_commit(engine).run(lambda connection: _apply(writes, connection))
+
+
+async def commit_deferred_async(engine: Engine, writes: Sequence[Write]) -> None:
+    """``commit_deferred`` for a caller on an event loop, which goes on with other requests meanwhile."""
+    if writes:
+        await group_commit(engine).run_async(lambda connection: _apply(writes, connection))
 
 
 def _apply(writes: Sequence[Write], connection: Connection) -> None:

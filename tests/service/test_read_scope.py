@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -185,3 +186,75 @@ def test_a_failed_commit_raises_in_every_caller_of_the_batch_and_keeps_nothing(d
     assert outcomes["leader"] == "led", "the batch before the failed one failed too"
     assert isinstance(outcomes["good"], OSError) and isinstance(outcomes["doomed"], OSError)
     assert _clinics_named(database, f"{name}-good") == 0 and _clinics_named(database, f"{name}-doomed") == 0
+
+
+def test_callers_on_an_event_loop_queued_behind_a_batch_are_written_together_by_the_writer(
+        database: Database) -> None:
+    """Callers on an event loop hold no thread: when the batch ahead of them ends, the committer's writer thread
+    takes them all as the next batch, and each gets its own result."""
+    committer = GroupCommit(database.engine)
+    leader_may_finish = threading.Event()
+    connections: list[int] = []
+    prefix = f"gca-{uuid.uuid4().hex[:8]}"
+
+    def write(i: int) -> Work:
+        def work(connection: Connection) -> int:
+            connections.append(id(connection))
+            _add_clinic(f"{prefix}-{i}")(connection)
+            return i
+
+        return work
+
+    async def callers() -> list[object]:
+        queued = [asyncio.ensure_future(committer.run_async(write(i))) for i in range(5)]
+        await asyncio.to_thread(_wait_until, lambda: committer.pending() == 5)
+        leader_may_finish.set()
+        return await asyncio.wait_for(asyncio.gather(*queued), 10)
+
+    leader = threading.Thread(target=committer.run, args=(lambda c: leader_may_finish.wait(10),))
+    leader.start()
+    _wait_until(lambda: committer.writing())
+    results = asyncio.run(callers())
+    leader.join(timeout=10)
+    assert results == [0, 1, 2, 3, 4]
+    assert len(connections) == 5 and len(set(connections)) == 1, "the queued callers were not written together"
+    assert not committer.writing(), "the committer still counts itself as writing with nothing queued"
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM clinic WHERE name LIKE :p"),
+                            {"p": f"{prefix}-%"}).scalar_one() == 5
+
+
+def test_a_caller_on_an_event_loop_sees_its_own_error_and_the_callers_beside_it_commit(database: Database) -> None:
+    committer = GroupCommit(database.engine)
+    good_name, bad_name = f"gca-{uuid.uuid4().hex[:8]}", f"gca-{uuid.uuid4().hex[:8]}"
+    leader_may_finish = threading.Event()
+
+    def broken(connection: Connection) -> None:
+        _add_clinic(bad_name)(connection)
+        raise ValueError("this caller's work fails after it wrote")
+
+    async def callers() -> list[object]:
+        queued = [asyncio.ensure_future(committer.run_async(broken)),
+                  asyncio.ensure_future(committer.run_async(_add_clinic(good_name)))]
+        await asyncio.to_thread(_wait_until, lambda: committer.pending() == 2)
+        sync_caller = asyncio.to_thread(committer.run, _add_clinic(f"{good_name}-thread"))  # one on a thread too
+        queued.append(asyncio.ensure_future(sync_caller))
+        await asyncio.to_thread(_wait_until, lambda: committer.pending() == 3)
+        leader_may_finish.set()
+        return await asyncio.wait_for(asyncio.gather(*queued, return_exceptions=True), 10)
+
+    leader = threading.Thread(target=committer.run, args=(lambda c: leader_may_finish.wait(10),))
+    leader.start()
+    _wait_until(lambda: committer.writing())
+    bad, good, on_thread = asyncio.run(callers())
+    leader.join(timeout=10)
+    assert isinstance(bad, ValueError) and good is None and on_thread is None
+    assert _clinics_named(database, good_name) == 1 and _clinics_named(database, f"{good_name}-thread") == 1
+    assert _clinics_named(database, bad_name) == 0, "the failed caller's write was committed"
+
+
+def test_a_caller_on_an_event_loop_alone_is_committed_at_once(database: Database) -> None:
+    committer = GroupCommit(database.engine)
+    name = f"gca-{uuid.uuid4().hex[:8]}"
+    assert asyncio.run(asyncio.wait_for(committer.run_async(lambda c: _add_clinic(name)(c) or "alone"), 10)) == "alone"
+    assert _clinics_named(database, name) == 1 and not committer.writing()
