@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -127,3 +129,21 @@ def assert_every_route_has_a_rule(app: FastAPI) -> None:
               if getattr(r.endpoint, READ_ONLY_ROUTE, False) and not (r.methods or set()) <= {"GET", "HEAD"}]
     if writes:
         raise RuntimeError(f"read-only routes must be reads (GET): {', '.join(writes)}")
+    # On SQLite a read-only route holds its connection on the event loop from its first dependency to its end
+    # (service.api.deps.on_loop); a dependency run on the thread pool would let other requests in meanwhile, each
+    # holding a connection, until the pool ran dry with the loop itself waiting for one.
+    pooled = [f"{sorted(r.methods or ())} {r.path} ({name})" for r in api_routes(app)
+              if getattr(r.endpoint, READ_ONLY_ROUTE, False) for name in _pooled_dependencies(r.dependant)]
+    if pooled:
+        raise RuntimeError(f"read-only routes may have only async dependencies: {', '.join(pooled)}")
+
+
+def _pooled_dependencies(dependant: Any) -> list[str]:
+    """Names of the plain-``def`` dependencies (run on the thread pool) in a dependency tree."""
+    found = []
+    for dep in dependant.dependencies:
+        call = dep.call
+        if call is not None and not (inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)):
+            found.append(getattr(call, "__qualname__", repr(call)))
+        found += _pooled_dependencies(dep)
+    return found

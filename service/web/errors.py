@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.api.deps import current_principal
+from service.api.deps import signed_in
 from service.auth.principal import Principal
 from service.core.db import session_scope
 from service.core.errors import ServiceError
@@ -45,7 +45,7 @@ def _signed_in(request: Request) -> Principal | None:
     app = request.app
     try:
         with session_scope(app.state.engine) as session:
-            return current_principal(request, session, app.state.settings, app.state.clock.now())
+            return signed_in(request, session, app.state.settings, app.state.clock.now())
     except ServiceError:
         return None
 

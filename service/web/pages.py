@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from service.api.deps import NowDep, SessionDep, SettingsDep, current_principal
+from service.api.deps import NowDep, SessionDep, SettingsDep, signed_in
 from service.auth.principal import Principal
 from service.core.errors import Forbidden, ServiceError, Unauthorized
 from service.models.users import Role
@@ -63,7 +63,7 @@ def page_roles(*roles: Role) -> Callable[..., Principal]:
 
     def _check(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Principal:
         try:
-            principal = current_principal(request, session, settings, now)
+            principal = signed_in(request, session, settings, now)
         except Unauthorized as exc:
             raise LoginRequired(exc.message) from exc
         if principal.role not in allowed:

@@ -65,6 +65,23 @@ def test_a_write_marked_read_only_stops_the_app(app: FastAPI) -> None:
         assert_every_route_has_a_rule(app)
 
 
+def test_a_read_only_route_with_a_pooled_dependency_stops_the_app(app: FastAPI) -> None:
+    """A read-only route runs on the event loop on SQLite; a plain ``def`` dependency would hand it to the pool."""
+    stray = APIRouter()
+
+    def slow_lookup() -> int:
+        return 1
+
+    @stray.get("/api/v1/half-pooled", dependencies=[Depends(Staff)])
+    @read_only
+    def half_pooled(_: int = Depends(slow_lookup)) -> dict[str, str]:
+        return {}
+
+    app.include_router(stray)
+    with pytest.raises(RuntimeError, match="only async dependencies.*half-pooled.*slow_lookup"):
+        assert_every_route_has_a_rule(app)
+
+
 def test_role_matrix(tenant: Tenant) -> None:
     """Each role × each route: a role outside the rule gets 403; a role inside never gets 401/403."""
     failures = []
