@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import contextmanager_in_threadpool, run_in_threadpool
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
@@ -77,16 +79,24 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     engine = request.app.state.engine
     read = getattr(request.scope.get("endpoint"), READ_ONLY_ROUTE, False)
     if read and is_sqlite(engine):
-        # On the event loop (see ``on_loop``). The read's audit rows are group-committed after its transaction has
-        # ended and its connection is back in the pool: the loop serves other requests while a writer thread waits
-        # for SQLite's writer and the fsync.
-        writes: list[Write] = []
-        with read_transaction(engine, writes) as session:
+        async with read_on_loop(engine) as session:
             yield session
-        await commit_deferred_async(engine, writes)
         return
     async with contextmanager_in_threadpool(read_scope(engine) if read else session_scope(engine)) as session:
         yield session
+
+
+@asynccontextmanager
+async def read_on_loop(engine: Engine) -> AsyncIterator[Session]:
+    """``read_scope`` on the event loop, for SQLite (see ``on_loop``).
+
+    The read's audit rows are group-committed after its transaction has ended and its connection is back in the
+    pool: the loop serves other requests while a writer thread waits for SQLite's writer and the fsync.
+    """
+    writes: list[Write] = []
+    with read_transaction(engine, writes) as session:
+        yield session
+    await commit_deferred_async(engine, writes)
 
 
 async def get_now(request: Request) -> datetime:
@@ -151,7 +161,7 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return _check
 
 
-def require_roles_own_transaction(*roles: Role) -> Callable[..., Principal]:
+def require_roles_own_transaction(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """For endpoints that open their own transactions: authenticates in its own short read-only transaction.
 
     ``require_roles`` shares the request's transaction, which (on SQLite) holds the writer lock from before the
@@ -162,20 +172,30 @@ def require_roles_own_transaction(*roles: Role) -> Callable[..., Principal]:
     """
     allowed = frozenset(r.value for r in roles)
 
-    def _check(request: Request, settings: SettingsDep, now: NowDep) -> Principal:
+    async def _check(request: Request, settings: SettingsDep, now: NowDep) -> Principal:
         found = bearer_or_cookie(request)
         if found is None:
             raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' or sign in on /login")
         token, via_cookie = found
-        with read_scope(request.app.state.engine) as session:
-            principal = auth_service.authenticate(
-                session, settings, token, now=now, via_cookie=via_cookie, client=client_of(request))
+        engine = request.app.state.engine
+        sign_in = functools.partial(auth_service.authenticate, settings=settings, token=token, now=now,
+                                    via_cookie=via_cookie, client=client_of(request))
+        if is_sqlite(engine):  # on the event loop (see ``on_loop``)
+            async with read_on_loop(engine) as session:
+                principal = sign_in(session)
+        else:
+            principal = await run_in_threadpool(_in_read_scope, engine, sign_in)
         if principal.role not in allowed:
             raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
         return principal
 
     _check.allowed_roles = allowed  # type: ignore[attr-defined]
     return _check
+
+
+def _in_read_scope(engine: Engine, work: Callable[[Session], Principal]) -> Principal:
+    with read_scope(engine) as session:
+        return work(session)
 
 
 def public() -> Callable[[], Awaitable[None]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from anyio import to_thread
 from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
@@ -39,6 +40,14 @@ def ingest_batch(engine: Engine, who: Principal, events: list[EventIn], now: dat
         return group_commit(engine).run(lambda connection: _ingest_joined(connection, who, events, now))
     with session_scope(engine) as session:
         return ingest(session, who, events, now)
+
+
+async def ingest_batch_async(engine: Engine, who: Principal, events: list[EventIn], now: datetime) -> IngestResult:
+    """``ingest_batch`` for a caller on an event loop: on SQLite it waits for the group commit without a thread
+    (the batch's work runs on the thread writing the group); elsewhere it runs on a worker thread."""
+    if is_sqlite(engine):
+        return await group_commit(engine).run_async(lambda connection: _ingest_joined(connection, who, events, now))
+    return await to_thread.run_sync(ingest_batch, engine, who, events, now)
 
 
 def _ingest_joined(connection: Connection, who: Principal, events: list[EventIn], now: datetime) -> IngestResult:

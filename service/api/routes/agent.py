@@ -15,7 +15,7 @@ from service.auth.principal import Principal
 from service.core.db import session_scope
 from service.models.sessions import ChairStatus
 from service.sessions import agent_service, lost_chairs
-from service.sessions.ingest import ingest_batch
+from service.sessions.ingest import ingest_batch_async
 from service.sessions.schemas import ChairStatusPublic, CommandOut, EventBatch, HeartbeatIn, IngestResult
 
 router = APIRouter(prefix="/api/v1", tags=["chair agent"])
@@ -30,11 +30,11 @@ def heartbeat(body: HeartbeatIn, who: AgentUser, session: SessionDep, settings: 
 
 
 @router.post("/agent/events", response_model=IngestResult)
-def post_events(request: Request, body: EventBatch, who: AgentCaller, now: NowDep) -> object:
+async def post_events(request: Request, body: EventBatch, who: AgentCaller, now: NowDep) -> object:
     """Store a batch of delivery events; each (device, device_session, seq) is stored once however often sent."""
-    # Its own transaction, opened here on the handler's thread: the request's (SessionDep) would hold SQLite's
-    # writer from before the body was validated until after the handler, across several event-loop turns.
-    return ingest_batch(request.app.state.engine, who, body.events, now)
+    # Its own transaction, opened once the body is validated: the request's (SessionDep) would hold SQLite's writer
+    # from before the body was validated until after the handler, across several event-loop turns.
+    return await ingest_batch_async(request.app.state.engine, who, body.events, now)
 
 
 @router.get("/agent/commands", response_model=list[CommandOut])
