@@ -10,7 +10,7 @@ All times are epoch seconds, the busy index's units.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from math import ceil, floor
 
@@ -41,6 +41,13 @@ class FreeTime:
     def __init__(self, gaps: list[Gap]) -> None:
         self.gaps = gaps
         self._starts = [g[0] for g in gaps]
+
+    def within(self, lo: float, hi: float) -> FreeTime:
+        """The same free time seen only within [lo, hi) (the gaps a search over that span alone would find)."""
+        first = max(bisect_right(self._starts, lo) - 1, 0)
+        gaps = [(max(a, lo), min(b, hi)) for a, b in self.gaps[first:bisect_left(self._starts, hi)]
+                if max(a, lo) < min(b, hi)]
+        return FreeTime(gaps)
 
     def stranded(self, start: float, end: float, slot: float) -> float | None:
         """The free time left before and after [start, end) in its gap that is too short for a slot (0 when

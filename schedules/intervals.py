@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from schedules.fit import FreeTime, Gap, free_gaps
 from schedules.resources import HeldBooking, HeldSpan, ResourceKey
 
 Span = tuple[datetime, datetime]  # UTC half-open [start, end)
@@ -107,9 +108,12 @@ class BusyIndex:
         self._chain: tuple[BusyIndex, ...] = (*(parent._chain if parent is not None else ()), self)
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
+        self._keys: set[ResourceKey] = set()  # every resource this index itself holds an interval of
         self._loader = loader if parent is None else None
         self._loaded = Coverage()
         self._loaded_ids: set[str] = set()
+        # free time answered (root only), under each resource it covers, so a booking drops what it changes
+        self._free: dict[ResourceKey, dict[tuple[tuple[ResourceKey, ...], tuple[Gap, ...]], FreeTime]] = {}
 
     @classmethod
     def from_bookings(cls, bookings: Iterable[HeldBooking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
@@ -164,6 +168,20 @@ class BusyIndex:
             for bucket in buckets:
                 self._buckets[(key, bucket)].append(busy)
         self._count += len(keys)
+        self._keys.update(keys)
+        if self._free:
+            self._forget_free(keys, busy)
+
+    def _forget_free(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:
+        """Drop the free time answers of these resources whose domain this interval overlaps."""
+        for key in keys:
+            answers = self._free.get(key)
+            if not answers:
+                continue
+            stale = [q for q in answers if q[1][0][0] < busy.end and busy.start < q[1][-1][1]]
+            for query in stale:
+                for other in query[0]:
+                    self._free[other].pop(query, None)
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
@@ -202,6 +220,40 @@ class BusyIndex:
                         if busy.start < end and start < busy.end:
                             found.add((busy.start, busy.end))
         return sorted(found)
+
+    def free_time(self, keys: tuple[ResourceKey, ...], domain: tuple[Gap, ...]) -> FreeTime:
+        """The free gaps of these resources taken together (a chair and its device) within the domain spans (sorted,
+        disjoint, in epoch seconds).
+
+        The root index keeps each answer until one of these resources is booked within the domain: a network's week
+        re-plan asks the same resources about the same windows course after course, and each course takes only a
+        chair, a technician and its patient. Where an overlay holds bookings of these resources there, the answer
+        is worked out afresh (it is the overlay's own)."""
+        if not domain:
+            return FreeTime([])
+        lo, hi = domain[0][0], domain[-1][1]
+        if any(index._holds(keys, lo, hi) for index in self._chain[1:]):
+            return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
+        root, query = self._chain[0], (keys, domain)
+        found = root._free.get(keys[0], {}).get(query)
+        if found is None:
+            found = FreeTime(free_gaps(domain, root.busy_between(keys, lo, hi)))
+            for key in keys:
+                root._free.setdefault(key, {})[query] = found
+        return found
+
+    def _holds(self, keys: tuple[ResourceKey, ...], start: float, end: float) -> bool:
+        """True when this index itself (not its parents) holds an interval of these resources overlapping
+        [start, end)."""
+        if self._keys.isdisjoint(keys):
+            return False
+        held = self._buckets
+        for key in keys:
+            for bucket in self._bucket_range(start, end):
+                for busy in held.get((key, bucket), ()):
+                    if busy.start < end and start < busy.end:
+                        return True
+        return False
 
     def _bucket_range(self, start: float, end: float) -> range:
         # end is exclusive, so an interval ending exactly on a bucket edge stays out of the next bucket
