@@ -23,6 +23,8 @@ Loader = Callable[[Sequence[Span]], Iterable[HeldSpan]]
 
 DEFAULT_BUCKET_SECONDS = 6 * 3600
 
+_Query = tuple[tuple[ResourceKey, ...], tuple[Gap, ...]]  # resources taken together, and the spans asked about
+
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """True when half-open [a_start, a_end) and [b_start, b_end) share an instant (touching ends do not)."""
@@ -112,8 +114,10 @@ class BusyIndex:
         self._loader = loader if parent is None else None
         self._loaded = Coverage()
         self._loaded_ids: set[str] = set()
-        # free time answered (root only), under each resource it covers, so a booking drops what it changes
-        self._free: dict[ResourceKey, dict[tuple[tuple[ResourceKey, ...], tuple[Gap, ...]], FreeTime]] = {}
+        # free time answered (root only), and each answer listed under the buckets of each resource it covers, so
+        # a booking finds the few answers it changes
+        self._free: dict[_Query, FreeTime] = {}
+        self._free_by_bucket: defaultdict[tuple[ResourceKey, int], list[_Query]] = defaultdict(list)
 
     @classmethod
     def from_bookings(cls, bookings: Iterable[HeldBooking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
@@ -170,18 +174,21 @@ class BusyIndex:
         self._count += len(keys)
         self._keys.update(keys)
         if self._free:
-            self._forget_free(keys, busy)
+            self._take_free(keys, buckets, busy)
 
-    def _forget_free(self, keys: tuple[ResourceKey, ...], busy: Busy) -> None:
-        """Drop the free time answers of these resources whose domain this interval overlaps."""
+    def _take_free(self, keys: tuple[ResourceKey, ...], buckets: range, busy: Busy) -> None:
+        """Take this interval out of the kept free time of these resources wherever their domain overlaps it
+        (the same gaps a fresh answer would hold: the free time left is split, never merged)."""
+        done: set[_Query] = set()
+        listed = self._free_by_bucket
         for key in keys:
-            answers = self._free.get(key)
-            if not answers:
-                continue
-            stale = [q for q in answers if q[1][0][0] < busy.end and busy.start < q[1][-1][1]]
-            for query in stale:
-                for other in query[0]:
-                    self._free[other].pop(query, None)
+            for bucket in buckets:
+                for query in listed.get((key, bucket), ()):
+                    domain = query[1]
+                    if query in done or not (domain[0][0] < busy.end and busy.start < domain[-1][1]):
+                        continue
+                    done.add(query)
+                    self._free[query] = FreeTime(free_gaps(self._free[query].gaps, [(busy.start, busy.end)]))
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
@@ -225,21 +232,23 @@ class BusyIndex:
         """The free gaps of these resources taken together (a chair and its device) within the domain spans (sorted,
         disjoint, in epoch seconds).
 
-        The root index keeps each answer until one of these resources is booked within the domain: a network's week
-        re-plan asks the same resources about the same windows course after course, and each course takes only a
-        chair, a technician and its patient. Where an overlay holds bookings of these resources there, the answer
-        is worked out afresh (it is the overlay's own)."""
+        The root index keeps each answer, and a booking of one of these resources takes its interval out of the
+        answers it overlaps: a network's week re-plan asks the same resources about the same windows course after
+        course, and each course takes only a chair, a technician and its patient. Where an overlay holds bookings
+        of these resources there, the answer is worked out afresh (it is the overlay's own)."""
         if not domain:
             return FreeTime([])
         lo, hi = domain[0][0], domain[-1][1]
-        if any(index._holds(keys, lo, hi) for index in self._chain[1:]):
-            return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
+        for index in self._chain[1:]:
+            if index._holds(keys, lo, hi):
+                return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
         root, query = self._chain[0], (keys, domain)
-        found = root._free.get(keys[0], {}).get(query)
+        found = root._free.get(query)
         if found is None:
-            found = FreeTime(free_gaps(domain, root.busy_between(keys, lo, hi)))
+            found = root._free[query] = FreeTime(free_gaps(domain, root.busy_between(keys, lo, hi)))
             for key in keys:
-                root._free.setdefault(key, {})[query] = found
+                for bucket in root._bucket_range(lo, hi):
+                    root._free_by_bucket[(key, bucket)].append(query)
         return found
 
     def _holds(self, keys: tuple[ResourceKey, ...], start: float, end: float) -> bool:
