@@ -108,6 +108,7 @@ class BusyIndex:
         self._parent = parent
         # root first: a query walks this instead of recursing through the parents
         self._chain: tuple[BusyIndex, ...] = (*(parent._chain if parent is not None else ()), self)
+        self._overlays = self._chain[1:]
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
         self._keys: set[ResourceKey] = set()  # every resource this index itself holds an interval of
@@ -188,7 +189,9 @@ class BusyIndex:
                     if query in done or not (domain[0][0] < busy.end and busy.start < domain[-1][1]):
                         continue
                     done.add(query)
-                    self._free[query] = FreeTime(free_gaps(self._free[query].gaps, [(busy.start, busy.end)]))
+                    left = self._free[query]
+                    gaps = zip(left.starts, left.ends, strict=True)
+                    self._free[query] = FreeTime(free_gaps(gaps, [(busy.start, busy.end)]))
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
@@ -228,20 +231,20 @@ class BusyIndex:
                             found.add((busy.start, busy.end))
         return sorted(found)
 
-    def free_time(self, keys: tuple[ResourceKey, ...], domain: tuple[Gap, ...]) -> FreeTime:
+    def free_time(self, keys: tuple[ResourceKey, ...], domain: tuple[Gap, ...], keep: bool = True) -> FreeTime:
         """The free gaps of these resources taken together (a chair and its device) within the domain spans (sorted,
         disjoint, in epoch seconds).
 
         The root index keeps each answer, and a booking of one of these resources takes its interval out of the
         answers it overlaps: a network's week re-plan asks the same resources about the same windows course after
         course, and each course takes only a chair, a technician and its patient. Where an overlay holds bookings
-        of these resources there, the answer is worked out afresh (it is the overlay's own)."""
+        of these resources there, the answer is worked out afresh (it is the overlay's own), and so it is with
+        ``keep`` false, for what is asked only once (a patient's day)."""
         if not domain:
             return FreeTime([])
         lo, hi = domain[0][0], domain[-1][1]
-        for index in self._chain[1:]:
-            if index._holds(keys, lo, hi):
-                return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
+        if not keep or any(index._holds(keys, lo, hi) for index in self._overlays):
+            return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
         root, query = self._chain[0], (keys, domain)
         found = root._free.get(query)
         if found is None:
@@ -256,9 +259,9 @@ class BusyIndex:
         [start, end)."""
         if self._keys.isdisjoint(keys):
             return False
-        held = self._buckets
+        held, buckets = self._buckets, self._bucket_range(start, end)
         for key in keys:
-            for bucket in self._bucket_range(start, end):
+            for bucket in buckets:
                 for busy in held.get((key, bucket), ()):
                     if busy.start < end and start < busy.end:
                         return True

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import chain
 from math import ceil
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -355,7 +356,8 @@ class _DayView:
         self.slot, self.step = placer.slot.total_seconds(), placer.step.total_seconds()
         clip = (lo, hi) != window
         self.technicians: list[tuple[TechnicianResource, FreeTime]] = []
-        patient = busy.free_time((("patient", placer.request.patient_id),), whole)
+        # a patient's day is asked about once (by the patient's own course): not worth the index keeping
+        patient = busy.free_time((("patient", placer.request.patient_id),), whole, keep=False)
         self.patient = patient.within(lo, hi) if clip else patient
         self.chairs = []
         for chair in placer._sticky(placer.chairs, "chair_id"):
@@ -372,8 +374,9 @@ class _DayView:
 
     def candidates(self) -> list[float]:
         """Starts abutting some gap's edge, earliest first."""
-        edges = [gap for _, free in (*self.chairs, *self.technicians) for gap in free.gaps]
-        return candidate_starts(self.lo, self.hi, self.slot, self.step, [*edges, *self.patient.gaps])
+        frees = [free for _, free in (*self.chairs, *self.technicians)] + [self.patient]
+        edges = chain.from_iterable(zip(free.starts, free.ends, strict=True) for free in frees)
+        return candidate_starts(self.lo, self.hi, self.slot, self.step, edges)
 
     def best(self, starts: list[float]) -> tuple[float, ChairResource, TechnicianResource] | None:
         """Of these starts, the best one (see ``_rank``; the earliest of equals), with its chair and technician."""
