@@ -145,10 +145,9 @@ class BusyIndex:
 
     def prefetch(self, spans: Iterable[Span]) -> None:
         """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""
-        root = self
-        while root._parent is not None:
-            root = root._parent
-        root._load([(s.timestamp(), e.timestamp()) for s, e in spans])
+        root = self._chain[0]
+        if root._loader is not None:  # an index built up front has nothing to load
+            root._load([(s.timestamp(), e.timestamp()) for s, e in spans])
 
     def _load(self, spans: Sequence[tuple[float, float]]) -> None:
         if self._loader is None:
@@ -252,6 +251,19 @@ class BusyIndex:
             for key in keys:
                 for bucket in root._bucket_range(lo, hi):
                     root._free_by_bucket[(key, bucket)].append(query)
+        return found
+
+    def free_times(self, asked: Iterable[_Query]) -> list[FreeTime]:
+        """``free_time`` of each (resources, domain) asked (a day view asks it of every chair and technician, and
+        where no overlay holds those resources at all, a kept answer is one lookup)."""
+        kept, overlays = self._chain[0]._free, self._overlays
+        held = set().union(*(index._keys for index in overlays))
+        found = []
+        for keys, domain in asked:
+            answer = kept.get((keys, domain))
+            if answer is None or not held.isdisjoint(keys):
+                answer = self.free_time(keys, domain)
+            found.append(answer)
         return found
 
     def _holds(self, keys: tuple[ResourceKey, ...], start: float, end: float) -> bool:

@@ -73,6 +73,9 @@ class Placer:
         self.units_taken = units_taken
         self.chairs = resources.chairs_for(request.protocol)
         self.technicians = resources.technicians_sorted()
+        # each resource's busy index keys, made once per course rather than once per chair per search
+        self.chair_keys = {c.id: (("chair", c.id), ("device", c.device_id)) for c in self.chairs}
+        self.technician_keys = {t.id: (("technician", t.id),) for t in self.technicians}
         self.placed: list[PlannedSession] = []
         self.slot = timedelta(minutes=request.slot_minutes)
         self.step = timedelta(minutes=request.slot_step_minutes)
@@ -355,22 +358,21 @@ class _DayView:
         self.lo, self.hi = lo, hi
         self.slot, self.step = placer.slot.total_seconds(), placer.step.total_seconds()
         clip = (lo, hi) != window
-        self.technicians: list[tuple[TechnicianResource, FreeTime]] = []
         # a patient's day is asked about once (by the patient's own course): not worth the index keeping
         patient = busy.free_time((("patient", placer.request.patient_id),), whole, keep=False)
         self.patient = patient.within(lo, hi) if clip else patient
-        self.chairs = []
-        for chair in placer._sticky(placer.chairs, "chair_id"):
-            free = busy.free_time((("chair", chair.id), ("device", chair.device_id)), whole)
-            self.chairs.append((chair, free.within(lo, hi) if clip else free))
+        chairs = placer._sticky(placer.chairs, "chair_id")
+        frees = busy.free_times([(placer.chair_keys[chair.id], whole) for chair in chairs])
+        self.chairs = [(chair, free.within(lo, hi) if clip else free)
+                       for chair, free in zip(chairs, frees, strict=True)]
         zone = placer.calendar.timezone
-        for technician in placer._sticky(placer.technicians, "technician_id"):
-            shift = _shift_spans(zone, day, technician.shifts_on(day), *window)
-            # off shift all window long: fits nowhere, and its bookings need not be read (one off shift within
-            # [lo, hi) alone has no gaps there, so it fits nowhere either)
-            if shift:
-                free = busy.free_time((("technician", technician.id),), shift)
-                self.technicians.append((technician, free.within(lo, hi) if clip else free))
+        # off shift all window long: fits nowhere, and its bookings need not be read (one off shift within [lo, hi)
+        # alone has no gaps there, so it fits nowhere either)
+        on_shift = [(t, shift) for t in placer._sticky(placer.technicians, "technician_id")
+                    if (shift := _shift_spans(zone, day, t.shifts_on(day), *window))]
+        frees = busy.free_times([(placer.technician_keys[t.id], shift) for t, shift in on_shift])
+        self.technicians = [(t, free.within(lo, hi) if clip else free)
+                            for (t, _), free in zip(on_shift, frees, strict=True)]
 
     def candidates(self) -> list[float]:
         """Starts abutting some gap's edge, earliest first."""
