@@ -111,7 +111,7 @@ class BusyIndex:
         self._overlays = self._chain[1:]
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
-        self._keys: set[ResourceKey] = set()  # every resource this index itself holds an interval of
+        self._keys: set[ResourceKey] = set()  # every resource this overlay itself holds an interval of
         self._loader = loader if parent is None else None
         self._loaded = Coverage()
         self._loaded_ids: set[str] = set()
@@ -172,8 +172,9 @@ class BusyIndex:
             for bucket in buckets:
                 self._buckets[(key, bucket)].append(busy)
         self._count += len(keys)
-        self._keys.update(keys)
-        if self._free:
+        if self._parent is not None:  # only an overlay is asked what it holds (a root loads many thousands)
+            self._keys.update(keys)
+        elif self._free:
             self._take_free(keys, buckets, busy)
 
     def _take_free(self, keys: tuple[ResourceKey, ...], buckets: range, busy: Busy) -> None:
