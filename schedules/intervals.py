@@ -262,7 +262,8 @@ class BusyIndex:
         found = []
         for keys, domain in asked:
             answer = kept.get((keys, domain))
-            if answer is None or not held.isdisjoint(keys):
+            if answer is None or (not held.isdisjoint(keys)
+                                  and any(index._holds(keys, domain[0][0], domain[-1][1]) for index in overlays)):
                 answer = self.free_time(keys, domain)
             found.append(answer)
         return found
