@@ -143,6 +143,11 @@ class BusyIndex:
         """Mark every resource of a booking busy (one shared interval record)."""
         self._put(booking.resource_keys(), Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id))
 
+    @property
+    def loads(self) -> bool:
+        """True when the index loads bookings as queries reach them (False: everything was added up front)."""
+        return self._chain[0]._loader is not None
+
     def prefetch(self, spans: Iterable[Span]) -> None:
         """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""
         root = self._chain[0]

@@ -134,6 +134,8 @@ class Placer:
 
     def prefetch(self, wanted: Iterable[WantedSession]) -> None:
         """Have the busy index load, at once, the hours of each wanted day the search can reach."""
+        if not self.busy.loads:  # an index built up front: working out the days would buy nothing
+            return
         days = {w.day for w in wanted if w.note is None and self.calendar.closed_reason(w.day) is None}
         self.busy.prefetch(self._day_window(day)[:2] for day in sorted(days))
 
