@@ -10,7 +10,7 @@ All times are epoch seconds, the busy index's units.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from math import ceil, floor
 
@@ -34,24 +34,41 @@ def free_gaps(domain: Iterable[Gap], busy: Sequence[tuple[float, float]]) -> lis
 
 
 class FreeTime:
-    """One resource's free gaps, answering "does [s, e) fit, and how much time would it strand?"."""
+    """One resource's free gaps, answering "does [s, e) fit, and how much time would it strand?".
 
-    __slots__ = ("gaps", "_starts")
+    The gaps are kept as two flat lists of floats rather than a list of pairs: the busy index keeps thousands of
+    these answers alive, and floats in a list are nothing to the garbage collector while every pair is an object
+    it must walk."""
 
-    def __init__(self, gaps: list[Gap]) -> None:
-        self.gaps = gaps
-        self._starts = [g[0] for g in gaps]
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, gaps: Sequence[Gap]) -> None:
+        self.starts = [g[0] for g in gaps]
+        self.ends = [g[1] for g in gaps]
+
+    @property
+    def gaps(self) -> list[Gap]:
+        """The gaps as [start, end) pairs, earliest first."""
+        return list(zip(self.starts, self.ends, strict=True))
+
+    def within(self, lo: float, hi: float) -> FreeTime:
+        """The same free time seen only within [lo, hi) (the gaps a search over that span alone would find)."""
+        first = max(bisect_right(self.starts, lo) - 1, 0)
+        last = bisect_left(self.starts, hi)
+        gaps = [(max(a, lo), min(b, hi)) for a, b in zip(self.starts[first:last], self.ends[first:last], strict=True)
+                if max(a, lo) < min(b, hi)]
+        return FreeTime(gaps)
 
     def stranded(self, start: float, end: float, slot: float) -> float | None:
         """The free time left before and after [start, end) in its gap that is too short for a slot (0 when
         the session abuts its neighbours or leaves room for whole slots), or None when it does not fit."""
-        n = bisect_right(self._starts, start) - 1
+        n = bisect_right(self.starts, start) - 1
         if n < 0:
             return None
-        gap_start, gap_end = self.gaps[n]
+        gap_end = self.ends[n]
         if end > gap_end:
             return None
-        before, after = start - gap_start, gap_end - end
+        before, after = start - self.starts[n], gap_end - end
         return (before if before < slot else 0.0) + (after if after < slot else 0.0)
 
 

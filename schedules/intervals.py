@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from schedules.fit import FreeTime, Gap, free_gaps
 from schedules.resources import HeldBooking, HeldSpan, ResourceKey
 
 Span = tuple[datetime, datetime]  # UTC half-open [start, end)
@@ -21,6 +22,8 @@ Span = tuple[datetime, datetime]  # UTC half-open [start, end)
 Loader = Callable[[Sequence[Span]], Iterable[HeldSpan]]
 
 DEFAULT_BUCKET_SECONDS = 6 * 3600
+
+_Query = tuple[tuple[ResourceKey, ...], tuple[Gap, ...]]  # resources taken together, and the spans asked about
 
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
@@ -105,11 +108,17 @@ class BusyIndex:
         self._parent = parent
         # root first: a query walks this instead of recursing through the parents
         self._chain: tuple[BusyIndex, ...] = (*(parent._chain if parent is not None else ()), self)
+        self._overlays = self._chain[1:]
         self._buckets: defaultdict[tuple[ResourceKey, int], list[Busy]] = defaultdict(list)
         self._count = 0
+        self._keys: set[ResourceKey] = set()  # every resource this overlay itself holds an interval of
         self._loader = loader if parent is None else None
         self._loaded = Coverage()
         self._loaded_ids: set[str] = set()
+        # free time answered (root only), and each answer listed under the buckets of each resource it covers, so
+        # a booking finds the few answers it changes
+        self._free: dict[_Query, FreeTime] = {}
+        self._free_by_bucket: defaultdict[tuple[ResourceKey, int], list[_Query]] = defaultdict(list)
 
     @classmethod
     def from_bookings(cls, bookings: Iterable[HeldBooking], bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> BusyIndex:
@@ -134,12 +143,16 @@ class BusyIndex:
         """Mark every resource of a booking busy (one shared interval record)."""
         self._put(booking.resource_keys(), Busy(booking.start.timestamp(), booking.end.timestamp(), booking.booking_id))
 
+    @property
+    def loads(self) -> bool:
+        """True when the index loads bookings as queries reach them (False: everything was added up front)."""
+        return self._chain[0]._loader is not None
+
     def prefetch(self, spans: Iterable[Span]) -> None:
         """Load what the loader holds over these spans in one call (queries inside them then load nothing)."""
-        root = self
-        while root._parent is not None:
-            root = root._parent
-        root._load([(s.timestamp(), e.timestamp()) for s, e in spans])
+        root = self._chain[0]
+        if root._loader is not None:  # an index built up front has nothing to load
+            root._load([(s.timestamp(), e.timestamp()) for s, e in spans])
 
     def _load(self, spans: Sequence[tuple[float, float]]) -> None:
         if self._loader is None:
@@ -164,6 +177,26 @@ class BusyIndex:
             for bucket in buckets:
                 self._buckets[(key, bucket)].append(busy)
         self._count += len(keys)
+        if self._parent is not None:  # only an overlay is asked what it holds (a root loads many thousands)
+            self._keys.update(keys)
+        elif self._free:
+            self._take_free(keys, buckets, busy)
+
+    def _take_free(self, keys: tuple[ResourceKey, ...], buckets: range, busy: Busy) -> None:
+        """Take this interval out of the kept free time of these resources wherever their domain overlaps it
+        (the same gaps a fresh answer would hold: the free time left is split, never merged)."""
+        done: set[_Query] = set()
+        listed = self._free_by_bucket
+        for key in keys:
+            for bucket in buckets:
+                for query in listed.get((key, bucket), ()):
+                    domain = query[1]
+                    if query in done or not (domain[0][0] < busy.end and busy.start < domain[-1][1]):
+                        continue
+                    done.add(query)
+                    left = self._free[query]
+                    gaps = zip(left.starts, left.ends, strict=True)
+                    self._free[query] = FreeTime(free_gaps(gaps, [(busy.start, busy.end)]))
 
     def conflict(self, key: ResourceKey, start: datetime, end: datetime) -> Busy | None:
         """The overlapping busy interval that ends last, or None when the resource is free over [start, end)."""
@@ -202,6 +235,56 @@ class BusyIndex:
                         if busy.start < end and start < busy.end:
                             found.add((busy.start, busy.end))
         return sorted(found)
+
+    def free_time(self, keys: tuple[ResourceKey, ...], domain: tuple[Gap, ...], keep: bool = True) -> FreeTime:
+        """The free gaps of these resources taken together (a chair and its device) within the domain spans (sorted,
+        disjoint, in epoch seconds).
+
+        The root index keeps each answer, and a booking of one of these resources takes its interval out of the
+        answers it overlaps: a network's week re-plan asks the same resources about the same windows course after
+        course, and each course takes only a chair, a technician and its patient. Where an overlay holds bookings
+        of these resources there, the answer is worked out afresh (it is the overlay's own), and so it is with
+        ``keep`` false, for what is asked only once (a patient's day)."""
+        if not domain:
+            return FreeTime([])
+        lo, hi = domain[0][0], domain[-1][1]
+        if not keep or any(index._holds(keys, lo, hi) for index in self._overlays):
+            return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
+        root, query = self._chain[0], (keys, domain)
+        found = root._free.get(query)
+        if found is None:
+            found = root._free[query] = FreeTime(free_gaps(domain, root.busy_between(keys, lo, hi)))
+            for key in keys:
+                for bucket in root._bucket_range(lo, hi):
+                    root._free_by_bucket[(key, bucket)].append(query)
+        return found
+
+    def free_times(self, asked: Iterable[_Query]) -> list[FreeTime]:
+        """``free_time`` of each (resources, domain) asked (a day view asks it of every chair and technician, and
+        where no overlay holds those resources at all, a kept answer is one lookup)."""
+        kept, overlays = self._chain[0]._free, self._overlays
+        held = set().union(*(index._keys for index in overlays))
+        found = []
+        for keys, domain in asked:
+            answer = kept.get((keys, domain))
+            if answer is None or (not held.isdisjoint(keys)
+                                  and any(index._holds(keys, domain[0][0], domain[-1][1]) for index in overlays)):
+                answer = self.free_time(keys, domain)
+            found.append(answer)
+        return found
+
+    def _holds(self, keys: tuple[ResourceKey, ...], start: float, end: float) -> bool:
+        """True when this index itself (not its parents) holds an interval of these resources overlapping
+        [start, end)."""
+        if self._keys.isdisjoint(keys):
+            return False
+        held, buckets = self._buckets, self._bucket_range(start, end)
+        for key in keys:
+            for bucket in buckets:
+                for busy in held.get((key, bucket), ()):
+                    if busy.start < end and start < busy.end:
+                        return True
+        return False
 
     def _bucket_range(self, start: float, end: float) -> range:
         # end is exclusive, so an interval ending exactly on a bucket edge stays out of the next bucket

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import chain
 from math import ceil
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from schedules.calendar import ClinicCalendar
-from schedules.fit import FreeTime, candidate_starts, free_gaps
+from schedules.fit import FreeTime, candidate_starts
 from schedules.intervals import BusyIndex, from_epoch
 from schedules.plan import (
     AUTHORIZATION_END,
@@ -71,10 +73,14 @@ class Placer:
         self.units_taken = units_taken
         self.chairs = resources.chairs_for(request.protocol)
         self.technicians = resources.technicians_sorted()
+        # each resource's busy index keys, made once per course rather than once per chair per search
+        self.chair_keys = {c.id: (("chair", c.id), ("device", c.device_id)) for c in self.chairs}
+        self.technician_keys = {t.id: (("technician", t.id),) for t in self.technicians}
         self.placed: list[PlannedSession] = []
         self.slot = timedelta(minutes=request.slot_minutes)
         self.step = timedelta(minutes=request.slot_step_minutes)
         self._known = _KnownBusy()
+        self._windows: dict[date, tuple[datetime, datetime, time, time]] = {}
 
     def hold(self, session: PlannedSession) -> None:
         """Count an already planned session (kept from an earlier plan) as placed and busy."""
@@ -128,15 +134,20 @@ class Placer:
 
     def prefetch(self, wanted: Iterable[WantedSession]) -> None:
         """Have the busy index load, at once, the hours of each wanted day the search can reach."""
+        if not self.busy.loads:  # an index built up front: working out the days would buy nothing
+            return
         days = {w.day for w in wanted if w.note is None and self.calendar.closed_reason(w.day) is None}
         self.busy.prefetch(self._day_window(day)[:2] for day in sorted(days))
 
     def _day_window(self, day: date) -> tuple[datetime, datetime, time, time]:
         """The UTC span of the preferred window within opening hours on this open day, and its local ends."""
-        open_at, close_at = self.calendar.hours[day.weekday()]
-        window = self.request.window
-        lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
-        return self.calendar.to_utc(day, lo_t), self.calendar.to_utc(day, hi_t), lo_t, hi_t
+        found = self._windows.get(day)
+        if found is None:
+            open_at, close_at = self.calendar.hours[day.weekday()]
+            window = self.request.window
+            lo_t, hi_t = (max(window.start, open_at), min(window.end, close_at)) if window else (open_at, close_at)
+            found = self._windows[day] = (self.calendar.to_utc(day, lo_t), self.calendar.to_utc(day, hi_t), lo_t, hi_t)
+        return found
 
     def _bounds(self, wanted: WantedSession) -> tuple[datetime, datetime] | list[str]:
         day = wanted.day
@@ -180,16 +191,16 @@ class Placer:
     ) -> PlannedSession | None:
         """The course's preferred start if it fits, else the best ranked start; on the chair and technician
         there that strand the least free time (ties: the course's own, then id order)."""
-        low, high, slot = lo.timestamp(), hi.timestamp(), self.slot.total_seconds()
+        low, high = lo.timestamp(), hi.timestamp()
+        window_lo, window_hi, _, _ = self._day_window(wanted.day)
+        window = (window_lo.timestamp(), window_hi.timestamp())
+        view = _DayView(self, wanted.day, low, high, window)
         if preferred is not None:
-            # what a start strands is free time shorter than a slot on either side, so the view of one slot
-            # around it ranks its chairs and technicians as the whole window's would, and costs far less
-            at = preferred.timestamp()
-            near = _DayView(self, wanted.day, max(low, at - slot), min(high, at + 2 * slot))
-            choice = near.best([at])
+            # the preferred start alone first: the view is built once either way (the busy index keeps each
+            # resource's free time over the window), so ranking one start is all it costs
+            choice = view.best([preferred.timestamp()])
             if choice is not None:
                 return self._checked(wanted, from_epoch(choice[0]), choice[1], choice[2])
-        view = _DayView(self, wanted.day, low, high)
         choice = view.best(view.candidates())
         return None if choice is None else self._checked(wanted, from_epoch(choice[0]), choice[1], choice[2])
 
@@ -338,30 +349,38 @@ class _KnownBusy:
 
 
 class _DayView:
-    """The free gaps of the patient, every capable chair and every technician within one day's search window."""
+    """The free gaps of the patient, every capable chair and every technician within [lo, hi) of one day.
 
-    def __init__(self, placer: Placer, day: date, lo: float, hi: float) -> None:
-        busy, window = placer.busy, [(lo, hi)]
+    Each resource's free time is asked of the busy index over the day's whole search ``window`` (which holds
+    [lo, hi)) and clipped: the index keeps those answers from one course to the next, and clipping them gives the
+    gaps a search of [lo, hi) alone would find."""
+
+    def __init__(self, placer: Placer, day: date, lo: float, hi: float, window: tuple[float, float]) -> None:
+        busy, whole = placer.busy, (window,)
         self.lo, self.hi = lo, hi
         self.slot, self.step = placer.slot.total_seconds(), placer.step.total_seconds()
-        self.technicians: list[tuple[TechnicianResource, FreeTime]] = []
-        patient = (("patient", placer.request.patient_id),)
-        self.patient = FreeTime(free_gaps(window, busy.busy_between(patient, lo, hi)))
-        self.chairs = [
-            (chair, FreeTime(free_gaps(window, busy.busy_between((("chair", chair.id), ("device", chair.device_id)),
-                                                                 lo, hi))))
-            for chair in placer._sticky(placer.chairs, "chair_id")
-        ]
-        for technician in placer._sticky(placer.technicians, "technician_id"):
-            shift = _shift_spans(placer.calendar, technician, day, lo, hi)
-            if shift:  # off shift all window long: fits nowhere, and its bookings need not be read
-                held = busy.busy_between((("technician", technician.id),), shift[0][0], shift[-1][1])
-                self.technicians.append((technician, FreeTime(free_gaps(shift, held))))
+        clip = (lo, hi) != window
+        # a patient's day is asked about once (by the patient's own course): not worth the index keeping
+        patient = busy.free_time((("patient", placer.request.patient_id),), whole, keep=False)
+        self.patient = patient.within(lo, hi) if clip else patient
+        chairs = placer._sticky(placer.chairs, "chair_id")
+        frees = busy.free_times([(placer.chair_keys[chair.id], whole) for chair in chairs])
+        self.chairs = [(chair, free.within(lo, hi) if clip else free)
+                       for chair, free in zip(chairs, frees, strict=True)]
+        zone = placer.calendar.timezone
+        # off shift all window long: fits nowhere, and its bookings need not be read (one off shift within [lo, hi)
+        # alone has no gaps there, so it fits nowhere either)
+        on_shift = [(t, shift) for t in placer._sticky(placer.technicians, "technician_id")
+                    if (shift := _shift_spans(zone, day, t.shifts_on(day), *window))]
+        frees = busy.free_times([(placer.technician_keys[t.id], shift) for t, shift in on_shift])
+        self.technicians = [(t, free.within(lo, hi) if clip else free)
+                            for (t, _), free in zip(on_shift, frees, strict=True)]
 
     def candidates(self) -> list[float]:
         """Starts abutting some gap's edge, earliest first."""
-        edges = [gap for _, free in (*self.chairs, *self.technicians) for gap in free.gaps]
-        return candidate_starts(self.lo, self.hi, self.slot, self.step, [*edges, *self.patient.gaps])
+        frees = [free for _, free in (*self.chairs, *self.technicians)] + [self.patient]
+        edges = chain.from_iterable(zip(free.starts, free.ends, strict=True) for free in frees)
+        return candidate_starts(self.lo, self.hi, self.slot, self.step, edges)
 
     def best(self, starts: list[float]) -> tuple[float, ChairResource, TechnicianResource] | None:
         """Of these starts, the best one (see ``_rank``; the earliest of equals), with its chair and technician."""
@@ -403,17 +422,19 @@ def _stranded(fit: tuple[float, object]) -> float:
     return fit[0]
 
 
+@lru_cache(maxsize=4096)
 def _shift_spans(
-    calendar: ClinicCalendar, technician: TechnicianResource, day: date, lo: float, hi: float
-) -> list[tuple[float, float]]:
-    """The technician's shift pieces on this day as epoch spans, clipped to [lo, hi)."""
+    zone: str, day: date, pieces: tuple[tuple[time, time], ...], lo: float, hi: float
+) -> tuple[tuple[float, float], ...]:
+    """A technician's shift pieces on this day (in this time zone) as epoch spans, clipped to [lo, hi) (cached:
+    every search asks it of every technician, and the technicians share a few shifts)."""
     spans = []
-    for piece_start, piece_end in technician.shifts_on(day):
-        start = max(lo, _epoch(calendar.zone, day, piece_start))
-        end = min(hi, _epoch(calendar.zone, day, piece_end))
+    for piece_start, piece_end in pieces:
+        start = max(lo, _epoch(ZoneInfo(zone), day, piece_start))
+        end = min(hi, _epoch(ZoneInfo(zone), day, piece_end))
         if start < end:
             spans.append((start, end))
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 @lru_cache(maxsize=4096)
