@@ -244,11 +244,13 @@ class BusyIndex:
         answers it overlaps: a network's week re-plan asks the same resources about the same windows course after
         course, and each course takes only a chair, a technician and its patient. Where an overlay holds bookings
         of these resources there, the answer is worked out afresh (it is the overlay's own), and so it is with
-        ``keep`` false, for what is asked only once (a patient's day)."""
+        ``keep`` false, for what is asked only once (a patient's day). An index that loads as it is asked (one
+        request's) keeps nothing: it is asked about each day once, and each booking it loads later would have to
+        be taken out of the kept answers."""
         if not domain:
             return FreeTime([])
         lo, hi = domain[0][0], domain[-1][1]
-        if not keep or any(index._holds(keys, lo, hi) for index in self._overlays):
+        if not keep or self.loads or any(index._holds(keys, lo, hi) for index in self._overlays):
             return FreeTime(free_gaps(domain, self.busy_between(keys, lo, hi)))
         root, query = self._chain[0], (keys, domain)
         found = root._free.get(query)
