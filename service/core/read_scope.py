@@ -47,7 +47,7 @@ def read_transaction(engine: Engine, writes: list[Write]) -> Iterator[Session]:
     """``read_scope`` without its last step: the read transaction, ended; the writes it deferred are left in
     ``writes`` for ``commit_deferred`` (on PostgreSQL none are left: they were written in the transaction).
 
-    For a caller that waits for the commit in its own way (the API waits on a worker thread, not the event loop).
+    For a caller that waits for the commit in its own way (the API, on the event loop: ``commit_deferred_async``).
     """
     # PostgreSQL has no single writer to spare, and its own WAL groups concurrent commits: there the deferred
     # writes go in the read's own transaction, saving a second connection and transaction per request.
