@@ -129,8 +129,8 @@ def assert_every_route_has_a_rule(app: FastAPI) -> None:
               if getattr(r.endpoint, READ_ONLY_ROUTE, False) and not (r.methods or set()) <= {"GET", "HEAD"}]
     if writes:
         raise RuntimeError(f"read-only routes must be reads (GET): {', '.join(writes)}")
-    # On SQLite a read-only route holds its connection on the event loop from its first dependency to its end
-    # (service.api.deps.on_loop); a dependency run on the thread pool would let other requests in meanwhile, each
+    # A read-only route holds its connection on the event loop from its first dependency to its end
+    # (service.api.deps.read_on_loop); a dependency run on the thread pool would let other requests in meanwhile, each
     # holding a connection, until the pool ran dry with the loop itself waiting for one.
     pooled = [f"{sorted(r.methods or ())} {r.path} ({name})" for r in api_routes(app)
               if getattr(r.endpoint, READ_ONLY_ROUTE, False) for name in _pooled_dependencies(r.dependant)]

@@ -1,9 +1,10 @@
-"""Group commit on SQLite: concurrent callers' writes share one transaction, one writer turn and one fsync.
+"""Group commit: concurrent callers' writes share one transaction, one writer turn and one fsync.
 
-SQLite admits one writer, and every commit costs an fsync (``synchronous=FULL``). Whoever arrives while no batch
-is being written becomes the leader: it takes everything queued, runs each caller's work in one transaction and
-wakes the others. Under load one commit serves many callers; alone, a caller commits its own batch at once, so
-nobody waits for a timer.
+Every commit costs an fsync (SQLite's ``synchronous=FULL``, PostgreSQL's WAL flush), and SQLite admits one
+writer. Used for the small rows many requests write (a read's audit row) and, on SQLite, for event batches.
+Whoever arrives while no batch is being written becomes the leader: it takes everything queued, runs each
+caller's work in one transaction and wakes the others. Under load one commit serves many callers; alone, a caller
+commits its own batch at once, so nobody waits for a timer.
 
 Each caller's work runs in a SAVEPOINT of its own: a caller whose work raises has its own writes rolled back and
 sees its own error, and the others' writes commit. A failed commit is raised in every caller of the batch. A

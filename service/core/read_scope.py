@@ -1,11 +1,13 @@
 """Read-only transactions, and the few rows a read still writes.
 
-A read-only request (``read_scope``) takes no writer lock (on SQLite it begins a deferred transaction, which
-WAL lets run beside the writer) and flushes no ORM change: the rows a read still needs (its audit row, the
-sign-in session's activity mark) are queued with ``defer``. On PostgreSQL they are written at the end of the
-read's own transaction (no lock is shared there); on SQLite they are committed by the group commit
-(``service/core/group_commit.py``), so under load one commit serves many reads. A read is never answered before
-its audit row is durable.
+A read-only request (``read_scope``) takes no lock and flushes no ORM change: the rows a read still needs (its
+audit row, the sign-in session's activity mark) are queued with ``defer`` and committed by the group commit
+(``service/core/group_commit.py``), so under load one commit (and one fsync) serves many reads. A read is never
+answered before its audit row is durable.
+
+On SQLite the read begins a deferred transaction, which WAL lets run beside the writer. On PostgreSQL it runs in
+autocommit: at READ COMMITTED every statement takes its own snapshot, in a transaction or not, so BEGIN and
+COMMIT would add two round trips and no consistency.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ DEFERRED = "deferred_writes"
 
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Session]:
-    """A read-only transaction; its deferred writes are committed before the scope ends (on SQLite by the group
-    commit, on PostgreSQL in the read's own transaction).
+    """A read-only transaction; its deferred writes are committed (by the group commit) before the scope ends.
 
     A flush of any other change raises: a route declared read-only that writes is a bug, found by its tests.
     """
@@ -45,21 +46,19 @@ def read_scope(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def read_transaction(engine: Engine, writes: list[Write]) -> Iterator[Session]:
     """``read_scope`` without its last step: the read transaction, ended; the writes it deferred are left in
-    ``writes`` for ``commit_deferred`` (on PostgreSQL none are left: they were written in the transaction).
+    ``writes`` for ``commit_deferred``.
 
     For a caller that waits for the commit in its own way (the API, on the event loop: ``commit_deferred_async``).
     """
-    # PostgreSQL has no single writer to spare, and its own WAL groups concurrent commits: there the deferred
-    # writes go in the read's own transaction, saving a second connection and transaction per request.
-    in_place = not is_sqlite(engine)
+    options: dict[str, Any] = {READ_ONLY: True}
+    if not is_sqlite(engine):
+        options["isolation_level"] = "AUTOCOMMIT"  # see the module's docstring
     with Session(engine, expire_on_commit=False) as session:
         session.info[READ_ONLY] = True
-        connection = session.connection(execution_options={READ_ONLY: True})  # first: it decides the BEGIN
+        session.connection(execution_options=options)  # first: it decides the BEGIN (or none)
         try:
             yield session
-            if in_place:
-                _apply(session.info.pop(DEFERRED, ()), connection)
-            session.commit()  # ends the read transaction, with its deferred writes where they are in place
+            session.commit()  # ends the read transaction
         except BaseException:
             session.rollback()
             raise
