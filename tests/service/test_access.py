@@ -9,9 +9,10 @@ import re
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from service.api.deps import Staff, read_only, route_roles
-from service.app import api_routes, assert_every_route_has_a_rule
+from service.app import ROUTERS, api_routes, assert_every_route_has_a_rule
 from service.models.users import Role
 from tests.conftest import Tenant
 
@@ -38,6 +39,37 @@ def test_every_route_declares_its_roles(app: FastAPI) -> None:
     for method, path, rule in routes:
         assert rule, f"{method} {path} names no role"
         assert rule <= {*ROLES, "*"}, f"{method} {path} names an unknown role: {rule}"
+
+
+def test_no_two_routers_answer_the_same_request() -> None:
+    """Routers are matched in the order they are included (the chair agents' first, for speed): that order may
+    change which route answers only if two routers have a route for the same method and path."""
+    routes = [(i, r) for i, router in enumerate(ROUTERS) for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 100
+    shared = [
+        f"{sorted(a.methods & b.methods)} {a.path} and {b.path}"
+        for i, a in routes for j, b in routes
+        if i < j and _answer_alike(a, b)
+    ]
+    assert shared == []
+
+
+def _answer_alike(a: APIRoute, b: APIRoute) -> bool:
+    """Some request would match both: a method in common, and a path of one that the other's pattern matches."""
+    return bool(a.methods & b.methods) and bool(
+        a.path_regex.match(_concrete(b.path)) or b.path_regex.match(_concrete(a.path)))
+
+
+def test_the_shared_path_check_sees_a_literal_segment_behind_a_parameter() -> None:
+    """The check above, on a pair it must catch: a literal path another router's parameter also matches."""
+    first, second = APIRouter(), APIRouter()
+    first.add_api_route("/api/v1/things/{thing_id}", lambda thing_id: {}, methods=["GET"])
+    second.add_api_route("/api/v1/things/latest", lambda: {}, methods=["GET"])
+    a, b = first.routes[0], second.routes[0]
+    assert isinstance(a, APIRoute) and isinstance(b, APIRoute)
+    assert _answer_alike(a, b) and _answer_alike(b, a)
+    second.routes[0].methods = {"POST"}  # type: ignore[attr-defined]
+    assert not _answer_alike(a, b)
 
 
 def test_a_route_without_a_rule_stops_the_app(app: FastAPI) -> None:
