@@ -110,8 +110,11 @@ def main() -> None:
         stored = _stored(db_url, sessions)
         raw = _raw(db_url, clinic_id, stored, args.batch)
     label = "SQLite" if db_url.startswith("sqlite") else "PostgreSQL"
-    _print(f"bench.ingest: one service process, {label}; each call carries {args.batch} events", runs, args.batch,
-           raw)
+    # The raw side as a row of calls: its transactions of ``batch`` rows.
+    raw_row = wrk.WrkResult(raw.name, raw.requests // args.batch, 0, raw.rate / args.batch, raw.pct(0.5),
+                            raw.pct(0.99))
+    wrk.print_table(f"bench.ingest: one service process, {label}; each call carries {args.batch} events",
+                    [*runs, raw_row], per_request=args.batch, unit="events/s")
     sent = sum(r.requests for r in runs) * args.batch
     best = max(runs, key=lambda r: r.rate)
     print(f"\nstored {stored:,} events of {sent:,} answered (calls cut off at a run's end may be stored unanswered)")
@@ -119,17 +122,6 @@ def main() -> None:
           f"({best.rate * args.batch / raw.rate:.0%} of raw; target >= 50% and >= 20,000 events/s); "
           f"p99 of a call {runs[0].p99_ms:.1f} ms with 8 in flight, {runs[1].p99_ms:.1f} ms with "
           f"{args.chairs // 2} (target < 100 ms)")
-
-
-def _print(title: str, runs: list[wrk.WrkResult], batch: int, raw: Result) -> None:
-    print(f"\n{title}")
-    header = f"{'operation':<46} {'calls':>7} {'errors':>7} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
-    print(header)
-    print("-" * len(header))
-    for r in runs:
-        print(f"{r.name:<46} {r.requests:>7} {r.errors:>7} {r.rate * batch:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}")
-    print(f"{raw.name:<46} {raw.requests // batch:>7} {0:>7} {raw.rate:>9.0f} {raw.pct(0.5):>8.2f} "
-          f"{raw.pct(0.99):>8.2f}")
 
 
 if __name__ == "__main__":

@@ -72,10 +72,12 @@ def combine(name: str, results: list[WrkResult]) -> WrkResult:
                      sum(r.rate for r in results), max(r.p50_ms for r in results), max(r.p99_ms for r in results))
 
 
-def print_table(title: str, results: list[WrkResult]) -> None:
+def print_table(title: str, results: list[WrkResult], *, per_request: int = 1, unit: str = "req/s") -> None:
+    """One row per result; the rate column is requests/s times ``per_request`` (e.g. events per call)."""
     print(f"\n{title}")
-    header = f"{'operation':<52} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+    header = f"{'operation':<52} {'requests':>9} {'errors':>7} {unit:>9} {'p50 ms':>8} {'p99 ms':>8}"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.name:<52} {r.requests:>9} {r.errors:>7} {r.rate:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}")
+        print(f"{r.name:<52} {r.requests:>9} {r.errors:>7} {r.rate * per_request:>9.0f} {r.p50_ms:>8.2f} "
+              f"{r.p99_ms:>8.2f}")
