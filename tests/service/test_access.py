@@ -98,7 +98,7 @@ def test_a_write_marked_read_only_stops_the_app(app: FastAPI) -> None:
 
 
 def test_a_read_only_route_with_a_pooled_dependency_stops_the_app(app: FastAPI) -> None:
-    """A read-only route runs on the event loop on SQLite; a plain ``def`` dependency would hand it to the pool."""
+    """A read-only route runs on the event loop; a plain ``def`` dependency would hand it to the pool."""
     stray = APIRouter()
 
     def slow_lookup() -> int:
