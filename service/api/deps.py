@@ -51,14 +51,11 @@ def read_only(endpoint: Endpoint) -> Endpoint:
     """
 
     @functools.wraps(endpoint)
-    async def on_loop_or_pool(*args: Any, **kwargs: Any) -> Any:
-        session = next((value for value in kwargs.values() if isinstance(value, Session)), None)
-        if session is None or is_read_only(session):  # without a session it reads nothing that waits
-            return endpoint(*args, **kwargs)
-        return await run_in_threadpool(endpoint, *args, **kwargs)
+    async def on_loop(*args: Any, **kwargs: Any) -> Any:  # async: FastAPI would hand a plain def to the pool
+        return endpoint(*args, **kwargs)
 
-    setattr(on_loop_or_pool, READ_ONLY_ROUTE, True)
-    return cast(Endpoint, on_loop_or_pool)
+    setattr(on_loop, READ_ONLY_ROUTE, True)
+    return cast(Endpoint, on_loop)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
