@@ -124,3 +124,38 @@ def test_the_planner_reads_booked_times_rounded_outward_to_whole_seconds(tenant:
                                                                 (whole + 7200, whole + 3 * 3600)]
     assert {(c, d, t, p) for _, _, c, d, t, p, _ in rows} == {
         (str(clinic.chair_id), str(clinic.device_id), str(clinic.technician_id), str(other["patient_id"]))}
+
+
+def test_the_planner_reads_the_same_bookings_over_many_spans_and_ids_come_back_by_patient_and_start(
+        tenant: Tenant) -> None:
+    """A plan asks about dozens of spans at once (PostgreSQL gets them as arrays, SQLite as one term each) and
+    books its sessions in one insert (PostgreSQL: one array per column). Over 60 days, each holding one booking
+    inside its span and one outside it, the loader returns exactly the inside ones (once each, whatever the
+    backend repeats), and the insert returns each new row's id under its (patient, start), NULL columns included."""
+    clinic = ready_clinic(tenant)
+    course, other = clinic.course(), clinic.course()
+    hour = timedelta(hours=1)
+    rows = []
+    for n in range(60):
+        day = DAY + timedelta(days=n)
+        for start in (day, day + 6 * hour):  # the second starts after the span ends
+            rows.append({"clinic_id": tenant.clinic_id, "course_id": other["id"], "patient_id": other["patient_id"],
+                         "chair_id": clinic.chair_id, "device_id": clinic.device_id,
+                         "technician_id": clinic.technician_id,
+                         "authorization_id": None, "start_at": start, "end_at": start + timedelta(minutes=45),
+                         "status": "booked", "status_reason": "planned" if n % 2 else None, "phase_name": "acute",
+                         "phase_kind": "acute", "sequence": 2 * n + (start > day) + 1, "version": 1,
+                         "created_by": None, "created_at": T0, "updated_at": T0})
+    with session_scope(tenant.app.state.engine) as s:
+        ids = repository.insert_rows(s, rows)
+    with session_scope(tenant.app.state.engine) as s:
+        stored = {(b.patient_id, b.start_at): b for b in s.exec(select(Booking).where(
+            col(Booking.course_id) == other["id"])).all()}
+        spans = [(DAY + timedelta(days=n) - hour, DAY + timedelta(days=n) + 2 * hour) for n in range(60)]
+        held = repository.holding_over(s, tenant.clinic_id, spans, timedelta(hours=2), {"chair": [clinic.chair_id]},
+                                       exclude_course=course["id"])
+    assert set(ids) == set(stored) and len(ids) == 120
+    assert all(stored[key].id == booking_id for key, booking_id in ids.items())
+    assert {b.status_reason for b in stored.values()} == {"planned", None}
+    inside = {str(b.id) for b in stored.values() if b.start_at.hour == DAY.hour}
+    assert {row[-1] for row in held} == inside and len(inside) == 60
