@@ -84,7 +84,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        # A read-only scope begins nothing: each statement is its own read transaction (autocommit, as on
+        # PostgreSQL, see service.core.read_scope), so a read pays for no BEGIN and holds no WAL snapshot open.
+        if not conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -5,9 +5,10 @@ audit row, the sign-in session's activity mark) are queued with ``defer`` and co
 (``service/core/group_commit.py``), so under load one commit (and one fsync) serves many reads. A read is never
 answered before its audit row is durable.
 
-On SQLite the read begins a deferred transaction, which WAL lets run beside the writer. On PostgreSQL it runs in
-autocommit: at READ COMMITTED every statement takes its own snapshot, in a transaction or not, so BEGIN and
-COMMIT would add two round trips and no consistency.
+A read runs in autocommit on both databases: each statement is its own read transaction and sees what was
+committed before it. On PostgreSQL at READ COMMITTED every statement takes its own snapshot in a transaction or
+not, so BEGIN and COMMIT would add two round trips and no consistency; on SQLite (WAL lets a read run beside the
+writer either way) the engine simply emits no BEGIN for a read (``service.core.db``), which makes it the same.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def read_transaction(engine: Engine, writes: list[Write]) -> Iterator[Session]:
     """
     options: dict[str, Any] = {READ_ONLY: True}
     if not is_sqlite(engine):
-        options["isolation_level"] = "AUTOCOMMIT"  # see the module's docstring
+        options["isolation_level"] = "AUTOCOMMIT"  # see the module's docstring (SQLite's engine begins nothing)
     with Session(engine, expire_on_commit=False) as session:
         session.info[READ_ONLY] = True
         session.connection(execution_options=options)  # first: it decides the BEGIN (or none)
