@@ -7,33 +7,16 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    DateTime,
-    Integer,
-    Select,
-    String,
-    and_,
-    any_,
-    bindparam,
-    cast,
-    extract,
-    func,
-    or_,
-)
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, bindparam, cast, extract, func, insert, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from service.core import bulk
 from service.models.bookings import RELEASED, Booking, BookingStatus
 from service.models.courses import Course
 from service.models.patients import Patient
 
 HeldRow = tuple[int, int, str, str, str, str, str]
-_TABLE = Booking.__table__  # type: ignore[attr-defined]
 # resource kind ("chair", "device", "technician", "patient") -> the ids whose bookings planning must see
 Resources = Mapping[str, Sequence[int]]
 
@@ -57,59 +40,34 @@ def holding_over(session: Session, clinic_id: int, spans: Sequence[tuple[datetim
     """(start, end, chair, device, technician, patient, id) of every booking of the clinic that holds one of these
     resources at some point of one of the spans: the times as whole UTC epoch seconds, start rounded down and end
     up, the ids as text, which is the form the planner's index keeps. No booking holds its resources longer than
-    ``longest``, so each span is an index range on the start time. On PostgreSQL a booking near two spans comes
-    once for each (the planner's index keeps a booking once by its id)."""
+    ``longest``, so each span is an index range on the start time."""
     kinds = tuple(kind for kind, ids in resources.items() if ids)
     if not spans or not kinds:
         return []
-    connection = session.connection()
+    postgres = session.connection().dialect.name == "postgresql"
+    query = _holding_query(len(spans), kinds, postgres, exclude_course is not None)
     params: dict[str, Any] = {"clinic": clinic_id, "course": exclude_course}
     params.update((kind, list(resources[kind])) for kind in kinds)
-    if connection.dialect.name == "postgresql":
-        query = _holding_query_arrays(kinds, exclude_course is not None)
-        params.update(reach=[start - longest for start, _ in spans], first=[start for start, _ in spans],
-                      last=[end for _, end in spans])
-    else:
-        query = _holding_query(len(spans), kinds, exclude_course is not None)
-        for n, (start, end) in enumerate(spans):
-            params[f"from{n}"], params[f"start{n}"], params[f"end{n}"] = start - longest, start, end
-    return [row._tuple() for row in connection.execute(query, params).all()]
+    for n, (start, end) in enumerate(spans):
+        params[f"from{n}"], params[f"start{n}"], params[f"end{n}"] = start - longest, start, end
+    return [row._tuple() for row in session.connection().execute(query, params).all()]
 
 
 @lru_cache(maxsize=64)
-def _holding_query(spans: int, kinds: tuple[str, ...], exclude: bool) -> Select[Any]:
-    """``holding_over``'s statement on SQLite for this many spans, built once: a plan asks it with dozens of spans,
-    and building that many terms costs more than the database takes to answer them."""
-    # the clinic inside each term lets SQLite search the (clinic, start) index once per span
+def _holding_query(spans: int, kinds: tuple[str, ...], postgres: bool, exclude: bool) -> Select[Any]:
+    """``holding_over``'s statement for this many spans, built once: a plan asks it with dozens of spans, and
+    building that many terms costs more than the database takes to answer them."""
+    # the clinic inside each term lets SQLite, too, search the (clinic, start) index once per span
     near = [and_(col(Booking.clinic_id) == bindparam("clinic"), col(Booking.start_at) > bindparam(f"from{n}"),
                  col(Booking.start_at) < bindparam(f"end{n}"), col(Booking.end_at) > bindparam(f"start{n}"))
             for n in range(spans)]
     held = [col(getattr(Booking, f"{kind}_id")).in_(bindparam(kind, expanding=True)) for kind in kinds]
-    query = sa_select(*_held_columns(postgres=False)).where(col(Booking.status).not_in(RELEASED), or_(*near),
-                                                            or_(*held))
+    query = sa_select(_epoch(col(Booking.start_at), postgres, up=False),
+                      _epoch(col(Booking.end_at), postgres, up=True),
+                      *(cast(column, String) for column in (Booking.chair_id, Booking.device_id,
+                                                            Booking.technician_id, Booking.patient_id, Booking.id)),
+                      ).where(col(Booking.status).not_in(RELEASED), or_(*near), or_(*held))
     return query.where(col(Booking.course_id) != bindparam("course")) if exclude else query
-
-
-@lru_cache(maxsize=16)
-def _holding_query_arrays(kinds: tuple[str, ...], exclude: bool) -> Select[Any]:
-    """``holding_over``'s statement on PostgreSQL: the spans and ids go as arrays, so its text is the same for any
-    number of spans, and psycopg caches it and the server prepares it (a text per span count is rewritten and
-    planned on every call). The spans drive one (clinic, start) index range each."""
-    stamps = ARRAY(DateTime(timezone=True))
-    spans = func.unnest(cast(bindparam("reach"), stamps), cast(bindparam("first"), stamps),
-                        cast(bindparam("last"), stamps)).table_valued("reach", "first", "last").render_derived()
-    near = and_(col(Booking.clinic_id) == bindparam("clinic"), col(Booking.start_at) > spans.c.reach,
-                col(Booking.start_at) < spans.c.last, col(Booking.end_at) > spans.c.first)
-    held = [col(getattr(Booking, f"{kind}_id")) == any_(cast(bindparam(kind), ARRAY(Integer))) for kind in kinds]
-    query = sa_select(*_held_columns(postgres=True)).select_from(spans).join(Booking, near).where(
-        col(Booking.status).not_in(RELEASED), or_(*held))
-    return query.where(col(Booking.course_id) != bindparam("course")) if exclude else query
-
-
-def _held_columns(*, postgres: bool) -> tuple[ColumnElement[Any], ...]:
-    return (_epoch(col(Booking.start_at), postgres, up=False), _epoch(col(Booking.end_at), postgres, up=True),
-            *(cast(column, String) for column in (Booking.chair_id, Booking.device_id, Booking.technician_id,
-                                                  Booking.patient_id, Booking.id)))
 
 
 def _epoch(stored: Mapped[datetime], postgres: bool, *, up: bool) -> ColumnElement[int]:
@@ -124,8 +82,9 @@ def _epoch(stored: Mapped[datetime], postgres: bool, *, up: bool) -> ColumnEleme
 
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple[int, datetime], int]:
     """Insert bookings in one statement; the new id of each by (patient, start), which no two held bookings share
-    (the rows come back in no promised order)."""
-    returned = bulk.insert_rows(session.connection(), _TABLE, rows, ("patient_id", "start_at", "id"))
+    (the rows come back from RETURNING in no promised order)."""
+    returned = session.connection().execute(
+        insert(Booking).returning(col(Booking.patient_id), col(Booking.start_at), col(Booking.id)), rows)
     return {(patient, start): booking_id for patient, start, booking_id in returned}
 
 
