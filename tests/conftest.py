@@ -90,6 +90,22 @@ def fresh_database(kind: str, tmp_path: Path) -> tuple[str, Engine]:
     return url, make_engine(url)
 
 
+@pytest.fixture
+def pg(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A fresh migrated PostgreSQL database, for what only PostgreSQL has (its locks, its connections' deaths)."""
+    admin = _pg_admin_url()
+    problem = f"set {PG_ENV}" if admin is None else _pg_reachable(admin)
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL is unavailable: {problem}")
+        pytest.skip(f"PostgreSQL tests skipped: {problem}")
+    assert admin is not None
+    url, engine = fresh_database("postgres", tmp_path)
+    yield url, engine
+    engine.dispose()
+    drop_pg_database(admin, url)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_kind" in metafunc.fixturenames:
         metafunc.parametrize("db_kind", ["sqlite", "postgres"], indirect=True, scope="session")

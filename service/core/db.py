@@ -7,6 +7,7 @@ That is what makes check-then-insert rules (the audit sealer's chain tail, booki
 
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 # Stable constraint names so Alembic migrations are the same on both databases.
@@ -29,7 +31,7 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Execution option and session flag of a read-only transaction (service/core/read_scope.py): on SQLite it
-# begins deferred and takes no writer lock.
+# begins no transaction and takes no writer lock.
 READ_ONLY = "tms_read_only"
 
 # SQLite admits one writer at a time. Threads of one process queue on this lock instead of in
@@ -66,8 +68,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _refuse_a_closed_connection)
+    return engine
+
+
+def _refuse_a_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed (a restart, an administrator's terminate, an idle
+    timeout), without a round trip: an idle connection is sent nothing unless the server is closing it, so a
+    readable socket means it is gone. The pool then reconnects in its place, as a pre-ping would have, and the
+    request does not fail. A pre-ping asks the server every time: a round trip on every request."""
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:

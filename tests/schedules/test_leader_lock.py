@@ -7,37 +7,17 @@ pg_terminate_backend (what a server restart does to it) instead of restarting th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from service.core.clock import FrozenClock
 from service.jobs.scheduler import ADVISORY_KEY, JobRunner
-from tests.conftest import IN_CI, T0, _pg_admin_url, _pg_reachable, drop_pg_database, fresh_database, settings_for
+from tests.conftest import T0, settings_for
 from tests.faults.evidence import wait_until
 
 HOLDERS = ("FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :hi AND objid = :lo "
            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 KEY = {"hi": ADVISORY_KEY >> 32, "lo": ADVISORY_KEY & 0xFFFFFFFF}
-
-
-@pytest.fixture
-def pg(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    """A fresh PostgreSQL database (the lock is PostgreSQL's; SQLite's flock cannot be lost by a live process)."""
-    admin = _pg_admin_url()
-    problem = "set TMS_TEST_DATABASE_URL" if admin is None else _pg_reachable(admin)
-    if problem:
-        if IN_CI:
-            pytest.fail(f"CI=true but PostgreSQL is unavailable: {problem}")
-        pytest.skip(f"PostgreSQL tests skipped: {problem}")
-    assert admin is not None
-    url, engine = fresh_database("postgres", tmp_path)
-    yield url, engine
-    engine.dispose()
-    drop_pg_database(admin, url)
 
 
 def _cut_leader_connection(engine: Engine) -> None:
