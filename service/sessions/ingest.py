@@ -6,16 +6,20 @@ service process. Only the transaction that inserted an event applies it to the s
 row lock on the session, so two processes never fold the same event twice or lose an update.
 
 On SQLite concurrent batches share a transaction (``service/core/group_commit.py``): a hundred chairs
-reporting at once would otherwise queue for the one writer and pay an fsync each.
+reporting at once would otherwise queue for the one writer and pay an fsync each. Batches queued together are also
+folded together, as one batch of many callers (``ingest_many``): the statements of a batch cost nearly the same for
+fifty events as for five hundred.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import bindparam, insert
+from sqlalchemy import and_, bindparam, func
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
@@ -25,19 +29,28 @@ from service.auth.principal import Principal
 from service.core.clock import as_utc
 from service.core.db import is_sqlite, session_scope
 from service.core.errors import Unprocessable
-from service.core.group_commit import group_commit
+from service.core.group_commit import Joint, group_commit
 from service.models.sessions import DeliveryEventRow, SessionStatus, SessionTrain, TreatmentSession
 from service.sessions import counting
-from service.sessions.schemas import EventIn, IngestResult
+from service.sessions.schemas import MAX_EVENTS_PER_BATCH, EventIn, IngestResult
 from service.sessions.service import finish, send
 
 ENDED = {SessionStatus.completed.value, SessionStatus.interrupted.value, SessionStatus.aborted.value}
 
 
+@dataclass(frozen=True)
+class Call:
+    """One caller's batch: who sent it, its events, and when it was received."""
+
+    who: Principal
+    events: list[EventIn]
+    now: datetime
+
+
 def ingest_batch(engine: Engine, who: Principal, events: list[EventIn], now: datetime) -> IngestResult:
     """``ingest`` in a committed transaction: on SQLite one shared with concurrent batches, else its own."""
     if is_sqlite(engine):
-        return group_commit(engine).run(lambda connection: _ingest_joined(connection, who, events, now))
+        return group_commit(engine).run(_joint(Call(who, events, now)))
     with session_scope(engine) as session:
         return ingest(session, who, events, now)
 
@@ -46,93 +59,143 @@ async def ingest_batch_async(engine: Engine, who: Principal, events: list[EventI
     """``ingest_batch`` for a caller on an event loop: on SQLite it waits for the group commit without a thread
     (the batch's work runs on the thread writing the group); elsewhere it runs on a worker thread."""
     if is_sqlite(engine):
-        return await group_commit(engine).run_async(lambda connection: _ingest_joined(connection, who, events, now))
+        return await group_commit(engine).run_async(_joint(Call(who, events, now)))
     return await to_thread.run_sync(ingest_batch, engine, who, events, now)
 
 
-def _ingest_joined(connection: Connection, who: Principal, events: list[EventIn], now: datetime) -> IngestResult:
-    # The group's savepoint is this batch's transaction: the session flushes into it and leaves the commit (or,
-    # if this batch fails, the rollback to the savepoint) to the group commit.
+def _joint(call: Call) -> Joint[Call, IngestResult]:
+    # Joined calls hold at most as many events as one call may, so no statement is larger than one call's.
+    return Joint(_ingest_joined, call, weight=len(call.events), most=MAX_EVENTS_PER_BATCH)
+
+
+def _ingest_joined(connection: Connection, calls: list[Call]) -> list[IngestResult]:
+    # The group's savepoint is this work's transaction: the session flushes into it and leaves the commit (or,
+    # if the work fails, the rollback to the savepoint) to the group commit.
     with Session(bind=connection, expire_on_commit=False, join_transaction_mode="rollback_only") as session:
-        result = ingest(session, who, events, now)
+        results = ingest_many(session, calls)
         session.flush()
-    return result
+    return results
 
 
 def ingest(session: Session, who: Principal, events: list[EventIn], now: datetime) -> IngestResult:
     """Insert each event once (one statement for the batch); apply the new ones to their sessions, in order."""
-    sessions = _sessions_of(session, who.clinic_id, events)
-    for i, event in enumerate(events):
-        if event.session_id is not None and event.session_id not in sessions:
-            raise Unprocessable(f"events[{i}].session_id", f"session {event.session_id} not found in this clinic")
-    new = _insert_new(session, who.clinic_id, events, now)
-    folding = _Fold(session, who, now)
-    applied = []
-    for e in events:  # each inserted key once: a batch may carry the same event twice, and only one was stored
-        if e.session_id is not None and (key := (e.device, e.device_session, e.seq)) in new:
-            new.discard(key)
-            applied.append(e)
-    accepted = len(applied) + len(new)  # events without a session are stored, and folded into nothing
-    folding.load_trains(applied)
-    for event in applied:
-        folding.apply(sessions[event.session_id or 0], event)
+    return ingest_many(session, [Call(who, events, now)])[0]
+
+
+def ingest_many(session: Session, calls: list[Call]) -> list[IngestResult]:
+    """``ingest`` of several calls at once, with the same outcome as one after the other in the given order.
+
+    A call naming a session that is not its clinic's is refused (for all of them: a caller joining calls runs each
+    alone after such an error, so that only its own caller sees it).
+    """
+    sessions = _sessions_of(session, calls)
+    for call in calls:
+        for i, event in enumerate(call.events):
+            if event.session_id is not None and (
+                    (ts := sessions.get(event.session_id)) is None or ts.clinic_id != call.who.clinic_id):
+                raise Unprocessable(f"events[{i}].session_id", f"session {event.session_id} not found in this clinic")
+    new = _insert_new(session, calls)
+    results, applied = [], []
+    for call in calls:
+        mine = []
+        stored = 0  # events without a session are stored, and folded into nothing
+        for e in call.events:  # each inserted key once: the same event may come twice, and only one was stored
+            if (key := (e.device, e.device_session, e.seq)) in new:
+                new.discard(key)
+                if e.session_id is None:
+                    stored += 1
+                else:
+                    mine.append(e)
+        applied.append(mine)
+        accepted = len(mine) + stored
+        results.append(IngestResult(accepted=accepted, duplicates=len(call.events) - accepted))
+    folding = _Fold(session)
+    folding.load_trains([e for mine in applied for e in mine])
+    for call, mine in zip(calls, applied, strict=True):
+        folding.who, folding.now = call.who, call.now
+        for event in mine:
+            folding.apply(sessions[event.session_id or 0], event)
     folding.flush()
-    return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
+    return results
 
 
-def _sessions_of(session: Session, clinic_id: int, events: list[EventIn]) -> dict[int, TreatmentSession]:
-    ids = sorted({e.session_id for e in events if e.session_id is not None})
+def _sessions_of(session: Session, calls: list[Call]) -> dict[int, TreatmentSession]:
+    ids = sorted({e.session_id for call in calls for e in call.events if e.session_id is not None})
     if not ids:
         return {}
     # Locked in id order, so two concurrent batches cannot deadlock on each other.
     rows = session.exec(
         select(TreatmentSession)
-        .where(col(TreatmentSession.id).in_(ids), TreatmentSession.clinic_id == clinic_id)
+        .where(col(TreatmentSession.id).in_(ids),
+               col(TreatmentSession.clinic_id).in_(sorted({call.who.clinic_id for call in calls})))
         .order_by(col(TreatmentSession.id))
         .with_for_update()
     ).all()
     return {r.id or 0: r for r in rows}
 
 
-def _insert_new(session: Session, clinic_id: int, events: list[EventIn], now: datetime) -> set[tuple[str, str, int]]:
-    """Insert the batch, skipping keys already stored; return the keys it inserted."""
-    values = [{
-        "clinic_id": clinic_id, "session_id": e.session_id, "device": e.device, "device_session": e.device_session,
-        "seq": e.seq, "kind": e.kind, "at": as_utc(e.at), "received_at": now, "payload": e.payload,
-    } for e in events]
+def _insert_new(session: Session, calls: list[Call]) -> set[tuple[str, str, int]]:
+    """Insert the calls' events, skipping keys already stored; return the keys it inserted."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
+        values = [{
+            "clinic_id": call.who.clinic_id, "session_id": e.session_id, "device": e.device,
+            "device_session": e.device_session, "seq": e.seq, "kind": e.kind, "at": as_utc(e.at),
+            "received_at": call.now, "payload": e.payload,
+        } for call in calls for e in call.events]
         return {(d, ds, int(q)) for d, ds, q in connection.execute(_INSERT_NEW_RETURNING_KEYS, values).all()}
     # SQLite: this transaction holds the one writer from its BEGIN IMMEDIATE, so no other can store a key between
-    # the read of the stored keys and the insert. A plain INSERT, unlike the dialect's ON CONFLICT form, is
-    # compiled once and cached (SQLAlchemy cannot cache the dialect's), and needs no RETURNING.
-    fresh: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for e, row in zip(events, values, strict=True):
-        fresh.setdefault((e.device, e.device_session, e.seq), row)  # the first of a repeated key
-    stored = connection.execute(_STORED_KEYS, {
-        "devices": sorted({k[0] for k in fresh}), "runs": sorted({k[1] for k in fresh}),
-        "seqs": sorted({k[2] for k in fresh})}).tuples()
-    for key in stored:
+    # the read of the stored keys and the insert, which needs no ON CONFLICT and no RETURNING.
+    fresh: dict[tuple[str, str, int], tuple[Any, ...]] = {}
+    for call in calls:
+        received = sqlite_time(call.now)
+        for e in call.events:
+            fresh.setdefault((e.device, e.device_session, e.seq), (  # the first of a repeated key
+                call.who.clinic_id, e.session_id, e.device, e.device_session, e.seq, e.kind, sqlite_time(e.at),
+                received, json.dumps(e.payload)))
+    for key in connection.execute(_STORED_KEYS_SQLITE, {"keys": json.dumps(list(fresh))}).tuples():
         fresh.pop(key, None)
     if fresh:
-        connection.execute(insert(_EVENTS), list(fresh.values()))
+        connection.exec_driver_sql(_INSERT_SQLITE, list(fresh.values()))
     return set(fresh)
 
 
+def sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy stores a ``UtcDateTime`` in SQLite (UTC, to the microsecond; compared as text).
+
+    The event insert renders its rows itself: SQLAlchemy's bind processing, several calls per column of every row,
+    was a tenth of the writer's time.
+    """
+    return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 _EVENTS = DeliveryEventRow.__table__  # type: ignore[attr-defined]
+_INSERT_SQLITE = (
+    "INSERT INTO delivery_event (clinic_id, session_id, device, device_session, seq, kind, at, received_at, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _INSERT_NEW_RETURNING_KEYS = (
     postgresql.insert(_EVENTS)
     .on_conflict_do_nothing(index_elements=["device", "device_session", "seq"])
     .returning(_EVENTS.c.device, _EVENTS.c.device_session, _EVENTS.c.seq)
 )
-# The stored keys among the batch's, with perhaps a few more (any device x run x seq combination): the caller
-# looks up only its own.
-_STORED_KEYS = select(_EVENTS.c.device, _EVENTS.c.device_session, _EVENTS.c.seq).where(
-    _EVENTS.c.device.in_(bindparam("devices", expanding=True)),
-    _EVENTS.c.device_session.in_(bindparam("runs", expanding=True)),
-    _EVENTS.c.seq.in_(bindparam("seqs", expanding=True)))
+# SQLite: rows whose key is one of a JSON array's [a, b, c] items, found by one probe of the unique index per
+# item. One statement text for any number of keys, so it is compiled once; and unlike ``IN`` lists on each column,
+# keys of many chairs do not multiply (ten devices x ten runs x five hundred numbers would be 50,000 probes), and
+# unlike a row-value ``IN``, SQLite does not scan the index for it.
+_KEYS = func.json_each(bindparam("keys")).table_valued("value").alias("keys")
 
 
+def _key_part(i: int) -> Any:
+    return func.json_extract(_KEYS.c.value, f"$[{i}]")
+
+
+_STORED_KEYS_SQLITE = select(_EVENTS.c.device, _EVENTS.c.device_session, _EVENTS.c.seq).join_from(_KEYS, _EVENTS, and_(
+    _EVENTS.c.device == _key_part(0), _EVENTS.c.device_session == _key_part(1), _EVENTS.c.seq == _key_part(2)))
+_STORED_TRAINS_SQLITE = select(SessionTrain).join_from(_KEYS, SessionTrain, and_(
+    col(SessionTrain.session_id) == _key_part(0), col(SessionTrain.run) == _key_part(1),
+    col(SessionTrain.train) == _key_part(2)))
+# PostgreSQL: one call at a time (its batches are not joined), so a chair's session and run, and the trains in it.
+# The statement may also return other trains of these runs, which are ignored.
 _STORED_TRAINS = select(SessionTrain).where(
     col(SessionTrain.session_id).in_(bindparam("sessions", expanding=True)),
     col(SessionTrain.run).in_(bindparam("runs", expanding=True)),
@@ -164,10 +227,14 @@ class _Fold:
     attribute change per pulse.
     """
 
-    def __init__(self, session: Session, who: Principal, now: datetime) -> None:
-        self.session, self.who, self.now = session, who, now
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # The caller whose events are being applied, and when its call was received: set before each call's events.
+        self.who: Principal
+        self.now: datetime
         self._trains: dict[tuple[int, str, int], SessionTrain] = {}
-        self._touched: dict[int, TreatmentSession] = {}
+        # Each changed session, and when the call that changed it last was received.
+        self._touched: dict[int, tuple[TreatmentSession, datetime]] = {}
         # Per session: pulses reported per train, ordered by each train's latest report.
         self._tally: dict[int, dict[tuple[str, int], int]] = {}
 
@@ -179,13 +246,13 @@ class _Fold:
             handler = getattr(self, f"_{e.kind}", None)
             if handler is not None:
                 handler(ts, e)
-        self._touched[ts.id or 0] = ts
+        self._touched[ts.id or 0] = ts, self.now
 
     def flush(self) -> None:
-        for ts in self._touched.values():
+        for ts, at in self._touched.values():
             self._settle(ts)
-            ts.updated_at = self.now
-        self.session.add_all([*self._touched.values(), *self._trains.values()])
+            ts.updated_at = at
+        self.session.add_all([*(ts for ts, _ in self._touched.values()), *self._trains.values()])
 
     def load_trains(self, events: list[EventIn]) -> None:
         """Read, in one query before anything changes, the stored train rows these events will fold into.
@@ -195,11 +262,13 @@ class _Fold:
         wanted = sorted({key for e in events if (key := _train_key(e)) is not None and key not in self._trains})
         if not wanted:
             return
-        # One statement of a fixed shape (compiled once, then cached) for any set of trains; it may also return
-        # other trains of these runs, which are ignored.
-        rows = self.session.exec(_STORED_TRAINS, params={
-            "sessions": sorted({k[0] for k in wanted}), "runs": sorted({k[1] for k in wanted}),
-            "trains": sorted({k[2] for k in wanted})}).all()
+        # One statement of a fixed shape (compiled once, then cached) for any set of trains.
+        if self.session.connection().dialect.name == "sqlite":
+            rows = self.session.exec(_STORED_TRAINS_SQLITE, params={"keys": json.dumps(wanted)}).all()
+        else:
+            rows = self.session.exec(_STORED_TRAINS, params={
+                "sessions": sorted({k[0] for k in wanted}), "runs": sorted({k[1] for k in wanted}),
+                "trains": sorted({k[2] for k in wanted})}).all()
         found = {(r.session_id, r.run, r.train): r for r in rows}
         for sid, run, train in wanted:
             self._trains[(sid, run, train)] = found.get((sid, run, train)) or SessionTrain(

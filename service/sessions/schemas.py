@@ -23,10 +23,13 @@ class EventIn(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+MAX_EVENTS_PER_BATCH = 1000
+
+
 class EventBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    events: list[EventIn] = Field(min_length=1, max_length=1000)
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
 
 
 class IngestResult(BaseModel):

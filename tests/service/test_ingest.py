@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Column, MetaData, Table, create_engine, insert, text
 from sqlmodel import Session, func, select
 
-from service.core.db import session_scope
+from service.auth.principal import Principal
+from service.core.columns import UtcDateTime
+from service.core.db import is_sqlite, session_scope
+from service.core.errors import Unprocessable
+from service.core.group_commit import group_commit
 from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
+from service.sessions.ingest import Call, ingest, ingest_batch_async, ingest_many, sqlite_time
+from service.sessions.schemas import EventIn, IngestResult
 from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import T0, Tenant
 
@@ -157,6 +168,94 @@ def test_a_batch_folds_to_what_its_events_make_one_at_a_time(tenant: Tenant) -> 
     assert agent.post("/api/v1/agent/events", json={"events": events(batched)}).status_code == 200
     assert _outcome(tenant, batched) == _outcome(tenant, one_by_one) == (
         "delivering", 3, 3 + 6, 1, 2, [(1, 3, True, True), (2, 3 + 2 + 1, False, False), (3, 1, False, False)])
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "never came to pass"
+        time.sleep(0.005)
+
+
+def _agent(tenant: Tenant) -> Principal:
+    return Principal(user_id=tenant.users["agent"], username=tenant.usernames["agent"], display_name="agent",
+                     role="agent", clinic_id=tenant.clinic_id, session_id=0, via_cookie=False)
+
+
+def _calls(tenant: Tenant, a: DeliveryWorld, b: DeliveryWorld) -> list[Call]:
+    """Two chairs' whole runs in calls of five events, taking turns, with one call sent twice (a resend)."""
+    def chunks(world: DeliveryWorld) -> list[list[EventIn]]:
+        events = [EventIn.model_validate(e) for e in _run_events(world, f"run-j-{world.session_id}", 3, 4)]
+        return [events[i:i + 5] for i in range(0, len(events), 5)]
+
+    turns = [chunk for pair in zip(chunks(a), chunks(b), strict=True) for chunk in pair]
+    turns.insert(5, turns[3])
+    return [Call(_agent(tenant), chunk, T0 + timedelta(seconds=i)) for i, chunk in enumerate(turns)]
+
+
+def test_calls_folded_together_leave_what_they_leave_one_after_another(tenant: Tenant) -> None:
+    """Whole runs (a train's pulses split across calls, the run's end and its completion inside them), two chairs'
+    calls interleaved and one resent: folded as one, each call gets the answer it gets alone, and the sessions, their
+    trains and the stored events come out the same."""
+    alone_a, alone_b, joined_a, joined_b = (_world(tenant, trains=3, ppt=4, slot=i) for i in range(4))
+    engine = tenant.app.state.engine
+    alone = []
+    for call in _calls(tenant, alone_a, alone_b):
+        with session_scope(engine) as s:
+            alone.append(ingest(s, call.who, call.events, call.now))
+    with session_scope(engine) as s:
+        joined = ingest_many(s, _calls(tenant, joined_a, joined_b))
+    assert joined == alone and alone[5] == IngestResult(accepted=0, duplicates=5)
+    for one, other in ((alone_a, joined_a), (alone_b, joined_b)):
+        assert _outcome(tenant, other) == _outcome(tenant, one) == ("completed", 12, 12, 3, None, [
+            (1, 4, True, True), (2, 4, True, True), (3, 4, True, True)])
+        assert _counts(tenant, other)[0] == _counts(tenant, one)[0] == 24
+
+
+def test_a_call_naming_another_clinics_session_is_refused_alone_when_queued_with_others(
+        tenant: Tenant, other_tenant: Tenant) -> None:
+    """On SQLite the three calls are queued behind one held write and joined; the one naming a session of another
+    clinic is refused, and the two beside it are stored (on PostgreSQL each call has its own transaction)."""
+    first, last = _world(tenant, trains=1, ppt=2, slot=0), _world(tenant, trains=1, ppt=2, slot=1)
+    engine = tenant.app.state.engine
+    committer = group_commit(engine)
+    release = threading.Event()
+    holder = threading.Thread(target=committer.run, args=(lambda c: release.wait(10),))
+    holder.start()
+    _wait_until(committer.writing)
+
+    def events(world: DeliveryWorld) -> list[EventIn]:
+        return [EventIn.model_validate(e) for e in _run_events(world, f"run-q-{world.session_id}", 1, 2)]
+
+    async def send() -> list[object]:
+        sends = [ingest_batch_async(engine, _agent(tenant), events(first), T0),
+                 ingest_batch_async(engine, _agent(other_tenant), events(last), T0),  # names tenant's session
+                 ingest_batch_async(engine, _agent(tenant), events(last), T0)]
+        queued = [asyncio.ensure_future(s) for s in sends]
+        if is_sqlite(engine):
+            await asyncio.to_thread(_wait_until, lambda: committer.pending() == 3)
+        release.set()
+        return await asyncio.wait_for(asyncio.gather(*queued, return_exceptions=True), 10)
+
+    stored_first, refused, stored_last = asyncio.run(send())
+    holder.join(timeout=10)
+    assert stored_first == stored_last == IngestResult(accepted=8, duplicates=0)
+    assert isinstance(refused, Unprocessable) and "not found in this clinic" in str(refused)
+    assert _counts(tenant, first)[0] == _counts(tenant, last)[0] == 8
+    assert _outcome(tenant, last)[:2] == ("completed", 2)
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 12, 4, 12, 0, tzinfo=UTC), datetime(2026, 12, 4, 12, 0, 1, 5, tzinfo=UTC),
+    datetime(2026, 12, 4, 7, 30, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(998, 1, 2, 3, 4, 5, 6, tzinfo=UTC)])
+def test_the_event_insert_renders_a_time_as_sqlalchemy_stores_it_in_sqlite(value: datetime) -> None:
+    table = Table("t", MetaData(), Column("at", UtcDateTime()))
+    engine = create_engine("sqlite://")
+    table.create(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(table), {"at": value})
+        assert connection.execute(text("SELECT at FROM t")).scalar_one() == sqlite_time(value)
 
 
 def test_an_interrupted_run_is_recorded_truthfully(tenant: Tenant) -> None:

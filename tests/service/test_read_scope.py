@@ -16,7 +16,7 @@ from sqlmodel import select
 from service.audit import service as audit
 from service.audit.service import SYSTEM
 from service.core.db import session_scope
-from service.core.group_commit import GroupCommit
+from service.core.group_commit import GroupCommit, Joint
 from service.core.read_scope import read_scope
 from service.models.clinics import Clinic
 from tests.conftest import T0, Database
@@ -121,7 +121,7 @@ def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Dat
                             {"p": f"{prefix}-%"}).scalar_one() == 6
 
 
-Work = Callable[[Connection], object]
+Work = Callable[[Connection], object] | Joint[str, str]
 
 
 def _one_batch(committer: GroupCommit, callers: dict[str, Work]) -> dict[str, object]:
@@ -164,6 +164,52 @@ def test_a_failed_caller_in_a_batch_rolls_back_its_own_writes_and_the_others_com
     assert isinstance(outcomes["bad"], ValueError)
     assert _clinics_named(database, good_name) == 1
     assert _clinics_named(database, bad_name) == 0, "the failed caller's write was committed"
+
+
+class _Clinics:
+    """A ``Joint``'s work: adds a clinic per item and answers each item; fails on an item starting with "bad"."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.calls: list[list[str]] = []
+
+    def run(self, connection: Connection, items: list[str]) -> list[str]:
+        self.calls.append(list(items))
+        for item in items:
+            _add_clinic(f"{self.prefix}-{item}")(connection)
+        if any(item.startswith("bad") for item in items):
+            raise ValueError("an item of this call is bad")
+        return [f"{item} written" for item in items]
+
+    def joint(self, item: str, most: int = 10) -> Joint[str, str]:
+        return Joint(self.run, item, weight=1, most=most)
+
+
+def test_joints_queued_together_run_as_one_call_and_each_caller_gets_its_own_result(database: Database) -> None:
+    work = _Clinics(f"gcj-{uuid.uuid4().hex[:8]}")
+    other = f"{work.prefix}-plain"
+    outcomes = _one_batch(GroupCommit(database.engine), {
+        "a": work.joint("a", most=2), "b": work.joint("b", most=2), "c": work.joint("c", most=2),  # two fit in one
+        "plain": _add_clinic(other),  # other work ends a run of joints
+        "d": work.joint("d"), "e": work.joint("e")})
+    assert work.calls == [["a", "b"], ["c"], ["d", "e"]]
+    assert {k: v for k, v in outcomes.items() if k not in ("leader", "plain")} == {
+        item: f"{item} written" for item in "abcde"}
+    assert all(_clinics_named(database, f"{work.prefix}-{item}") == 1 for item in "abcde")
+    assert _clinics_named(database, other) == 1
+
+
+def test_a_joined_call_that_fails_is_written_again_one_by_one_and_only_the_failing_caller_sees_it(
+        database: Database) -> None:
+    work = _Clinics(f"gcj-{uuid.uuid4().hex[:8]}")
+    outcomes = _one_batch(GroupCommit(database.engine), {
+        "first": work.joint("first"), "bad": work.joint("bad"), "last": work.joint("last")})
+    assert work.calls == [["first", "bad", "last"], ["first"], ["bad"], ["last"]]
+    assert outcomes["first"] == "first written" and outcomes["last"] == "last written"
+    assert isinstance(outcomes["bad"], ValueError)
+    # The joined attempt's writes were rolled back: each good item is written once, by its call alone.
+    assert _clinics_named(database, f"{work.prefix}-first") == _clinics_named(database, f"{work.prefix}-last") == 1
+    assert _clinics_named(database, f"{work.prefix}-bad") == 0
 
 
 def test_a_failed_commit_raises_in_every_caller_of_the_batch_and_keeps_nothing(database: Database) -> None:
