@@ -9,8 +9,9 @@ unreachable server is an error, never a skip. Tests isolate themselves by creati
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,3 +234,11 @@ def patient_body(**overrides: object) -> dict[str, object]:
         "payer": "Medicare", "referring_clinician": "Dr. Who",
     }
     return body | overrides
+
+
+def wait_until(condition: Callable[[], bool], what: str = "the condition never held") -> None:
+    """Poll ``condition`` every 5 ms for up to 10 s (for tests that line up threads)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)

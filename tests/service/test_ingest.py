@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -23,7 +21,7 @@ from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSes
 from service.sessions.ingest import Call, ingest, ingest_batch_async, ingest_many, sqlite_time
 from service.sessions.schemas import EventIn, IngestResult
 from tests.builders.delivery import DeliveryWorld, delivery_world
-from tests.conftest import T0, Tenant
+from tests.conftest import T0, Tenant, wait_until
 
 
 def _world(tenant: Tenant, trains: int = 3, ppt: int = 4, slot: int = 0) -> DeliveryWorld:
@@ -170,13 +168,6 @@ def test_a_batch_folds_to_what_its_events_make_one_at_a_time(tenant: Tenant) -> 
         "delivering", 3, 3 + 6, 1, 2, [(1, 3, True, True), (2, 3 + 2 + 1, False, False), (3, 1, False, False)])
 
 
-def _wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "never came to pass"
-        time.sleep(0.005)
-
-
 def _agent(tenant: Tenant) -> Principal:
     return Principal(user_id=tenant.users["agent"], username=tenant.usernames["agent"], display_name="agent",
                      role="agent", clinic_id=tenant.clinic_id, session_id=0, via_cookie=False)
@@ -222,7 +213,7 @@ def test_a_call_naming_another_clinics_session_is_refused_alone_when_queued_with
     release = threading.Event()
     holder = threading.Thread(target=committer.run, args=(lambda c: release.wait(10),))
     holder.start()
-    _wait_until(committer.writing)
+    wait_until(committer.writing)
 
     def events(world: DeliveryWorld) -> list[EventIn]:
         return [EventIn.model_validate(e) for e in _run_events(world, f"run-q-{world.session_id}", 1, 2)]
@@ -233,7 +224,7 @@ def test_a_call_naming_another_clinics_session_is_refused_alone_when_queued_with
                  ingest_batch_async(engine, _agent(tenant), events(last), T0)]
         queued = [asyncio.ensure_future(s) for s in sends]
         if is_sqlite(engine):
-            await asyncio.to_thread(_wait_until, lambda: committer.pending() == 3)
+            await asyncio.to_thread(wait_until, lambda: committer.pending() == 3)
         release.set()
         return await asyncio.wait_for(asyncio.gather(*queued, return_exceptions=True), 10)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import Callable
 
@@ -19,7 +18,7 @@ from service.core.db import session_scope
 from service.core.group_commit import GroupCommit, Joint
 from service.core.read_scope import read_scope
 from service.models.clinics import Clinic
-from tests.conftest import T0, Database
+from tests.conftest import T0, Database, wait_until
 
 
 def _clinics_named(database: Database, name: str) -> int:
@@ -83,10 +82,7 @@ def test_a_read_runs_while_another_transaction_is_writing(database: Database) ->
 
 
 def _wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "the callers never queued"
-        time.sleep(0.005)
+    wait_until(condition, "the callers never queued")
 
 
 def test_group_commit_writes_the_queued_callers_in_one_transaction(database: Database) -> None:
