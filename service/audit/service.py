@@ -12,15 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from service.audit.chain import content_digest, to_json_value
 from service.audit.keys import audit_key
-from service.core.read_scope import defer, is_read_only
+from service.core.read_scope import Rows, defer, is_read_only
 from service.models.audit import AuditEvent
 
-_INSERT = insert(AuditEvent)
+_INSERT = insert(AuditEvent)  # Core: an ORM flush of one row costs more than the read it records
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def record(
     row = _row(actor, at=at, action=action, entity=entity, entity_id=entity_id, patient_id=patient_id, old=old,
                new=new, reason=reason, clinic_id=clinic_id)
     if is_read_only(session):  # a read's row: committed when the read scope ends, before the response is sent
-        defer(session, lambda connection: _insert(connection, row))
+        defer(session, Rows(_INSERT, [row]))
         return None
     event = AuditEvent(**row)
     session.add(event)
@@ -77,7 +76,7 @@ def record_many(session: Session, actor: Actor, *, at: datetime, action: str, en
             for entity_id, patient_id, new in entries]
     if rows:
         session.flush()  # rows the ORM still holds go first, as they would with ``record`` (none in a read)
-        defer(session, lambda connection: _insert(connection, rows))
+        defer(session, Rows(_INSERT, rows))
 
 
 def _row(actor: Actor, *, at: datetime, action: str, entity: str, entity_id: Any = None,
@@ -99,10 +98,6 @@ def _row(actor: Actor, *, at: datetime, action: str, entity: str, entity_id: Any
     }
     row["digest"] = content_digest(audit_key(), row)
     return row
-
-
-def _insert(connection: Connection, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
-    connection.execute(_INSERT, rows)  # a Core insert: an ORM flush of one row costs more than the read it records
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -63,8 +63,8 @@ class _Ticket:
     done: bool = False
     result: Any = None
     error: BaseException | None = field(default=None)
-    # Set for a caller on an event loop: tells it, from the writing thread, that its batch is done.
-    wake: Callable[[], None] | None = None
+    # Set for a caller on an event loop: its loop, and the future the writing thread resolves when its batch is done.
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 class GroupCommit:
@@ -101,7 +101,7 @@ class GroupCommit:
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        ticket = _Ticket(work, wake=lambda: _resolve_from_thread(loop, done))
+        ticket = _Ticket(work, waiter=(loop, done))
         with self._cv:
             self._queue.append(ticket)
             if not self._writing:
@@ -138,15 +138,13 @@ class GroupCommit:
             with self._cv:
                 for member in batch:
                     member.done = True
-                if self._queue and all(queued.wake is not None for queued in self._queue):
+                if self._queue and all(queued.waiter is not None for queued in self._queue):
                     # No queued caller waits on a thread of its own to take the next batch: the writer takes it.
                     self._writer.submit(self._lead_queued)
                 else:
                     self._writing = False
                 self._cv.notify_all()
-            for member in batch:
-                if member.wake is not None:
-                    member.wake()
+            _wake(batch)
 
 
 def _runs(batch: list[_Ticket]) -> Iterator[list[_Ticket]]:
@@ -196,14 +194,23 @@ def _outcome(ticket: _Ticket) -> Any:
     return ticket.result
 
 
-def _resolve_from_thread(loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-        loop.call_soon_threadsafe(_resolve, done)
+def _wake(batch: list[_Ticket]) -> None:
+    """Tell the batch's callers on event loops that it is done: one call into each loop for all of its callers (a
+    call from another thread wakes the loop, a system call each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for member in batch:
+        if member.waiter is not None:
+            loop, done = member.waiter
+            by_loop.setdefault(loop, []).append(done)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, futures)
 
 
-def _resolve(done: asyncio.Future[None]) -> None:
-    if not done.done():  # its caller may have been cancelled
-        done.set_result(None)
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for done in futures:
+        if not done.done():  # its caller may have been cancelled
+            done.set_result(None)
 
 
 _BY_ENGINE: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()

@@ -5,6 +5,11 @@ audit row, the sign-in session's activity mark) are queued with ``defer`` and co
 (``service/core/group_commit.py``), so under load one commit (and one fsync) serves many reads. A read is never
 answered before its audit row is durable.
 
+The deferred writes of reads queued together are written as one (a ``Joint``): one savepoint for the lot, and the
+rows of consecutive inserts into one table (``Rows``: every read's audit row) in one statement. Per read, the
+statements' own cost was most of the writer's time, and the writer shares the process's one interpreter lock with
+the requests.
+
 A read runs in autocommit on both databases: each statement is its own read transaction and sees what was
 committed before it. On PostgreSQL at READ COMMITTED every statement takes its own snapshot in a transaction or
 not, so BEGIN and COMMIT would add two round trips and no consistency; on SQLite (WAL lets a read run beside the
@@ -15,18 +20,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Insert, event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from service.core.db import READ_ONLY, is_sqlite
-from service.core.group_commit import group_commit
+from service.core.group_commit import Joint, group_commit
 
 # A deferred write is a statement run on a Core connection: a read's rows need no ORM unit of work, whose flush
 # cost more than the rest of the read.
 Write = Callable[[Connection], None]
+
+# The most deferred writes of several reads written in one joined call (and so the most rows in one statement).
+MOST_JOINED_WRITES = 500
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A write inserting ``rows`` by ``statement``. Consecutive ``Rows`` of one statement, of one read or of reads
+    written together, are inserted by one statement, in their order."""
+
+    statement: Insert
+    rows: list[dict[str, Any]]
+
+    def __call__(self, connection: Connection) -> None:
+        connection.execute(self.statement, self.rows)
 
 
 DEFERRED = "deferred_writes"
@@ -69,18 +90,36 @@ def read_transaction(engine: Engine, writes: list[Write]) -> Iterator[Session]:
 def commit_deferred(engine: Engine, writes: Sequence[Write]) -> None:
     """Commit a read's deferred writes by the group commit; returns once they are durable."""
     if writes:
-        group_commit(engine).run(lambda connection: _apply(writes, connection))
+        group_commit(engine).run(_joint(writes))
 
 
 async def commit_deferred_async(engine: Engine, writes: Sequence[Write]) -> None:
     """``commit_deferred`` for a caller on an event loop, which goes on with other requests meanwhile."""
     if writes:
-        await group_commit(engine).run_async(lambda connection: _apply(writes, connection))
+        await group_commit(engine).run_async(_joint(writes))
 
 
-def _apply(writes: Sequence[Write], connection: Connection) -> None:
-    for write in writes:
-        write(connection)
+def _joint(writes: Sequence[Write]) -> Joint[Sequence[Write], None]:
+    return Joint(_apply_joined, writes, weight=len(writes), most=MOST_JOINED_WRITES)
+
+
+def _apply_joined(connection: Connection, items: list[Sequence[Write]]) -> list[None]:
+    """Apply several reads' writes in their order, consecutive ``Rows`` of one statement as one."""
+    pending: Rows | None = None
+    for write in (write for writes in items for write in writes):
+        if isinstance(write, Rows) and pending is not None and write.statement is pending.statement:
+            pending.rows.extend(write.rows)
+            continue
+        if pending is not None:
+            pending(connection)
+            pending = None
+        if isinstance(write, Rows):
+            pending = Rows(write.statement, list(write.rows))  # a copy: the caller's own stays as it was
+        else:
+            write(connection)
+    if pending is not None:
+        pending(connection)
+    return [None] * len(items)
 
 
 def is_read_only(session: Session) -> bool:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.audit import service as audit
 from service.audit.service import SYSTEM
 from service.core.db import session_scope
-from service.core.group_commit import GroupCommit, Joint
-from service.core.read_scope import read_scope
+from service.core.group_commit import GroupCommit, Joint, group_commit
+from service.core.read_scope import Rows, Write, _apply_joined, defer, read_scope
 from service.models.clinics import Clinic
 from tests.conftest import T0, Database, wait_until
 
@@ -300,3 +300,111 @@ def test_a_caller_on_an_event_loop_alone_is_committed_at_once(database: Database
     name = f"gca-{uuid.uuid4().hex[:8]}"
     assert asyncio.run(asyncio.wait_for(committer.run_async(lambda c: _add_clinic(name)(c) or "alone"), 10)) == "alone"
     assert _clinics_named(database, name) == 1 and not committer.writing()
+
+
+def _reads_in_one_batch(database: Database, reads: dict[str, Callable[[Session], None]]) -> dict[str, object]:
+    """Run ``reads`` (each in its read scope, on a thread of its own) so that their deferred writes queue behind a
+    leader's batch in the engine's group commit and are written as one batch; what each read's scope raised."""
+    committer = group_commit(database.engine)
+    leader_may_finish = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def read(label: str, body: Callable[[Session], None]) -> None:
+        try:
+            with read_scope(database.engine) as session:
+                body(session)
+            outcomes[label] = None
+        except BaseException as exc:  # noqa: BLE001 - the test records what each read saw
+            outcomes[label] = exc
+
+    leader = threading.Thread(target=committer.run, args=(lambda c: leader_may_finish.wait(10),))
+    leader.start()
+    _wait_until(lambda: committer.writing())
+    threads = [threading.Thread(target=read, args=item) for item in reads.items()]
+    for queued, thread in enumerate(threads, 1):
+        thread.start()
+        _wait_until(lambda queued=queued: committer.pending() == queued)  # type: ignore[misc]
+    leader_may_finish.set()
+    for thread in (leader, *threads):
+        thread.join(timeout=10)
+    return outcomes
+
+
+def _audit_read(marker: str) -> Callable[[Session], None]:
+    def body(session: Session) -> None:
+        audit.record(session, SYSTEM, at=T0, action="read", entity="patient", entity_id=marker)
+
+    return body
+
+
+def _audit_markers(database: Database, prefix: str) -> list[str]:
+    """The markers of committed audit rows starting with ``prefix``, in the order of their ids."""
+    with database.engine.connect() as conn:
+        return list(conn.execute(text("SELECT entity_id FROM audit_event WHERE entity_id LIKE :p ORDER BY id"),
+                                 {"p": f"{prefix}%"}).scalars())
+
+
+def test_the_audit_rows_of_reads_written_together_go_in_one_insert_in_the_order_the_reads_queued(
+        database: Database) -> None:
+    prefix = f"joined-{uuid.uuid4().hex[:8]}-"
+    inserts: list[str] = []
+
+    def count_audit_inserts(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENT"):
+            inserts.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count_audit_inserts)
+    try:
+        outcomes = _reads_in_one_batch(database, {str(i): _audit_read(f"{prefix}{i}") for i in range(5)})
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count_audit_inserts)
+    assert outcomes == {str(i): None for i in range(5)}
+    assert _audit_markers(database, prefix) == [f"{prefix}{i}" for i in range(5)]
+    assert len(inserts) == 1, f"five reads' audit rows took {len(inserts)} insert statements"
+
+
+def test_a_read_whose_deferred_write_fails_sees_the_error_and_the_reads_beside_it_keep_their_rows(
+        database: Database) -> None:
+    prefix = f"joined-{uuid.uuid4().hex[:8]}-"
+
+    def broken(session: Session) -> None:
+        audit.record(session, SYSTEM, at=T0, action="read", entity="patient", entity_id=f"{prefix}bad")
+
+        def fail(_connection: Connection) -> None:
+            raise ValueError("this read's deferred write fails")
+
+        defer(session, fail)
+
+    outcomes = _reads_in_one_batch(database, {
+        "first": _audit_read(f"{prefix}first"), "bad": broken, "last": _audit_read(f"{prefix}last")})
+    assert outcomes["first"] is None and outcomes["last"] is None
+    assert isinstance(outcomes["bad"], ValueError)
+    # The joined attempt was rolled back and each read written alone: the good rows once, the failed read's none.
+    assert _audit_markers(database, prefix) == [f"{prefix}first", f"{prefix}last"]
+
+
+def test_rows_are_merged_only_across_consecutive_writes_of_one_statement_and_the_callers_lists_stay_as_given(
+        database: Database) -> None:
+    prefix = f"merge-{uuid.uuid4().hex[:8]}-"
+    rows = {name: [{"name": f"{prefix}{name}", "created_at": T0}] for name in "abd"}
+    inserts: list[str] = []
+
+    def log(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement)
+
+    statement = insert(Clinic)
+    writes: list[list[Write]] = [[Rows(statement, rows["a"])], [Rows(statement, rows["b"])],
+                                 [_add_clinic(f"{prefix}c")], [Rows(statement, rows["d"])]]
+    event.listen(database.engine, "before_cursor_execute", log)
+    try:
+        with database.engine.begin() as connection:
+            _apply_joined(connection, writes)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", log)
+    # a and b in one insert; the plain write c keeps d apart; the order of all four as given.
+    assert len(inserts) == 3, inserts
+    with database.engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM clinic WHERE name LIKE :p ORDER BY id"), {"p": f"{prefix}%"})
+        assert list(names.scalars()) == [f"{prefix}{name}" for name in "abcd"]
+    assert all(len(given) == 1 for given in rows.values()), "a caller's rows were changed by the merge"
