@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from sqlalchemy import event, insert, text
@@ -122,19 +123,27 @@ Work = Callable[[Connection], object] | Joint[str, str]
 
 def _one_batch(committer: GroupCommit, callers: dict[str, Work]) -> dict[str, object]:
     """Queue ``callers``, in order, behind a leader's batch, so they are written as one batch; what each got."""
+    return _queued_together(committer, {label: functools.partial(committer.run, work)
+                                        for label, work in callers.items()})
+
+
+def _queued_together(committer: GroupCommit, calls: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run ``calls``, each on a thread of its own, each started once the one before has queued its work behind a
+    leader's batch, so that their work is written as the next batch; what each returned or raised."""
     leader_may_finish = threading.Event()
     outcomes: dict[str, object] = {}
 
-    def call(label: str, work: Work) -> None:
+    def call(label: str, run: Callable[[], object]) -> None:
         try:
-            outcomes[label] = committer.run(work)
+            outcomes[label] = run()
         except BaseException as exc:  # noqa: BLE001 - the test records what each caller saw
             outcomes[label] = exc
 
-    leader = threading.Thread(target=call, args=("leader", lambda c: leader_may_finish.wait(10) and "led"))
+    leader = threading.Thread(target=call, args=(
+        "leader", lambda: committer.run(lambda c: leader_may_finish.wait(10) and "led")))
     leader.start()
     _wait_until(lambda: committer.writing())
-    threads = [threading.Thread(target=call, args=item) for item in callers.items()]
+    threads = [threading.Thread(target=call, args=item) for item in calls.items()]
     for queued, thread in enumerate(threads, 1):
         thread.start()
         _wait_until(lambda queued=queued: committer.pending() == queued)  # type: ignore[misc]
@@ -303,31 +312,15 @@ def test_a_caller_on_an_event_loop_alone_is_committed_at_once(database: Database
 
 
 def _reads_in_one_batch(database: Database, reads: dict[str, Callable[[Session], None]]) -> dict[str, object]:
-    """Run ``reads`` (each in its read scope, on a thread of its own) so that their deferred writes queue behind a
-    leader's batch in the engine's group commit and are written as one batch; what each read's scope raised."""
-    committer = group_commit(database.engine)
-    leader_may_finish = threading.Event()
-    outcomes: dict[str, object] = {}
+    """Run ``reads``, each in its read scope, so that their deferred writes are written as one batch by the engine's
+    group commit; what each read's scope returned (None) or raised."""
 
-    def read(label: str, body: Callable[[Session], None]) -> None:
-        try:
-            with read_scope(database.engine) as session:
-                body(session)
-            outcomes[label] = None
-        except BaseException as exc:  # noqa: BLE001 - the test records what each read saw
-            outcomes[label] = exc
+    def read(body: Callable[[Session], None]) -> None:
+        with read_scope(database.engine) as session:
+            body(session)
 
-    leader = threading.Thread(target=committer.run, args=(lambda c: leader_may_finish.wait(10),))
-    leader.start()
-    _wait_until(lambda: committer.writing())
-    threads = [threading.Thread(target=read, args=item) for item in reads.items()]
-    for queued, thread in enumerate(threads, 1):
-        thread.start()
-        _wait_until(lambda queued=queued: committer.pending() == queued)  # type: ignore[misc]
-    leader_may_finish.set()
-    for thread in (leader, *threads):
-        thread.join(timeout=10)
-    return outcomes
+    return _queued_together(group_commit(database.engine),
+                            {label: functools.partial(read, body) for label, body in reads.items()})
 
 
 def _audit_read(marker: str) -> Callable[[Session], None]:
@@ -359,7 +352,7 @@ def test_the_audit_rows_of_reads_written_together_are_one_insert_on_sqlite_and_k
         outcomes = _reads_in_one_batch(database, {str(i): _audit_read(f"{prefix}{i}") for i in range(5)})
     finally:
         event.remove(database.engine, "before_cursor_execute", count_audit_inserts)
-    assert outcomes == {str(i): None for i in range(5)}
+    assert outcomes == {"leader": "led", **{str(i): None for i in range(5)}}
     assert _audit_markers(database, prefix) == [f"{prefix}{i}" for i in range(5)]
     expected = 1 if database.kind == "sqlite" else 5
     assert len(inserts) == expected, f"five reads' audit rows took {len(inserts)} insert statements"
@@ -396,7 +389,7 @@ def test_rows_are_merged_only_across_consecutive_writes_of_one_statement_and_the
             inserts.append(statement)
 
     statement = insert(Clinic)
-    writes: list[list[Write]] = [[Rows(statement, rows["a"])], [Rows(statement, rows["b"])],
+    writes: list[Sequence[Write]] = [[Rows(statement, rows["a"])], [Rows(statement, rows["b"])],
                                  [_add_clinic(f"{prefix}c")], [Rows(statement, rows["d"])]]
     event.listen(database.engine, "before_cursor_execute", log)
     try:
