@@ -104,13 +104,8 @@ async def commit_deferred_async(engine: Engine, writes: Sequence[Write]) -> None
 def _work(engine: Engine, writes: Sequence[Write]) -> Joint[Sequence[Write], None] | Write:
     """The group commit's work for a read's writes: joined with other reads' on SQLite (see the module's
     docstring), alone elsewhere."""
-    if is_sqlite(engine):
-        return Joint(_apply_joined, writes, weight=len(writes), most=MOST_JOINED_WRITES)
-
-    def alone(connection: Connection) -> None:
-        _apply_joined(connection, [writes])
-
-    return alone
+    joint = Joint(_apply_joined, writes, weight=len(writes), most=MOST_JOINED_WRITES)
+    return joint if is_sqlite(engine) else joint.alone
 
 
 def _apply_joined(connection: Connection, items: list[Sequence[Write]]) -> list[None]:
