@@ -71,7 +71,9 @@ class GroupCommit:
     """Commits queued callers' work for one engine, a batch at a time."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        # Weak: the registry below keys committers by engine weakly, which a strong reference here would defeat,
+        # keeping every engine, and its committer's writer thread, for the life of the process.
+        self._engine = weakref.ref(engine)
         self._cv = threading.Condition()
         self._queue: list[_Ticket] = []
         self._writing = False
@@ -126,7 +128,10 @@ class GroupCommit:
 
     def _lead(self, batch: list[_Ticket]) -> None:
         try:
-            with connection_scope(self._engine) as connection:
+            engine = self._engine()
+            if engine is None:  # never while a caller waits: each holds the engine it passed to group_commit
+                raise RuntimeError("the group commit's engine is gone")
+            with connection_scope(engine) as connection:
                 for run in _runs(batch):
                     if len(run) == 1 or not _write_joined(connection, run):
                         for member in run:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert, text
@@ -15,7 +18,7 @@ from sqlmodel import Session, select
 
 from service.audit import service as audit
 from service.audit.service import SYSTEM
-from service.core.db import session_scope
+from service.core.db import make_engine, session_scope
 from service.core.group_commit import GroupCommit, Joint, group_commit
 from service.core.read_scope import Rows, Write, _apply_joined, defer, read_scope
 from service.models.clinics import Clinic
@@ -403,3 +406,18 @@ def test_rows_are_merged_only_across_consecutive_writes_of_one_statement_and_the
         names = conn.execute(text("SELECT name FROM clinic WHERE name LIKE :p ORDER BY id"), {"p": f"{prefix}%"})
         assert list(names.scalars()) == [f"{prefix}{name}" for name in "abcd"]
     assert all(len(given) == 1 for given in rows.values()), "a caller's rows were changed by the merge"
+
+
+def test_an_engines_committer_and_its_writer_thread_go_when_the_engine_does(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    committer = group_commit(engine)
+    assert asyncio.run(committer.run_async(lambda connection: connection.exec_driver_sql("SELECT 1").scalar())) == 1
+    writers = list(committer._writer._threads)
+    assert len(writers) == 1 and writers[0].is_alive()
+    committer_ref = weakref.ref(committer)
+    engine.dispose()
+    del committer, engine
+    gc.collect()
+    assert committer_ref() is None
+    writers[0].join(timeout=10)
+    assert not writers[0].is_alive()
