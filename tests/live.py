@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import threading
 import time
+import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,3 +64,25 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], name: str, log_tail: 
             pass
         time.sleep(0.05)
     raise AssertionError(f"{name} did not answer /health in {timeout_s} s:\n{log_tail()}")
+
+
+def health_probe(base: str) -> str:
+    """How the server answers its bare health check at this moment, for a failure's message."""
+    started = time.monotonic()
+    try:
+        answer: object = httpx.get(f"{base}/api/v1/health", timeout=10).status_code
+    except httpx.HTTPError as exc:
+        answer = repr(exc)
+    return f"GET /api/v1/health: {answer} after {time.monotonic() - started:.2f} s"
+
+
+def thread_stacks() -> str:
+    """Where every thread of this process is (a live server's included), identical stacks counted once."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    stacks: Counter[str] = Counter()
+    first_name: dict[str, str] = {}
+    for ident, frame in sys._current_frames().items():
+        stack = "".join(traceback.format_stack(frame))
+        stacks[stack] += 1
+        first_name.setdefault(stack, names.get(ident, str(ident)))
+    return "\n".join(f"--- {count} thread(s) like {first_name[stack]}:\n{stack}" for stack, count in stacks.items())

@@ -21,7 +21,7 @@ from service.app import create_app
 from service.core.clock import FrozenClock
 from tests.conftest import IN_CI, PASSWORD, T0, Tenant, fresh_database, make_tenant, settings_for
 from tests.live import LiveServer as Live
-from tests.live import start_server, stop_server
+from tests.live import health_probe, start_server, stop_server, thread_stacks
 
 CHROMIUM = os.environ.get("TMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -102,9 +102,23 @@ def login(browser: Any, live: Live, tenant: Tenant, role: str, viewport: dict[st
     page.goto("/login")
     page.fill("input[name=username]", tenant.usernames[role])
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    with explained(live, "signing in"):
+        page.click("button[type=submit]")
     page.wait_for_load_state()
     return page
+
+
+@contextmanager
+def explained(live: Live, step: str) -> Iterator[None]:
+    """A browser step that times out fails with the server's state at that moment: how its health check answers
+    and where each of its threads is (the live server runs in this process). A page kept waiting by a stuck
+    server then says where it is stuck, and one merely slow on a loaded machine says that instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        yield
+    except PlaywrightTimeout as exc:
+        raise AssertionError(f"{step} timed out: {exc}\n{health_probe(live.base)}\n{thread_stacks()}") from exc
 
 
 AGENT_MODEL = "magventure-x100"  # iTBS needs burst trains, which this family programs over serial
