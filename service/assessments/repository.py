@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.models.assessments import Assessment, SuicideAlert
+from service.models.sessions import TreatmentSession
 
 
 def get(session: Session, clinic_id: int, assessment_id: int) -> Assessment | None:
@@ -39,6 +40,15 @@ def first_of_course(
     if since is not None:
         query = query.where(Assessment.administered_at >= since)
     return session.exec(query.order_by(col(Assessment.administered_at), col(Assessment.id))).first()
+
+
+def first_session_start(session: Session, clinic_id: int, course_id: int) -> datetime | None:
+    """When the course's first treatment session began delivering (None before any has)."""
+    started: datetime | None = session.exec(
+        select(func.min(TreatmentSession.started_at)).where(
+            TreatmentSession.clinic_id == clinic_id, TreatmentSession.course_id == course_id)
+    ).one()
+    return started
 
 
 def alerts_for_assessments(session: Session, assessment_ids: list[int]) -> list[SuicideAlert]:

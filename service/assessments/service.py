@@ -39,16 +39,18 @@ def _course_start(session: Session, course: Course) -> datetime | None:
 def baseline_for(
     session: Session, clinic_id: int, patient_id: int, course: Course, instrument: str, at: datetime
 ) -> Assessment | None:
-    """The course baseline: its own first score on this instrument, taken at most ``BASELINE_WINDOW`` before the
-    course's first day and no later than that day (a score of another course is never this course's baseline).
+    """The course baseline: its own first score on this instrument taken before treatment, that is at most
+    ``BASELINE_WINDOW`` before the course's first day, no later than that day, and before its first session began
+    (a score taken after session 1, even the same day, is a response to it). A score of another course is never
+    this course's baseline.
 
-    Before the first day is known every score of the course counts as pre-treatment.
+    Before the first day is known every score of the course before its first session counts as pre-treatment.
     """
     start = _course_start(session, course)
-    if start is None:
-        return repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, at)
-    return repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, min(start, at),
-                                      since=start - BASELINE_WINDOW)
+    first_session = repository.first_session_start(session, clinic_id, course.id or 0)
+    before = min(moment for moment in (start, first_session, at) if moment is not None)
+    return repository.first_of_course(session, clinic_id, patient_id, course.id or 0, instrument, before,
+                                      since=None if start is None else start - BASELINE_WINDOW)
 
 
 def _score(

@@ -9,8 +9,22 @@ import pytest
 from httpx import Response
 
 from service.models.assessments import Assessment, SuicideAlert
-from tests.builders.records import TODAY, WRITE, at, audit_rows, count, field_of, new_course, new_patient
-from tests.conftest import Tenant
+from service.models.bookings import Booking
+from service.models.sessions import SessionStatus, TreatmentSession
+from tests.builders.records import (
+    TODAY,
+    WRITE,
+    add,
+    at,
+    audit_rows,
+    count,
+    field_of,
+    moment,
+    new_booking,
+    new_course,
+    new_patient,
+)
+from tests.conftest import T0, Tenant
 
 URL = "/api/v1/patients/{}/assessments"
 
@@ -132,3 +146,35 @@ def test_a_course_scored_only_after_its_first_day_has_no_baseline_rather_than_an
     own = post(tenant, pid, items=phq9(20), administered_at=at(days=-1), course_id=second).json()
     assert own["baseline_assessment_id"] != earlier["id"] and own["baseline_total"] is None, own
     assert any("no baseline" in r for r in own["reasons"])
+
+
+def _session_started(tenant: Tenant, pid: int, cid: int, started_hours: float) -> None:
+    """A completed treatment session of the course that began ``started_hours`` from T0."""
+    started = moment(hours=started_hours)
+    booking_id = new_booking(tenant, pid, cid, started)
+    with tenant.app.state.engine.connect() as connection:
+        chair_id = connection.exec_driver_sql(f"SELECT chair_id FROM {Booking.__tablename__} WHERE id = {booking_id}"
+                                              ).scalar_one()
+    add(tenant, TreatmentSession(clinic_id=tenant.clinic_id, patient_id=pid, course_id=cid, booking_id=booking_id,
+                                 chair_id=chair_id, status=SessionStatus.completed.value, checked_in_at=started,
+                                 started_at=started, ended_at=started + timedelta(minutes=20), updated_at=T0))
+
+
+def test_a_score_taken_after_the_first_session_began_is_not_the_baseline_even_on_the_first_day(
+        tenant: Tenant) -> None:
+    """Session 1 began at 7:00 on the course's first day: the 6:00 score is the baseline, the 8:00 one a response
+    to treatment. A course first scored an hour after its first session began has no baseline to measure from."""
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid, start_date=TODAY)
+    _session_started(tenant, pid, cid, started_hours=-2)
+    before = post(tenant, pid, items=phq9(20), administered_at=at(hours=-3), course_id=cid).json()
+    after = post(tenant, pid, items=phq9(10), administered_at=at(hours=-1), course_id=cid).json()
+    assert after["baseline_assessment_id"] == before["id"] and after["percent_change"] == -50.0, after
+
+    pid = new_patient(tenant)
+    cid = new_course(tenant, pid, start_date=TODAY)
+    _session_started(tenant, pid, cid, started_hours=-5)  # the one technician's earlier booking
+    post_session = post(tenant, pid, items=phq9(20), administered_at=at(hours=-4), course_id=cid).json()
+    later = post(tenant, pid, items=phq9(10), administered_at=at(hours=-1), course_id=cid).json()
+    assert later["baseline_assessment_id"] is None and later["baseline_total"] is None, (post_session, later)
+    assert later["response"] is None and any("no baseline" in r for r in later["reasons"])
