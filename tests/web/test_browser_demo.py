@@ -14,7 +14,7 @@ import pytest
 
 from service.core.db import session_scope
 from service.seed import DEMO_AGENT, seed_demo
-from tests.web.conftest import DESKTOP, TABLET, Live, explained, shot
+from tests.web.conftest import DESKTOP, TABLET, Live, shot, submit_sign_in
 
 SPEED = 10  # the simulated device's clock ×10: iTBS 600 (about 3 min) delivers in about 20 s
 
@@ -47,8 +47,7 @@ def _sign_in(browser: Any, live: Live, username: str, password: str, viewport: d
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    with explained(live, "signing in"):
-        page.click("button[type=submit]")
+    submit_sign_in(page, live)
     page.wait_for_url("**/")
     return page
 
