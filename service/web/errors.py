@@ -13,9 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.api.deps import signed_in
+from service.api.deps import read_on_loop, signed_in
 from service.auth.principal import Principal
-from service.core.db import session_scope
 from service.core.errors import ServiceError
 from service.web.pages import templates
 from service.web.wording import field_words, plain
@@ -38,13 +37,20 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(NOT_PAGES)
 
 
-def _signed_in(request: Request) -> Principal | None:
+async def _signed_in(request: Request) -> Principal | None:
+    """The caller the page is for, if signed in, read in a read-only transaction on the event loop.
+
+    These handlers run on the loop, and a read takes no writer lock. A write transaction (``session_scope``) would
+    wait for SQLite's writer lock on the loop, where a request holding it waits for the loop to end its
+    transaction: every request of the process would stop for good (a browser's /favicon.ico 404 during a
+    sign-in did).
+    """
     found: Principal | None = getattr(request.state, "principal", None)
     if found is not None:
         return found
     app = request.app
     try:
-        with session_scope(app.state.engine) as session:
+        async with read_on_loop(app.state.engine) as session:
             return signed_in(request, session, app.state.settings, app.state.clock.now())
     except ServiceError:
         return None
@@ -56,12 +62,12 @@ def _back(request: Request) -> str:
     return referer[len(base) - 1:] if referer.startswith(base) and referer != str(request.url) else "/"
 
 
-def error_page(request: Request, status: int, message: str | None, details: Any = None) -> Response:
+async def error_page(request: Request, status: int, message: str | None, details: Any = None) -> Response:
     """The error page for a status, with the refusal's own sentence and any fields to correct."""
     heading, explain = HEADINGS.get(status, HEADINGS[409] if status < 500 else HEADINGS[500])
     fields = [{"field": field_words(str(d.get("field", ""))), "message": plain(str(d.get("message", "")))}
               for d in details if isinstance(d, dict)] if isinstance(details, list) else []
-    me = _signed_in(request)
+    me = await _signed_in(request)
     shown = None if status in (403, 500) or fields else message
     return templates.TemplateResponse(request, "error.html", {
         "me": me, "idle_seconds": request.app.state.settings.session_idle_minutes * 60 if me else 0,
@@ -75,25 +81,25 @@ def install(app: FastAPI) -> None:
 
     async def _service_error(request: Request, exc: Exception) -> Response:
         if is_page(request) and isinstance(exc, ServiceError) and exc.status_code >= 403:
-            return error_page(request, exc.status_code, exc.message, exc.details)
+            return await error_page(request, exc.status_code, exc.message, exc.details)
         return await json_handlers[ServiceError](request, exc)
 
     async def _invalid(request: Request, exc: Exception) -> Response:
         if is_page(request) and isinstance(exc, RequestValidationError):
             details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request",
                         "message": e.get("msg", "invalid")} for e in exc.errors()]
-            return error_page(request, 422, None, details)
+            return await error_page(request, 422, None, details)
         return await json_handlers[RequestValidationError](request, exc)
 
     async def _http(request: Request, exc: Exception) -> Response:
         if is_page(request) and isinstance(exc, HTTPException) and exc.status_code >= 403:
-            return error_page(request, exc.status_code, None)
+            return await error_page(request, exc.status_code, None)
         return await json_handlers[HTTPException](request, exc)
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
         if is_page(request):
             await json_handlers[Exception](request, exc)  # logs it
-            return error_page(request, 500, None)
+            return await error_page(request, 500, None)
         return await json_handlers[Exception](request, exc)
 
     app.add_exception_handler(ServiceError, _service_error)
