@@ -29,7 +29,8 @@ BASELINE_WINDOW = timedelta(days=30)
 
 
 def _course_start(session: Session, course: Course) -> datetime | None:
-    """The end of the course's first calendar day, in UTC (a same-day score counts as pre-course)."""
+    """The end of the course's first calendar day (a score that day counts as pre-course until session 1 begins,
+    see ``baseline_for``)."""
     if course.start_date is None:
         return None
     tz = ZoneInfo(clinic_day.clinic(session, course.clinic_id).timezone)

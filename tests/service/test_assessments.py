@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from httpx import Response
 
+from service.core.db import session_scope
 from service.models.assessments import Assessment, SuicideAlert
 from service.models.bookings import Booking
 from service.models.sessions import SessionStatus, TreatmentSession
@@ -152,9 +153,8 @@ def _session_started(tenant: Tenant, pid: int, cid: int, started_hours: float) -
     """A completed treatment session of the course that began ``started_hours`` from T0."""
     started = moment(hours=started_hours)
     booking_id = new_booking(tenant, pid, cid, started)
-    with tenant.app.state.engine.connect() as connection:
-        chair_id = connection.exec_driver_sql(f"SELECT chair_id FROM {Booking.__tablename__} WHERE id = {booking_id}"
-                                              ).scalar_one()
+    with session_scope(tenant.app.state.engine) as session:
+        chair_id = session.get_one(Booking, booking_id).chair_id
     add(tenant, TreatmentSession(clinic_id=tenant.clinic_id, patient_id=pid, course_id=cid, booking_id=booking_id,
                                  chair_id=chair_id, status=SessionStatus.completed.value, checked_in_at=started,
                                  started_at=started, ended_at=started + timedelta(minutes=20), updated_at=T0))
