@@ -31,8 +31,7 @@ def heartbeat(session: Session, who: Principal, data: HeartbeatIn, now: datetime
 
 def take_commands(session: Session, who: Principal, chair_id: int, now: datetime) -> list[ChairCommand]:
     """Pending commands for the chair, oldest first, marked taken (each is handed out once)."""
-    if chairs.get_chair(session, who.clinic_id, chair_id) is None:
-        raise NotFound(f"chair {chair_id} not found")
+    require_chair(session, who.clinic_id, chair_id)
     rows = list(session.exec(
         select(ChairCommand)
         .where(ChairCommand.chair_id == chair_id, ChairCommand.clinic_id == who.clinic_id,
@@ -45,6 +44,12 @@ def take_commands(session: Session, who: Principal, chair_id: int, now: datetime
         command.taken_at = now
         session.add(command)
     return rows
+
+
+def require_chair(session: Session, clinic_id: int, chair_id: int) -> None:
+    """404 unless the chair is the clinic's."""
+    if chairs.get_chair(session, clinic_id, chair_id) is None:
+        raise NotFound(f"chair {chair_id} not found")
 
 
 def has_pending(session: Session, clinic_id: int, chair_id: int) -> bool:

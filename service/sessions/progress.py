@@ -12,8 +12,8 @@ from fastapi import Request
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from service.core.db import session_scope
 from service.core.errors import NotFound
+from service.core.read_scope import read_scope
 from service.models.sessions import ENDED, ChairStatus, TreatmentSession
 
 POLL_S = 0.5
@@ -21,8 +21,12 @@ MAX_STREAM_S = 4 * 3600
 
 
 def snapshot(engine: Engine, clinic_id: int, session_id: int) -> dict[str, Any] | None:
-    """Pulses of planned, train n of N, time left, coil temperature, device state."""
-    with session_scope(engine) as s:
+    """Pulses of planned, train n of N, time left, coil temperature, device state.
+
+    Read in a read-only transaction: a stream looks twice a second for as long as a session runs, and on SQLite a
+    write transaction would queue each look for the process's one writer (and hold it up meanwhile).
+    """
+    with read_scope(engine) as s:
         ts = s.exec(select(TreatmentSession).where(
             TreatmentSession.id == session_id, TreatmentSession.clinic_id == clinic_id)).first()
         if ts is None:

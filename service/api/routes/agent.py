@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from service.api.deps import AgentCaller, AgentUser, NowDep, SessionDep, SettingsDep, StaffUser
 from service.auth.principal import Principal
 from service.core.db import session_scope
+from service.core.read_scope import read_scope
 from service.models.sessions import ChairStatus
 from service.sessions import agent_service, lost_chairs
 from service.sessions.ingest import ingest_batch_async
@@ -58,13 +59,24 @@ async def take_commands(
 
 
 def _take_when_due(request: Request, who: Principal, chair_id: int, last: bool) -> list[CommandOut] | None:
-    """Take the chair's pending commands if there are any (or on the last poll); None means wait on."""
-    with session_scope(request.app.state.engine) as session:
-        if not (last or agent_service.has_pending(session, who.clinic_id, chair_id)):
-            return None
+    """Take the chair's pending commands if there are any; None means wait on ([] on the last poll).
+
+    Looking is a read: every agent polls five times a second, and only a poll that finds a command opens a write
+    transaction (on SQLite, a turn of the process's one writer, which the looks would otherwise queue for).
+    """
+    engine = request.app.state.engine
+    with read_scope(engine) as session:
+        if not agent_service.has_pending(session, who.clinic_id, chair_id):
+            if not last:
+                return None
+            agent_service.require_chair(session, who.clinic_id, chair_id)
+            return []
+    with session_scope(engine) as session:
         now = request.app.state.clock.now()
-        return [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
-                for c in agent_service.take_commands(session, who, chair_id, now)]
+        taken = [CommandOut(id=c.id or 0, kind=c.kind, session_id=c.session_id, payload=c.payload)
+                 for c in agent_service.take_commands(session, who, chair_id, now)]
+    # Another poll of the chair may have taken them since the look: then wait on, as if none had come.
+    return taken if taken or last else None
 
 
 @router.get("/chair-status", response_model=list[ChairStatusPublic])
