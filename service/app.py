@@ -50,18 +50,20 @@ from service.web import errors as web_errors
 from service.web.pages import LoginRequired, login_url
 from service.web.router import router as web_router
 
-# A request is matched against the routes in this order, one by one; the chair agents' routes, called by every chair
-# every few seconds (a batch of events, a heartbeat, a command poll), come first. No two routers share a path.
-ROUTERS = [agent_router, auth_router, clinics_router, users_router, chairs_router, patients_router, web_router,
+# A request is matched against the routes in this order, one by one (about 1.5 µs a route, 3.5 a page's); the chair
+# agents' routes, called by every chair every few seconds (a batch of events, a heartbeat, a command poll), come
+# first, and the pages, which people open at a human pace, last, so no API call is matched against them first. No
+# two routers share a path.
+ROUTERS = [agent_router, auth_router, clinics_router, users_router, chairs_router, patients_router,
            # clinical records
            medications_router, eligibility_router, assessments_router, screenings_router, motor_thresholds_router,
            protocols_router, adverse_events_router, blockers_router,
            # scheduling
            courses_router, authorizations_router, calendar_router, bookings_router, reviews_router,
-           # treatment sessions and chair agents
+           # treatment sessions
            sessions_router,
-           # pages, signatures, documents
-           signatures_router, documents_router]
+           # signatures, documents, pages
+           signatures_router, documents_router, web_router]
 
 
 @asynccontextmanager
