@@ -8,9 +8,11 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -86,3 +88,20 @@ def thread_stacks() -> str:
         stacks[stack] += 1
         first_name.setdefault(stack, names.get(ident, str(ident)))
     return "\n".join(f"--- {count} thread(s) like {first_name[stack]}:\n{stack}" for stack, count in stacks.items())
+
+
+_STDERR: weakref.WeakKeyDictionary[subprocess.Popen[bytes], Path] = weakref.WeakKeyDictionary()
+
+
+def start_logged(cmd: list[str], stderr: Path) -> subprocess.Popen[bytes]:
+    """Start a process (a chair agent) with its stderr written to a file: a pipe nobody reads fills at 64 KiB, and
+    the process then stops at its next log line, which a test sees as a hang."""
+    with stderr.open("wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=sink)
+    _STDERR[proc] = stderr
+    return proc
+
+
+def stderr_of(proc: subprocess.Popen[bytes]) -> str:
+    """What a process started by ``start_logged`` wrote to stderr so far (for a failing test's message)."""
+    return _STDERR[proc].read_text(errors="replace") or "(nothing on stderr)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from service.core.db import session_scope
 from service.models.sessions import ChairCommand, TreatmentSession
 from tests.builders.delivery import DeliveryWorld, delivery_world
 from tests.conftest import PASSWORD, Database, Tenant, make_tenant, settings_for
-from tests.live import LiveServer, start_server, stop_server
+from tests.live import LiveServer, start_logged, start_server, stop_server
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def agent_process(tmp_path: Path) -> Iterator[AgentFactory]:
                "--device", device or f"sim://{model}", "--model", model, "--service", base,
                "--username", tenant.usernames["agent"], "--password-file", str(secret),
                "--outbox", str(outbox or tmp_path / f"outbox-{chair_id}.db"), "--speed", str(speed)]
-        proc = subprocess.Popen(cmd, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = start_logged(cmd, tmp_path / f"agent-{len(procs)}.stderr")
         procs.append(proc)
         return proc
 
@@ -61,8 +60,6 @@ def agent_process(tmp_path: Path) -> Iterator[AgentFactory]:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def world_with_command(tenant: Tenant, *, tag: str, model: str, protocol: dict, mode: str = "control") -> DeliveryWorld:

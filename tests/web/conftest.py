@@ -23,7 +23,7 @@ from service.app import create_app
 from service.core.clock import FrozenClock
 from tests.conftest import IN_CI, PASSWORD, T0, Tenant, fresh_database, make_tenant, settings_for
 from tests.live import LiveServer as Live
-from tests.live import health_probe, start_server, stop_server, thread_stacks
+from tests.live import health_probe, start_logged, start_server, stop_server, thread_stacks
 
 CHROMIUM = os.environ.get("TMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -153,12 +153,12 @@ def agent(tmp_path: Path) -> Iterator[Callable[[Live, Tenant, int], subprocess.P
     secret.write_text(PASSWORD)
 
     def start(live: Live, tenant: Tenant, chair_id: int) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
+        proc = start_logged(
             [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id),
              "--device", f"sim://{AGENT_MODEL}", "--model", AGENT_MODEL, "--service", live.base,
              "--username", tenant.usernames["agent"], "--password-file", str(secret),
              "--outbox", str(tmp_path / "outbox.db"), "--speed", str(AGENT_SPEED)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            tmp_path / f"agent-{len(procs)}.stderr")
         procs.append(proc)
         return proc
 
@@ -166,8 +166,6 @@ def agent(tmp_path: Path) -> Iterator[Callable[[Live, Tenant, int], subprocess.P
     for proc in procs:
         proc.kill()
         proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def shot(page: Any, name: str) -> Path:

@@ -10,6 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.builders.treatable import treatable
 from tests.conftest import Tenant
+from tests.live import stderr_of
 from tests.web.conftest import AGENT_MODEL as MODEL
 from tests.web.conftest import TABLET, Live, login, shot
 
@@ -74,7 +75,7 @@ def test_chair_flow_from_check_in_to_completed_with_live_progress(browser: Any, 
     page.click("#start")
     page.wait_for_selector("#progress")
     widths = _watch_progress(page)
-    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "agent exited"
+    assert proc.poll() is None, stderr_of(proc)
     moving = [w for w in widths if 0 < w < 100]
     assert len(set(moving)) >= 2, f"the bar never moved through the delivery: {widths}"
     ended = page.locator("#ended").inner_text()

@@ -29,6 +29,7 @@ from service.models.courses import Course
 from service.models.sessions import DeliveryEventRow, SessionTrain, TreatmentSession
 from tests.builders.clinic import WRITE, ok
 from tests.conftest import PASSWORD, Tenant
+from tests.live import stderr_of
 from tests.web.conftest import AGENT_MODEL as MODEL
 from tests.web.conftest import DESKTOP, TABLET, Live, login, shot
 
@@ -305,7 +306,7 @@ def test_a_referral_becomes_a_delivered_session_with_a_signed_summary(browser: A
     tech.wait_for_selector('#progress [data-field="status"]:has-text("Delivering"), #ended', timeout=SLOW)
     j.shot(tech, "delivering")
     tech.wait_for_selector("#ended", timeout=SLOW)
-    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "the agent exited"
+    assert proc.poll() is None, stderr_of(proc)
     ended = tech.locator("#ended").inner_text()
     assert "Session completed" in ended and "600 of 600 pulses" in ended, ended
     j.shot(tech, "delivered")
