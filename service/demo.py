@@ -25,12 +25,16 @@ AGENT_SECRET = Path("var/demo-agent.secret")
 
 def demo_chairs(database_url: str) -> list[tuple[int, str]]:
     """(chair id, device model) of the demo clinic's chairs."""
-    with Session(make_engine(database_url)) as session:
-        clinic = clinics.by_name(session, DEMO_CLINIC)
-        if clinic is None:
-            return []
-        rows = session.exec(select(Chair, Device).join(Device).where(Chair.clinic_id == clinic.id)).all()
-        return [(chair.id or 0, device.model) for chair, device in rows]
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            clinic = clinics.by_name(session, DEMO_CLINIC)
+            if clinic is None:
+                return []
+            rows = session.exec(select(Chair, Device).join(Device).where(Chair.clinic_id == clinic.id)).all()
+            return [(chair.id or 0, device.model) for chair, device in rows]
+    finally:
+        engine.dispose()  # its pooled connection would stay open beside the service's for the demo's whole life
 
 
 def run(database_url: str, host: str, port: int) -> int:
