@@ -207,6 +207,34 @@ def test_joints_queued_together_run_as_one_call_and_each_caller_gets_its_own_res
     assert _clinics_named(database, other) == 1
 
 
+def test_a_batch_whose_work_all_succeeds_is_one_transaction_with_no_savepoint(database: Database) -> None:
+    work = _Clinics(f"gcj-{uuid.uuid4().hex[:8]}")
+    other = f"{work.prefix}-plain"
+    savepoints: list[str] = []
+    commits: list[int] = []
+
+    def count_savepoint(_connection: Connection, name: str) -> None:
+        savepoints.append(name)
+
+    def count_commit(connection: Connection) -> None:
+        commits.append(id(connection))
+
+    committer = GroupCommit(database.engine)
+    committer.run(lambda c: None)  # the committer's first batch, before the events are counted
+    event.listen(database.engine, "savepoint", count_savepoint)
+    event.listen(database.engine, "commit", count_commit)
+    try:
+        outcomes = _one_batch(committer, {"a": work.joint("a"), "b": work.joint("b"), "plain": _add_clinic(other)})
+    finally:
+        event.remove(database.engine, "savepoint", count_savepoint)
+        event.remove(database.engine, "commit", count_commit)
+    assert outcomes["a"] == "a written" and outcomes["b"] == "b written" and outcomes["leader"] == "led"
+    assert savepoints == [], "a batch with nothing failing paid for savepoints"
+    assert len(commits) == 2, "the leader's batch and the queued one: a commit each"
+    assert work.calls == [["a", "b"]]
+    assert _clinics_named(database, f"{work.prefix}-a") == _clinics_named(database, other) == 1
+
+
 def test_a_joined_call_that_fails_is_written_again_one_by_one_and_only_the_failing_caller_sees_it(
         database: Database) -> None:
     work = _Clinics(f"gcj-{uuid.uuid4().hex[:8]}")
