@@ -10,6 +10,7 @@ rate is two wrk runs at once, one per process, as a reverse proxy would spread t
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import sys
 import httpx
 
 from bench import wrk
-from bench.harness import fresh_database, serving
+from bench.harness import SERVER_PIDS, fresh_database, serving
+from bench.threads_cpu import ThreadsCpu, measure
 
 PASSWORD = "bench password 123"
 
@@ -35,18 +37,28 @@ def _setup(base: str, db_url: str) -> tuple[str, int]:
     return token["access_token"], int(patient["id"])
 
 
-def _one_process(db_url: str, seconds: float) -> list[wrk.WrkResult]:
+def _one_process(db_url: str, seconds: float) -> tuple[list[wrk.WrkResult], list[ThreadsCpu]]:
+    """Each row's wrk result, and the server's threads' CPU during it."""
     with serving(db_url, 1) as (base,):
         token, pid = _setup(base, db_url)
         auth = {"Authorization": f"Bearer {token}"}
-        rows = []
+        rows, cpu = [], []
         for connections in (8, 25, 50):
-            rows.append(wrk.run(f"GET /api/v1/health, {connections} connections", f"{base}/api/v1/health",
-                                connections=connections, seconds=seconds, headers=auth))
-            rows.append(wrk.run(f"GET /api/v1/patients/{{id}}, {connections} connections",
-                                f"{base}/api/v1/patients/{pid}", connections=connections, seconds=seconds,
-                                headers=auth))
-        return rows
+            for name, url in ((f"GET /api/v1/health, {connections} connections", f"{base}/api/v1/health"),
+                              (f"GET /api/v1/patients/{{id}}, {connections} connections",
+                               f"{base}/api/v1/patients/{pid}")):
+                row, used = measure(SERVER_PIDS[base], functools.partial(
+                    wrk.run, name, url, connections=connections, seconds=seconds, headers=auth))
+                rows.append(row)
+                cpu.append(used)
+        return rows, cpu
+
+
+def _print_cpu(rows: list[wrk.WrkResult], cpu: list[ThreadsCpu]) -> None:
+    """The server's threads during each row: the event loop near 100 % is one process's limit."""
+    print(f"\n{'server threads, % of a core':<52} {'loop':>6} {'others':>7} {'loop µs/request':>16}")
+    for row, used in zip(rows, cpu, strict=True):
+        print(f"{row.name:<52} {used.loop:>6.0f} {used.others:>7.0f} {used.loop / 100 / row.rate * 1e6:>16.0f}")
 
 
 def _two_processes(server_url: str, seconds: float) -> wrk.WrkResult:
@@ -76,16 +88,18 @@ def main() -> None:
     args = parser.parse_args()
     wrk.require_wrk()
     with fresh_database(None) as sqlite_url:
-        sqlite_rows = _one_process(sqlite_url, args.seconds)
+        sqlite_rows, sqlite_cpu = _one_process(sqlite_url, args.seconds)
     wrk.print_table("bench.api: one process, SQLite", sqlite_rows)
+    _print_cpu(sqlite_rows, sqlite_cpu)
     _summary("SQLite", sqlite_rows)
     if args.database_url is None:
         print("\nPostgreSQL not run: pass --database-url postgresql://user@host:port/db")
         return
     with fresh_database(args.database_url) as pg_url:
-        pg_rows = _one_process(pg_url, args.seconds)
+        pg_rows, pg_cpu = _one_process(pg_url, args.seconds)
     two = _two_processes(args.database_url, args.seconds)
     wrk.print_table("bench.api: PostgreSQL, one process, then two", [*pg_rows, two])
+    _print_cpu(pg_rows, pg_cpu)
     _summary("PostgreSQL", pg_rows)
     by_name = {r.name: r for r in pg_rows}
     best_one = max(by_name[f"GET /api/v1/patients/{{id}}, {c} connections"].rate for c in (25, 50))

@@ -77,6 +77,10 @@ def fresh_database(server_url: str | None = None) -> Iterator[str]:
         engine.dispose()
 
 
+# The process serving each base URL that ``serving`` yields (for ``bench.threads_cpu``).
+SERVER_PIDS: dict[str, int] = {}
+
+
 @contextmanager
 def serving(url: str, processes: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[list[str]]:
     """Migrate ``url`` and serve it with ``processes`` `tmsops serve` processes; yields their base URLs."""
@@ -91,10 +95,13 @@ def serving(url: str, processes: int = 1, extra_env: dict[str, str] | None = Non
                                           env=env | {"PGAPPNAME": f"tmsops-bench-{i}"},
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             bases.append(f"http://127.0.0.1:{port}")
+            SERVER_PIDS[bases[-1]] = procs[-1].pid
         for base in bases:
             _wait_ready(base)
         yield bases
     finally:
+        for base in bases:
+            SERVER_PIDS.pop(base, None)
         for proc in procs:
             proc.terminate()
         for proc in procs:

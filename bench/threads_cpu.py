@@ -1,0 +1,45 @@
+"""How busy a server process's threads were while a load ran: the event loop's thread beside all the others.
+
+Read from ``/proc/<pid>/task/*/stat`` (Linux), so the figure costs the server nothing. A loop near 100 % of a core
+is the limit of one process (Python runs one thread at a time); the other threads (the group commit's writer, the
+request thread pool) share the same interpreter lock.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class ThreadsCpu:
+    loop: float  # % of one core: the main thread, where uvicorn's event loop runs
+    others: float  # % of one core: every other thread of the process together
+
+
+def _ticks(pid: int) -> dict[int, int]:
+    """CPU ticks (user + system) of each thread of ``pid`` so far."""
+    found: dict[int, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        found[int(task.name)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def measure(pid: int, run: Callable[[], T]) -> tuple[T, ThreadsCpu]:
+    """Run ``run`` and return its result with the CPU the process's threads used meanwhile."""
+    before, began = _ticks(pid), time.monotonic()
+    result = run()
+    after, seconds = _ticks(pid), time.monotonic() - began
+    used = {tid: (ticks - before.get(tid, 0)) / _TICKS / seconds * 100 for tid, ticks in after.items()}
+    return result, ThreadsCpu(loop=used.get(pid, 0.0), others=sum(v for tid, v in used.items() if tid != pid))
