@@ -189,7 +189,8 @@ def _write_at_once(engine: Engine, runs: list[list[_Ticket]]) -> int | None:
     If a caller's work raises, nothing is kept and the failed run's index is returned: the batch is then written
     again with a savepoint per run, and per caller in the failed run, so only the failing caller sees its error.
     Work rarely fails, and on PostgreSQL the savepoints were two round trips per read beside its one insert
-    (`bench.api`: 15 % more patient reads at 8 connections, and a lower p99). A failed commit raises, as before.
+    (`bench.api`: 10-20 % more patient reads at 8 and 25 connections, a lower p99 at 8 and a longer one at 50;
+    docs/deployment.md, Capacity). A failed commit raises, as before.
     """
     results: list[Any] = []
     try:
