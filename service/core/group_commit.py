@@ -196,12 +196,8 @@ def _write_at_once(engine: Engine, runs: list[list[_Ticket]]) -> int | None:
     try:
         with connection_scope(engine) as connection:
             for i, run in enumerate(runs):
-                first = run[0].work
                 try:
-                    if isinstance(first, Joint):
-                        results.extend(first.run(connection, [m.work.item for m in run if isinstance(m.work, Joint)]))
-                    else:  # work that is not a joint is a run of its own
-                        results.append(first(connection))
+                    results.extend(_call(connection, run))
                 except Exception as exc:
                     raise _WorkFailed(i) from exc
     except _WorkFailed as failed:
@@ -211,13 +207,19 @@ def _write_at_once(engine: Engine, runs: list[list[_Ticket]]) -> int | None:
     return None
 
 
+def _call(connection: Connection, run: list[_Ticket]) -> list[Any]:
+    """Do a run's work: its joints in one call, or the one work that is not a joint; each caller's result, in order."""
+    first = run[0].work
+    if isinstance(first, Joint):
+        return first.run(connection, [member.work.item for member in run if isinstance(member.work, Joint)])
+    return [first(connection)]  # work that is not a joint is a run of its own
+
+
 def _write_joined(connection: Connection, run: list[_Ticket]) -> bool:
     """Write the run's joints in one call and one savepoint; False, with nothing written, if that call raised."""
-    first = run[0].work
-    assert isinstance(first, Joint)
     try:
         with connection.begin_nested():
-            results = first.run(connection, [member.work.item for member in run if isinstance(member.work, Joint)])
+            results = _call(connection, run)
     except Exception:  # written again one by one, so that only the caller whose work fails sees its error
         return False
     for member, result in zip(run, results, strict=True):

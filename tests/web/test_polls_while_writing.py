@@ -39,7 +39,9 @@ def test_a_long_poll_that_finds_no_command_waits_and_ends_while_a_write_holds_th
     assert unknown.status_code == 404 and f"chair {chair_id + 1000} not found" in unknown.text
 
 
-def test_a_progress_stream_looks_while_a_write_holds_the_writer_lock(live: Live, live_tenant: Tenant) -> None:
+def test_a_progress_streams_first_look_is_answered_while_a_write_holds_the_writer_lock(
+        live: Live, live_tenant: Tenant) -> None:
+    # A missing session: the stream's first look is the same read as each later one, and answers at once.
     tech = {"Authorization": f"Bearer {live_tenant.tokens['technician']}"}
     with _WRITER_LOCKS[live.app.state.engine]:
         missing = httpx.get(f"{live.base}/api/v1/sessions/999999/progress", headers=tech, timeout=10)
