@@ -12,16 +12,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from config.settings import Settings
-from service.audit.chain import content_digest, link_hash
+from service.audit.chain import CONTENT_FIELDS, content_digest, link_hash
 from service.audit.checkpoints import Checkpoint, CheckpointLog, default_path
 from service.audit.keys import audit_key, signing_key
 from service.core.clock import Clock
 from service.core.db import session_scope
+from service.core.read_scope import read_scope
 from service.models.audit import AuditEvent, AuditHead
 
 log = logging.getLogger("tmsops.audit.sealer")
@@ -67,26 +70,71 @@ def run_sealer(engine: Engine, settings: Settings, clock: Clock) -> int:
     return seal(engine, clock.now(), checkpoints=checkpoint_log(settings)).sealed
 
 
+@dataclass
+class _Plan:
+    """A batch as looked at without a lock: the head it continues, each row's seal, the rows refused."""
+
+    head: tuple[int, str]
+    seals: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+
+
 def _seal_batch(engine: Engine, key: bytes, batch: int, skip: list[int]) -> tuple[int, int, str, list[int]]:
-    refused: list[int] = []
+    """Look at the next rows and work out their links without a lock, then write them under the head's lock.
+
+    The digests and links (two HMACs of a row's JSON each) are most of a batch's time; worked out under the
+    writer lock they held every request's commit behind them for that long (on SQLite every write queues for that
+    lock, a read's audit row included). The write checks that the head is still the one the links continue: only a
+    seal moves it, so no row looked at has been sealed meanwhile; if another sealer got there first, look again.
+    """
+    while True:
+        plan = _look(engine, key, batch, skip)
+        if not plan.seals:
+            return 0, plan.head[0], plan.head[1], plan.refused
+        written = _write(engine, plan)
+        if written is not None:
+            return len(plan.seals), written[0], written[1], plan.refused
+
+
+def _look(engine: Engine, key: bytes, batch: int, skip: list[int]) -> _Plan:
+    with read_scope(engine) as session:
+        connection = session.connection()
+        head = connection.execute(_HEAD).one()
+        query = _UNSEALED if not skip else _UNSEALED.where(col(AuditEvent.id).not_in(skip))  # refused: look past
+        rows = [dict(row) for row in connection.execute(query.limit(batch)).mappings()]
+    plan = _Plan((head.last_seq, head.last_hash))
+    position, last_hash = plan.head
+    for row in rows:
+        digest = content_digest(key, row)
+        if row["digest"] is not None and row["digest"] != digest:
+            plan.refused.append(row["id"])
+            continue
+        position += 1
+        link = link_hash(key, row_id=row["id"], seq=position, prev_hash=last_hash, digest=digest)
+        plan.seals.append({"row_id": row["id"], "digest": digest, "seq": position, "prev_hash": last_hash,
+                           "hash": link})
+        last_hash = link
+    return plan
+
+
+def _write(engine: Engine, plan: _Plan) -> tuple[int, str] | None:
+    """Write the plan's seals and the new head; None, with nothing written, if the head has moved since the look."""
     with session_scope(engine) as session:
-        head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-        query = select(AuditEvent).where(col(AuditEvent.seq).is_(None))
-        if skip:  # refused rows stay unsealed: look past them rather than at them again
-            query = query.where(col(AuditEvent.id).not_in(skip))
-        rows = session.exec(query.order_by(col(AuditEvent.id)).limit(batch)).all()
-        sealed = 0
-        for row in rows:
-            digest = content_digest(key, row.model_dump())
-            if row.digest is not None and row.digest != digest:
-                refused.append(row.id or 0)
-                continue
-            position = head.last_seq + 1
-            row.digest, row.seq, row.prev_hash = digest, position, head.last_hash
-            row.hash = link_hash(key, row_id=row.id or 0, seq=position, prev_hash=head.last_hash, digest=digest)
-            head.last_seq, head.last_hash, head.last_event_id = position, row.hash, row.id or 0
-            session.add(row)
-            sealed += 1
-        if sealed:
-            session.add(head)
-        return sealed, head.last_seq, head.last_hash, refused
+        connection = session.connection()
+        head = connection.execute(_HEAD.with_for_update()).one()
+        if (head.last_seq, head.last_hash) != plan.head:
+            return None
+        connection.execute(_SEAL, plan.seals)
+        last = plan.seals[-1]
+        connection.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(
+            last_seq=last["seq"], last_hash=last["hash"], last_event_id=last["row_id"]))
+        return last["seq"], last["hash"]
+
+
+_HEAD = select(col(AuditHead.last_seq), col(AuditHead.last_hash)).where(col(AuditHead.id) == 1)
+_CONTENT = [col(getattr(AuditEvent, name)) for name in CONTENT_FIELDS]
+_UNSEALED = (select(col(AuditEvent.id), col(AuditEvent.digest), *_CONTENT).where(col(AuditEvent.seq).is_(None))
+             .order_by(col(AuditEvent.id)))
+_SEAL = (update(AuditEvent).where(col(AuditEvent.id) == bindparam("row_id"), col(AuditEvent.seq).is_(None))
+         .values(digest=bindparam("digest"), seq=bindparam("seq"), prev_hash=bindparam("prev_hash"),
+                 hash=bindparam("hash")))

@@ -12,12 +12,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from config.settings import PROJECT_ROOT
+from service.audit import sealer
 from service.audit import service as audit
+from service.audit.chain import content_digest
 from service.audit.sealer import seal
 from service.audit.service import Actor
 from service.audit.verify import verify_chain
 from service.core.clock import FrozenClock
-from service.core.db import session_scope
+from service.core.db import _WRITER_LOCKS, session_scope
 from service.jobs.scheduler import JobRunner
 from service.models.audit import AuditEvent, AuditHead
 from tests.conftest import T0, fresh_database, settings_for
@@ -164,6 +166,48 @@ def test_concurrent_requests_and_a_running_sealer_keep_the_chain(fresh: Engine) 
     assert not errors
     result = verify_chain(fresh)
     assert result.ok and (result.sealed, result.unsealed) == (60, 0)
+
+
+def test_a_sealer_overtaken_by_another_between_its_look_and_its_write_looks_again(
+        fresh: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The links are worked out before the head is locked; a head moved meanwhile means they continue nothing."""
+    _record(fresh, 3)
+    write = sealer._write
+    overtaken: list[int] = []
+
+    def another_sealer_first(engine: Engine, plan: sealer._Plan) -> tuple[int, str] | None:
+        if not overtaken:
+            overtaken.append(len(plan.seals))
+            _record(fresh, 2)  # recorded after the first sealer looked
+            assert seal(fresh, T0).sealed == 5  # the other sealer seals every row, the first one's three included
+        return write(engine, plan)
+
+    monkeypatch.setattr(sealer, "_write", another_sealer_first)
+    assert seal(fresh, T0).sealed == 0  # its plan's head had moved: nothing written, and nothing left to seal
+    assert overtaken == [3]
+    assert [r.seq for r in _rows(fresh)] == [1, 2, 3, 4, 5]
+    result = verify_chain(fresh)
+    assert result.ok and (result.sealed, result.unsealed) == (5, 0)
+
+
+def test_the_sealer_works_out_digests_and_links_without_holding_the_writer(
+        fresh: Engine, db_kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite every commit of the process queues for one writer lock, a read's audit row included: the HMACs,
+    most of a seal's time, must not be computed while holding it."""
+    if db_kind != "sqlite":
+        pytest.skip("PostgreSQL has no process-wide writer lock: the sealer's update holds only the head's row")
+    _record(fresh, 4)
+    writer = _WRITER_LOCKS[fresh]
+    held: list[bool] = []
+
+    def digest(key: bytes, fields: dict[str, object]) -> str:
+        held.append(writer.locked())
+        return content_digest(key, fields)
+
+    monkeypatch.setattr(sealer, "content_digest", digest)
+    assert seal(fresh, T0).sealed == 4
+    assert held == [False] * 4
+    assert verify_chain(fresh).ok
 
 
 def _disable_triggers(engine: Engine, conn: object) -> None:
