@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -28,6 +28,12 @@ from service.core.read_scope import read_scope
 from service.models.audit import AuditEvent, AuditHead
 
 log = logging.getLogger("tmsops.audit.sealer")
+
+# Rows per transaction when the leader seals beside the requests it serves. A batch's look (two HMACs a row) holds
+# the interpreter lock and its write the head (and on SQLite the one writer) for as long as the batch is large:
+# under load 2,000-row batches lengthened the reads' p99 at 8 connections by a whole batch (`bench.api`, PostgreSQL:
+# 31-37 ms against 23-26 with 200). Sealing on demand (``tmsops audit seal``) keeps the larger default.
+BATCH_BESIDE_REQUESTS = 200
 
 
 @dataclass
@@ -67,7 +73,7 @@ def checkpoint_log(settings: Settings) -> CheckpointLog | None:
 
 def run_sealer(engine: Engine, settings: Settings, clock: Clock) -> int:
     """The leader's periodic job: seal what has committed, checkpoint it; returns the rows sealed."""
-    return seal(engine, clock.now(), checkpoints=checkpoint_log(settings)).sealed
+    return seal(engine, clock.now(), checkpoints=checkpoint_log(settings), batch=BATCH_BESIDE_REQUESTS).sealed
 
 
 @dataclass
@@ -124,7 +130,10 @@ def _write(engine: Engine, plan: _Plan) -> tuple[int, str] | None:
         head = connection.execute(_HEAD.with_for_update()).one()
         if (head.last_seq, head.last_hash) != plan.head:
             return None
-        connection.execute(_SEAL, plan.seals)
+        if connection.dialect.name == "postgresql":
+            connection.execute(_SEAL_ALL, {name: [seal[name] for seal in plan.seals] for name in _SEAL_COLUMNS})
+        else:
+            connection.execute(_SEAL, plan.seals)
         last = plan.seals[-1]
         connection.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(
             last_seq=last["seq"], last_hash=last["hash"], last_event_id=last["row_id"]))
@@ -138,3 +147,12 @@ _UNSEALED = (select(col(AuditEvent.id), col(AuditEvent.digest), *_CONTENT).where
 _SEAL = (update(AuditEvent).where(col(AuditEvent.id) == bindparam("row_id"), col(AuditEvent.seq).is_(None))
          .values(digest=bindparam("digest"), seq=bindparam("seq"), prev_hash=bindparam("prev_hash"),
                  hash=bindparam("hash")))
+# PostgreSQL: the batch as arrays in one statement. As an executemany, a statement a row, 1,000 rows took 85-120 ms
+# to write; so, 21-35 ms. (SQLite's executemany is a loop in C: 10 ms.)
+_SEAL_COLUMNS = ("row_id", "digest", "seq", "prev_hash", "hash")
+_SEAL_ALL = text(
+    "UPDATE audit_event SET digest = v.digest, seq = v.seq, prev_hash = v.prev_hash, hash = v.hash"
+    " FROM unnest(CAST(:row_id AS integer[]), CAST(:digest AS varchar[]), CAST(:seq AS integer[]),"
+    " CAST(:prev_hash AS varchar[]), CAST(:hash AS varchar[])) AS v(id, digest, seq, prev_hash, hash)"
+    " WHERE audit_event.id = v.id AND audit_event.seq IS NULL"
+)
