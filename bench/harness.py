@@ -91,10 +91,10 @@ def serving(url: str, processes: int = 1, extra_env: dict[str, str] | None = Non
     checkpoints = tempfile.mkdtemp(prefix="tmsops-bench-checkpoints-")
     env = os.environ | {"TMS_DATABASE_URL": url, "TMS_ENVIRONMENT": "test", "TMS_SCHEDULER_ENABLED": "true",
                         "TMS_AUDIT_CHECKPOINTS": f"{checkpoints}/audit.jsonl"} | (extra_env or {})
-    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True)
     procs: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
     try:
+        subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, check=True, capture_output=True)
         for i in range(processes):
             port = free_port()
             procs.append(subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],

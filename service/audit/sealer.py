@@ -23,7 +23,7 @@ from service.audit.chain import CONTENT_FIELDS, content_digest, link_hash
 from service.audit.checkpoints import Checkpoint, CheckpointLog, default_path
 from service.audit.keys import audit_key, signing_key
 from service.core.clock import Clock
-from service.core.db import session_scope
+from service.core.db import is_sqlite, session_scope
 from service.core.read_scope import read_scope
 from service.models.audit import AuditEvent, AuditHead
 
@@ -130,10 +130,10 @@ def _write(engine: Engine, plan: _Plan) -> tuple[int, str] | None:
         head = connection.execute(_HEAD.with_for_update()).one()
         if (head.last_seq, head.last_hash) != plan.head:
             return None
-        if connection.dialect.name == "postgresql":
-            connection.execute(_SEAL_ALL, {name: [seal[name] for seal in plan.seals] for name in _SEAL_COLUMNS})
-        else:
+        if is_sqlite(engine):
             connection.execute(_SEAL, plan.seals)
+        else:
+            connection.execute(_SEAL_ALL, {name: [seal[name] for seal in plan.seals] for name in _SEAL_COLUMNS})
         last = plan.seals[-1]
         connection.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(
             last_seq=last["seq"], last_hash=last["hash"], last_event_id=last["row_id"]))

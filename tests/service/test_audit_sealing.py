@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 from config.settings import PROJECT_ROOT
 from service.audit import sealer
 from service.audit import service as audit
-from service.audit.chain import content_digest
+from service.audit.chain import content_digest, link_hash
 from service.audit.sealer import seal
 from service.audit.service import Actor
 from service.audit.verify import verify_chain
@@ -180,14 +181,15 @@ def test_a_sealer_overtaken_by_another_between_its_look_and_its_write_looks_agai
             overtaken.append(len(plan.seals))
             _record(fresh, 2)  # recorded after the first sealer looked
             assert seal(fresh, T0).sealed == 5  # the other sealer seals every row, the first one's three included
+            _record(fresh, 1)  # left for the first sealer's second look
         return write(engine, plan)
 
     monkeypatch.setattr(sealer, "_write", another_sealer_first)
-    assert seal(fresh, T0).sealed == 0  # its plan's head had moved: nothing written, and nothing left to seal
+    assert seal(fresh, T0).sealed == 1  # its first plan's head had moved: nothing of it written; then the new row
     assert overtaken == [3]
-    assert [r.seq for r in _rows(fresh)] == [1, 2, 3, 4, 5]
+    assert [r.seq for r in _rows(fresh)] == [1, 2, 3, 4, 5, 6]
     result = verify_chain(fresh)
-    assert result.ok and (result.sealed, result.unsealed) == (5, 0)
+    assert result.ok and (result.sealed, result.unsealed) == (6, 0)
 
 
 def test_the_sealer_works_out_digests_and_links_without_holding_the_writer(
@@ -204,9 +206,14 @@ def test_the_sealer_works_out_digests_and_links_without_holding_the_writer(
         held.append(writer.locked())
         return content_digest(key, fields)
 
+    def link(key: bytes, **parts: Any) -> str:
+        held.append(writer.locked())
+        return link_hash(key, **parts)
+
     monkeypatch.setattr(sealer, "content_digest", digest)
+    monkeypatch.setattr(sealer, "link_hash", link)
     assert seal(fresh, T0).sealed == 4
-    assert held == [False] * 4
+    assert held == [False] * 8  # a digest and a link a row
     assert verify_chain(fresh).ok
 
 
