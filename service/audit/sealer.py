@@ -3,8 +3,9 @@
 Rows are sealed in id order among those committed when the sealer looks; a row whose transaction commits
 later (a smaller id than rows already sealed) simply gets the next free position in the next batch. Only the
 sealer takes the chain head's lock, so requests never wait on each other for the audit trail. The scheduler's
-leader runs it every ``TMS_AUDIT_SEAL_SECONDS``; ``tmsops audit seal`` runs it on demand. After each batch it
-appends a signed checkpoint (service/audit/checkpoints.py) of the new tail, once the batch has committed.
+leader runs it every ``TMS_AUDIT_SEAL_SECONDS`` in a child process (service/audit/sealer_process.py); ``tmsops
+audit seal`` runs it on demand. After each batch it appends a signed checkpoint (service/audit/checkpoints.py) of
+the new tail, once the batch has committed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from config.settings import Settings
 from service.audit.chain import CONTENT_FIELDS, content_digest, link_hash
 from service.audit.checkpoints import Checkpoint, CheckpointLog, default_path
 from service.audit.keys import audit_key, signing_key
-from service.core.clock import Clock
 from service.core.db import is_sqlite, session_scope
 from service.core.read_scope import read_scope
 from service.models.audit import AuditEvent, AuditHead
@@ -69,11 +69,6 @@ def checkpoint_log(settings: Settings) -> CheckpointLog | None:
     """The checkpoint file these settings name, with its signing key (None when checkpoints are off)."""
     path = default_path(settings)
     return None if path is None else CheckpointLog(path, signing_key(settings))
-
-
-def run_sealer(engine: Engine, settings: Settings, clock: Clock) -> int:
-    """The leader's periodic job: seal what has committed, checkpoint it; returns the rows sealed."""
-    return seal(engine, clock.now(), checkpoints=checkpoint_log(settings), batch=BATCH_BESIDE_REQUESTS).sealed
 
 
 @dataclass

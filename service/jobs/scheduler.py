@@ -20,7 +20,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
@@ -29,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from service.audit.sealer import run_sealer
+from service.audit.sealer_process import SealerProcess
 from service.core.clock import Clock
 from service.core.db import is_sqlite, session_scope
 from service.jobs import tasks as jobs
@@ -39,7 +38,6 @@ log = logging.getLogger("tmsops.scheduler")
 ADVISORY_KEY = 0x746D736F7073  # "tmsops" in ASCII: one lock id per database
 OWNED_PREFIXES = ("sweep:", "phq9:", "mt:", "auth:", "sae:")
 SYNC_JOB = "sync"
-AUDIT_SEAL_JOB = "audit-seal"
 
 
 class LeaderLock:
@@ -118,6 +116,7 @@ class JobRunner:
         self.engine, self.settings, self.clock = engine, settings, clock or Clock()
         self.lock = LeaderLock(engine)
         self.scheduler: BackgroundScheduler | None = None
+        self.sealer: SealerProcess | None = None
         self._stop = threading.Event()
         self._turn = threading.Lock()  # one change of role at a time (the watcher, shutdown)
         self._watcher: threading.Thread | None = None
@@ -154,6 +153,7 @@ class JobRunner:
             log.warning("scheduler: the leader lock was lost with its connection and taken again")
             return
         assert self.scheduler is not None
+        self._stop_sealer()  # first: once ``is_leader`` reads False, nothing of the lead is left running
         self.scheduler.shutdown(wait=False)
         self.scheduler = None
         jobs.bind(None)
@@ -165,8 +165,7 @@ class JobRunner:
             return False
         jobs.bind(jobs.JobContext(self.engine, self.settings, self.clock))
         scheduler = BackgroundScheduler(
-            # The sealer runs every second or so: kept in memory, it costs no job-store write per run.
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine), "memory": MemoryJobStore()},
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone="UTC",
         )
@@ -176,7 +175,7 @@ class JobRunner:
         self.sync()
         scheduler.add_job("service.jobs.scheduler:sync_now", "interval", seconds=self.settings.scheduler_sync_seconds,
                           id=SYNC_JOB, replace_existing=True)
-        _add_audit_sealer(scheduler, self.engine, self.settings, self.clock)
+        self.sealer = _start_audit_sealer(self.settings, self.clock)
         log.info("scheduler started: this process leads")
         return True
 
@@ -200,10 +199,16 @@ class JobRunner:
         if self.scheduler is not None:
             self.scheduler.add_job(func, trigger, args=args or [], id=job_id, replace_existing=True, **trigger_args)
 
+    def _stop_sealer(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
+            self.sealer = None
+
     def shutdown(self) -> None:
         self._stop.set()
         with self._turn:
             if self.scheduler is not None:
+                self._stop_sealer()
                 self.scheduler.shutdown(wait=True)
                 self.scheduler = None
                 jobs.bind(None)
@@ -211,10 +216,13 @@ class JobRunner:
             self.lock.release()
 
 
-def _add_audit_sealer(scheduler: BackgroundScheduler, engine: Engine, settings: Settings, clock: Clock) -> None:
-    """The leader links new audit rows into the chain (service.audit.sealer) every few moments."""
-    scheduler.add_job(run_sealer, "interval", seconds=settings.audit_seal_seconds, args=[engine, settings, clock],
-                      id=AUDIT_SEAL_JOB, jobstore="memory", replace_existing=True, misfire_grace_time=None)
+def _start_audit_sealer(settings: Settings, clock: Clock) -> SealerProcess:
+    """The leader links new audit rows into the chain (service.audit.sealer) every few moments, in a child process
+    (service.audit.sealer_process), so that its hashing does not take the serving process's interpreter lock from
+    the requests."""
+    sealer = SealerProcess(settings, clock)
+    sealer.start()
+    return sealer
 
 
 _runner: JobRunner | None = None

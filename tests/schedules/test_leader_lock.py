@@ -7,6 +7,8 @@ pg_terminate_backend (what a server restart does to it) instead of restarting th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -51,12 +53,15 @@ def test_a_leader_that_lost_its_lock_to_another_process_stops_leading(pg: tuple[
     other = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         assert runner.start() is True
+        assert runner.sealer is not None
+        sealer = runner.sealer.pid or 0
         _cut_leader_connection(engine)
         # Another process takes the free lock before the leader notices.
         wait_until(lambda: bool(other.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY})
                                 .scalar()), 10, "the other process to take the lock")
         wait_until(lambda: not runner.is_leader, 30, "the old leader to step down")
-        assert runner.scheduler is None
+        assert runner.scheduler is None and runner.sealer is None
+        assert not Path(f"/proc/{sealer}").exists()  # stopped (and reaped) with the lead
 
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
         wait_until(lambda: runner.is_leader, 30, "the follower to lead again once the lock is free")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,8 @@ from config.settings import PROJECT_ROOT
 from service.audit import sealer
 from service.audit import service as audit
 from service.audit.chain import content_digest, link_hash
+from service.audit.checkpoints import Checkpoint, read_checkpoints, verify_checkpoints
+from service.audit.keys import signing_key
 from service.audit.sealer import seal
 from service.audit.service import Actor
 from service.audit.verify import verify_chain
@@ -24,6 +30,7 @@ from service.core.db import _WRITER_LOCKS, session_scope
 from service.jobs.scheduler import JobRunner
 from service.models.audit import AuditEvent, AuditHead
 from tests.conftest import T0, fresh_database, settings_for
+from tests.faults import evidence
 
 ACTOR = Actor(None, "tester", None)
 
@@ -251,7 +258,15 @@ def test_the_database_lets_only_the_sealing_change_through(fresh: Engine) -> Non
     assert verify_chain(fresh).ok
 
 
-def test_the_leader_runs_the_sealer(db_kind: str, tmp_path: Path) -> None:
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_leader_runs_the_sealer_in_a_child_process_that_ends_with_the_lead(db_kind: str, tmp_path: Path) -> None:
     url, engine = fresh_database(db_kind, tmp_path)
     checkpoints = tmp_path / "checkpoints.jsonl"
     settings = settings_for(url, scheduler_enabled=True, audit_seal_seconds=0.2, audit_checkpoints=str(checkpoints),
@@ -260,13 +275,50 @@ def test_the_leader_runs_the_sealer(db_kind: str, tmp_path: Path) -> None:
     runner = JobRunner(engine, settings, FrozenClock(T0))
     try:
         assert runner.start() is True
-        assert runner.scheduler is not None
-        job = runner.scheduler.get_job("audit-seal")
-        assert job is not None
-        job.func(*job.args)  # the job as the scheduler calls it (no waiting on its interval)
+        assert runner.sealer is not None and runner.sealer.pid not in (None, os.getpid())
+        child = runner.sealer.pid or 0
+        assert runner.scheduler is not None and runner.scheduler.get_job("audit-seal") is None  # not in this process
+        evidence.wait_until(lambda: all(r.sealed for r in _rows(engine)), 30, "the sealer process to seal the rows")
+        later = _record(engine, 2)  # it goes on sealing what commits later
+        evidence.wait_until(lambda: all(r.sealed for r in _rows(engine)), 30, "the later rows to be sealed")
     finally:
         runner.shutdown()
         engine.dispose()
-    assert {r.id: r.sealed for r in _rows(engine)} == dict.fromkeys(ids, True)
-    assert checkpoints.read_text().count("\n") >= 1
+    assert runner.sealer is None and _gone(child)
+    assert [r.id for r in sorted(_rows(engine), key=lambda r: r.seq or 0)] == ids + later
+    assert verify_chain(engine).ok
+    logged = [c for _, c in read_checkpoints(checkpoints, signing_key(settings).public_key())]
+    with Session(engine) as session:
+        head = session.get(AuditHead, 1)
+    assert head is not None and logged[-1] == Checkpoint(5, head.last_hash, T0)  # the leader's clock, not the child's
+    assert verify_checkpoints(engine, checkpoints, signing_key(settings).public_key()).ok
     assert not str(checkpoints).startswith(str(PROJECT_ROOT))
+
+
+def test_the_sealer_process_ends_when_its_leader_is_killed(tmp_path: Path) -> None:
+    """SIGKILL runs no clean-up: the child sees its pipe from the leader close and exits."""
+    url, engine = fresh_database("sqlite", tmp_path)
+    engine.dispose()
+    leader = subprocess.Popen([sys.executable, "-m", "tests.service.sealer_leader", url, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    try:
+        assert leader.stdout is not None
+        child = int(json.loads(leader.stdout.readline())["sealer"])
+        assert not _gone(child)
+        leader.kill()
+        leader.wait()
+        evidence.wait_until(lambda: _exited(child), 10, "the orphaned sealer to exit")
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+            leader.wait()
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for a parent to reap it (the killed leader's child is reparented to init)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
