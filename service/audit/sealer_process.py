@@ -17,6 +17,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 from typing import IO
@@ -79,6 +80,9 @@ def main() -> None:
     import service.models  # noqa: F401  (every table, so foreign keys resolve)
     from service.core.db import make_engine
 
+    # Ctrl-C at a terminal reaches the whole process group: the leader ends the child by closing its pipe, after
+    # the batch in progress, rather than the child stopping mid-batch with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer
     settings, clock = pickle.load(stdin)
     engine = make_engine(settings.database_url)
