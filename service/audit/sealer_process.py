@@ -56,6 +56,10 @@ class SealerProcess:
     def running(self) -> bool:
         return self._child is not None and self._child.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        return self._child.poll() if self._child is not None else None
+
     def stop(self) -> None:
         """Close the pipe and wait for the child to finish its batch and exit."""
         child, self._child = self._child, None

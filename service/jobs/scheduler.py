@@ -134,7 +134,7 @@ class JobRunner:
         return led
 
     def _watch(self) -> None:
-        """A follower retries for the lead; the leader checks that it still holds the lock."""
+        """A follower retries for the lead; the leader checks that it still holds the lock and that its sealer runs."""
         while not self._stop.wait(self.settings.scheduler_leader_retry_seconds):
             try:
                 with self._turn:
@@ -144,6 +144,8 @@ class JobRunner:
                         self._try_lead()
                     elif not self.lock.still_held():
                         self._lost_lock()
+                    else:
+                        self._keep_sealer()
             except Exception:  # noqa: BLE001 - a failed attempt (database away) is retried, never fatal
                 log.exception("scheduler leadership check failed; retrying")
 
@@ -198,6 +200,12 @@ class JobRunner:
         """Add a job through the leader; a follower's request is dropped (the leader's sync derives it)."""
         if self.scheduler is not None:
             self.scheduler.add_job(func, trigger, args=args or [], id=job_id, replace_existing=True, **trigger_args)
+
+    def _keep_sealer(self) -> None:
+        """Start the sealer again if its process ended (killed, say, or out of memory) while this process leads."""
+        if self.sealer is not None and not self.sealer.running():
+            log.error("the audit sealer process ended (exit code %s); starting it again", self.sealer.exit_code)
+            self.sealer = _start_audit_sealer(self.settings, self.clock)
 
     def _stop_sealer(self) -> None:
         if self.sealer is not None:

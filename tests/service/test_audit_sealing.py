@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -293,6 +294,26 @@ def test_the_leader_runs_the_sealer_in_a_child_process_that_ends_with_the_lead(d
     assert head is not None and logged[-1] == Checkpoint(5, head.last_hash, T0)  # the leader's clock, not the child's
     assert verify_checkpoints(engine, checkpoints, signing_key(settings).public_key()).ok
     assert not str(checkpoints).startswith(str(PROJECT_ROOT))
+
+
+def test_a_sealer_process_that_dies_is_started_again_by_its_leader(tmp_path: Path) -> None:
+    url, engine = fresh_database("sqlite", tmp_path)
+    settings = settings_for(url, scheduler_enabled=True, scheduler_leader_retry_seconds=1, audit_seal_seconds=0.2,
+                            audit_checkpoints=str(tmp_path / "checkpoints.jsonl"),
+                            audit_signing_key_file=tmp_path / "signing.pem")
+    runner = JobRunner(engine, settings, FrozenClock(T0))
+    try:
+        assert runner.start() is True and runner.sealer is not None
+        first = runner.sealer.pid or 0
+        os.kill(first, signal.SIGKILL)
+        evidence.wait_until(lambda: runner.sealer is not None and runner.sealer.pid != first
+                            and runner.sealer.running(), 30, "the leader to start a new sealer")
+        ids = _record(engine, 2)
+        evidence.wait_until(lambda: all(r.sealed for r in _rows(engine)), 30, "the new sealer to seal the rows")
+    finally:
+        runner.shutdown()
+        engine.dispose()
+    assert [r.id for r in _rows(engine)] == ids and verify_chain(engine).ok
 
 
 def test_the_sealer_process_ends_when_its_leader_is_killed(tmp_path: Path) -> None:
