@@ -55,10 +55,12 @@ def _one_process(db_url: str, seconds: float) -> tuple[list[wrk.WrkResult], list
 
 
 def _print_cpu(rows: list[wrk.WrkResult], cpu: list[ThreadsCpu]) -> None:
-    """The server's threads during each row: the event loop near 100 % is one process's limit."""
-    print(f"\n{'server threads, % of a core':<52} {'loop':>6} {'others':>7} {'loop µs/request':>16}")
+    """The server's threads during each row: the event loop near 100 % is one process's limit. The child process
+    (the leader's audit sealer) runs on the same cores."""
+    print(f"\n{'server threads, % of a core':<52} {'loop':>6} {'others':>7} {'sealer':>7} {'loop µs/request':>16}")
     for row, used in zip(rows, cpu, strict=True):
-        print(f"{row.name:<52} {used.loop:>6.0f} {used.others:>7.0f} {used.loop / 100 / row.rate * 1e6:>16.0f}")
+        print(f"{row.name:<52} {used.loop:>6.0f} {used.others:>7.0f} {used.children:>7.0f} "
+              f"{used.loop / 100 / row.rate * 1e6:>16.0f}")
 
 
 def _two_processes(server_url: str, seconds: float) -> wrk.WrkResult:
