@@ -132,19 +132,21 @@ def signed_in(request: Request, session: Session, settings: Settings, now: datet
     return principal
 
 
-async def current_principal(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> Principal:
-    """``signed_in`` as a dependency: on the event loop in a read-only request (see ``read_on_loop``), else on the
-    thread pool."""
-    if is_read_only(session):
-        return signed_in(request, session, settings, now)
-    return await run_in_threadpool(signed_in, request, session, settings, now)
-
-
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that admits only these roles and returns the caller."""
+    """A dependency that admits only these roles and returns the caller.
+
+    Signs the caller in itself (on the event loop in a read-only request, see ``read_on_loop``; else on the thread
+    pool) rather than through further dependencies: every node of a route's dependency tree is solved per request,
+    and this one is on every route.
+    """
     allowed = frozenset(r.value for r in roles)
 
-    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def _check(request: Request, session: SessionDep, now: NowDep) -> Principal:
+        settings: Settings = request.app.state.settings
+        if is_read_only(session):
+            principal = signed_in(request, session, settings, now)
+        else:
+            principal = await run_in_threadpool(signed_in, request, session, settings, now)
         if principal.role not in allowed:
             raise Forbidden(f"role '{principal.role}' may not do this; allowed: {', '.join(sorted(allowed))}")
         return principal
