@@ -61,6 +61,11 @@ def _pg_reachable(admin_url: str) -> str | None:
         return str(exc).splitlines()[0]
 
 
+# Every database the run created and has not dropped yet: dropped when the run ends (``pytest_sessionfinish``), so
+# repeated runs on a developer's server leave nothing behind, whichever test forgot or failed before its drop.
+_CREATED_PG: dict[str, str] = {}
+
+
 def create_pg_database(admin_url: str) -> str:
     """A fresh, empty PostgreSQL database for this test run; returns its URL."""
     name = f"tmsops_test_{uuid.uuid4().hex[:10]}"
@@ -68,6 +73,7 @@ def create_pg_database(admin_url: str) -> str:
     with eng.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     eng.dispose()
+    _CREATED_PG[name] = admin_url
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -77,6 +83,13 @@ def drop_pg_database(admin_url: str, url: str) -> None:
     with eng.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     eng.dispose()
+    _CREATED_PG.pop(name or "", None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the databases the run created and left (``WITH (FORCE)`` ends any connection still open)."""
+    for name, admin_url in list(_CREATED_PG.items()):
+        drop_pg_database(admin_url, make_url(admin_url).set(database=name).render_as_string(hide_password=False))
 
 
 def fresh_database(kind: str, tmp_path: Path) -> tuple[str, Engine]:
