@@ -223,10 +223,10 @@ def make_tenant(app: FastAPI) -> Tenant:
             tenant.users[role.value] = user.id or 0
             tenant.usernames[role.value] = username
     anon = tenant.anonymous()
-    for role, username in tenant.usernames.items():
+    for role_name, username in tenant.usernames.items():
         response = anon.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
-        tenant.tokens[role] = response.json()["access_token"]
+        tenant.tokens[role_name] = response.json()["access_token"]
     return tenant
 
 
