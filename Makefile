@@ -4,15 +4,26 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint venv clean browser test-moved-date bench bench-tools
+.PHONY: run test lint venv clean browser test-moved-date bench bench-tools lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installed at the versions in constraints.txt, the ones CI tested: a new release of a dependency reaches the
+# service only through a commit of that file (`make lock`), never by the day a machine happened to install.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Newest releases of everything pyproject.toml allows, written to constraints.txt (test and bench extras).
+lock:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet --upgrade pip
+	var/lock-venv/bin/pip install --quiet '.[test,bench]'
+	{ sed -n '1,3p' constraints.txt; var/lock-venv/bin/pip freeze --exclude-editable | grep -v '^tmsops'; } > var/constraints.new
+	mv var/constraints.new constraints.txt && rm -rf var/lock-venv
+	@echo "constraints.txt refreshed: run make test (and CI=true bash .ci/run) before committing it"
 
 run: $(STAMP)
 	mkdir -p var
@@ -54,7 +65,7 @@ bench-tools: $(BENCH_STAMP)
 		{ echo "bench.api needs Debian's wrk: sudo apt-get install wrk"; exit 1; }
 
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
 BENCH_DB ?=
