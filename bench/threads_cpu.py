@@ -31,16 +31,20 @@ def _ticks(pid: int) -> dict[int, int]:
     found: dict[int, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            fields = _stat_fields(task / "stat")
+            found[int(task.name)] = _cpu_ticks(_stat_fields(task / "stat"))
         except OSError:  # the thread ended meanwhile
             continue
-        found[int(task.name)] = int(fields[11]) + int(fields[12])
     return found
 
 
 def _stat_fields(stat: Path) -> list[str]:
     """The fields of a ``/proc`` stat file after the command name (which may hold spaces and parentheses)."""
     return stat.read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_ticks(fields: list[str]) -> int:
+    """User + system CPU ticks from ``_stat_fields``."""
+    return int(fields[11]) + int(fields[12])
 
 
 def _children_ticks(pid: int) -> dict[int, int]:
@@ -54,7 +58,7 @@ def _children_ticks(pid: int) -> dict[int, int]:
         except OSError:  # the process ended meanwhile
             continue
         if int(fields[1]) == pid:
-            found[int(proc.name)] = int(fields[11]) + int(fields[12])
+            found[int(proc.name)] = _cpu_ticks(fields)
     return found
 
 

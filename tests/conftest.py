@@ -63,7 +63,7 @@ def _pg_reachable(admin_url: str) -> str | None:
 
 # Every database the run created and has not dropped yet: dropped when the run ends (``pytest_sessionfinish``), so
 # repeated runs on a developer's server leave nothing behind, whichever test forgot or failed before its drop.
-_CREATED_PG: dict[str, str] = {}
+_CREATED_PG: dict[str, str] = {}  # its URL -> the admin URL that made it
 
 
 def create_pg_database(admin_url: str) -> str:
@@ -73,8 +73,9 @@ def create_pg_database(admin_url: str) -> str:
     with eng.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     eng.dispose()
-    _CREATED_PG[name] = admin_url
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    _CREATED_PG[url] = admin_url
+    return url
 
 
 def drop_pg_database(admin_url: str, url: str) -> None:
@@ -83,16 +84,16 @@ def drop_pg_database(admin_url: str, url: str) -> None:
     with eng.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     eng.dispose()
-    _CREATED_PG.pop(name or "", None)
+    _CREATED_PG.pop(url, None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop the databases the run created and left (``WITH (FORCE)`` ends any connection still open)."""
-    for name, admin_url in list(_CREATED_PG.items()):
+    for url, admin_url in list(_CREATED_PG.items()):
         try:
-            drop_pg_database(admin_url, make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+            drop_pg_database(admin_url, url)
         except Exception as exc:  # noqa: BLE001 - a server gone at the end must not hide the run's own result
-            print(f"\ncould not drop test database {name}: {str(exc).splitlines()[0]}")
+            print(f"\ncould not drop test database {make_url(url).database}: {str(exc).splitlines()[0]}")
 
 
 def fresh_database(kind: str, tmp_path: Path) -> tuple[str, Engine]:
