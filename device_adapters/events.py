@@ -46,7 +46,12 @@ class DeliveryEvent:
 
 @dataclass(frozen=True, kw_only=True)
 class TrainStarted(DeliveryEvent):
-    """A train began (host-triggered or started at the device's front panel)."""
+    """A train began (host-triggered or started at the device's front panel).
+
+    Its ``at`` and ``monotonic`` are no later than the unit began it, where the driver can know (taken before the
+    trigger was sent, or when the unit was last seen idle): a train whose end no report gives is estimated from
+    this start, so a stamp taken when the news arrived would make that estimate fall short.
+    """
 
     kind: ClassVar[WireKind] = "train_started"
     train: int
@@ -124,13 +129,18 @@ class EventStream:
         self._listeners: list[Listener] = []
 
 
-    def emit(self, event_type: type[DeliveryEvent], **fields: Any) -> DeliveryEvent:
-        """Create, number and publish an event."""
+    def stamp(self) -> tuple[datetime, float]:
+        """The clock's wall and monotonic time now, to date an event by a moment before it is emitted."""
+        return self._clock.now(), self._clock.monotonic()
+
+    def emit(
+        self, event_type: type[DeliveryEvent], stamp: tuple[datetime, float] | None = None, **fields: Any
+    ) -> DeliveryEvent:
+        """Create, number and publish an event, dated now or by ``stamp`` (from ``stamp()``)."""
+        at, monotonic = stamp or self.stamp()
         with self._lock:
             self._seq += 1
-            event = event_type(
-                seq=self._seq, at=self._clock.now(), monotonic=self._clock.monotonic(), **fields
-            )
+            event = event_type(seq=self._seq, at=at, monotonic=monotonic, **fields)
             self._pending.append(event)
             listeners = list(self._listeners)
         for listener in listeners:

@@ -99,9 +99,12 @@ class ChairAgent:
 
         The device outlives its agent: a MagPro runs its sequence on its own until the next agent disarms it
         (opening the device does that first), so the record alone can fall short of what the patient received.
+        ``disarmed`` says the unit confirmed a disarm before the run's end is dated: only then does that end
+        bound a train left open (the service estimates it from its start to this end).
         """
         before = (self.outbox.first_payload(run.device_session, "run_started") or {}).get("device_count")
         stim = self._device()
+        disarmed = stim is not None and run.device == self._device_key()
         after = self._device_count(stim)
         recorded = self.outbox.pulses_recorded(run.device_session)
         # A lower count than the start plus what was recorded means another unit, or one restarted since.
@@ -109,9 +112,11 @@ class ChairAgent:
                 and after >= before + recorded:
             unrecorded = after - before - recorded
             return {"unrecorded_pulses": unrecorded, "device_count": {"at_start": before, "after": after},
+                    "disarmed": disarmed,
                     "reason": f"{RESTARTED}; the device's own counter shows {after - before} pulses in this run, "
                               f"{unrecorded} of them delivered while no agent recorded them"}
-        return {"reason": f"{RESTARTED}; pulses are counted from the device's reports before the stop: it may have "
+        return {"disarmed": disarmed,
+                "reason": f"{RESTARTED}; pulses are counted from the device's reports before the stop: it may have "
                           "delivered more before the restarted agent disarmed it, and no device count tells "
                           "(the unit keeps none, or it was restarted or replaced)"}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from config.device_profiles import DeviceProfile
@@ -210,14 +211,16 @@ class Rapid2Driver(MagstimDriver):
         self._wait_ready(
             max(self.profile.rapid.min_wait_s if self.profile.rapid else 0.5, 1.0) + 1.0, "of the last train"
         )
-        # Timed from before the trigger is sent: the unit cannot start earlier, so a train that ran its
-        # full course always measures at least its duration, however slow the replies.
-        start = last_running = self._clock.monotonic()
+        # Timed and dated from before the trigger is sent: the unit cannot start earlier, so a train that ran
+        # its full course always measures at least its duration, and an estimate from this start is an upper
+        # bound, however slow the replies.
+        stamp = self.events.stamp()
+        start = last_running = stamp[1]
         self._transact(codec.set_mode("fire"))
         self._train_number += 1
-        record = TrainRecord(self._train_number, protocol.pulses_per_train, started_at=self._clock.now())
+        record = TrainRecord(self._train_number, protocol.pulses_per_train, started_at=stamp[0])
         self._last_record = record
-        self.events.emit(TrainStarted, train=record.train, planned_pulses=record.planned_pulses)
+        self.events.emit(TrainStarted, stamp, train=record.train, planned_pulses=record.planned_pulses)
         try:
             while True:
                 self._clock.sleep(self.train_poll_s)
@@ -304,7 +307,8 @@ class Rapid2Driver(MagstimDriver):
         start = self._clock.monotonic()
         watcher = _TrainWatcher(self, report)
         while True:
-            now = self._clock.monotonic()
+            stamp = self.events.stamp()  # taken before the poll is sent: the unit's answer is no older
+            now = stamp[1]
             if stop.is_set():
                 report.reason = "stopped by the operator"
                 break
@@ -314,7 +318,7 @@ class Rapid2Driver(MagstimDriver):
             if watcher.last_end is not None and now - watcher.last_end >= idle_timeout_s:
                 report.reason = "no further trains"
                 break
-            watcher.observe(self._parameters(), now)
+            watcher.observe(self._parameters(), stamp)
             if report.planned_pulses is not None and report.delivered_pulses >= report.planned_pulses:
                 break
             self._clock.sleep(self.train_poll_s)
@@ -332,30 +336,34 @@ class _TrainWatcher:
         self.last_end: float | None = None
         self._start = 0.0
         self._last_running = 0.0
+        self._idle: tuple[datetime, float] | None = None  # when the last poll that found no train was sent
         self._protocol: TrainProtocol | None = None
         self._record: TrainRecord | None = None
 
-    def observe(self, params: RapidParameters, now: float) -> None:
-        """Feed one parameter reply taken at ``now``."""
+    def observe(self, params: RapidParameters, stamp: tuple[datetime, float]) -> None:
+        """Feed one parameter reply to a poll sent at ``stamp`` (wall, monotonic)."""
         d = self.driver
+        now = stamp[1]
         if params.rapid.train and self._record is None:
             d._train_number += 1
             self._protocol = TrainProtocol(params.power, params.frequency_hz or 1.0, params.pulses, 1, 0.0)
-            self._record = TrainRecord(d._train_number, params.pulses, started_at=d._clock.now())
+            # The train began after the last poll that found none; running at the first poll, it began at
+            # most its programmed duration ago.
+            began = self._idle or (stamp[0] - timedelta(seconds=params.duration_s), now - params.duration_s)
+            self._record = TrainRecord(d._train_number, params.pulses, started_at=began[0])
             self._start = self._last_running = now
-            d.events.emit(TrainStarted, train=self._record.train, planned_pulses=params.pulses)
+            d.events.emit(TrainStarted, began, train=self._record.train, planned_pulses=params.pulses)
         elif params.rapid.train:
             self._last_running = now
-        elif self._record is not None and self._protocol is not None:
-            elapsed = now - self._start
-            done = elapsed >= params.duration_s - d.train_poll_s
-            d._end_train(
-                self._record,
-                self._protocol,
-                self._start,
-                self._last_running,
-                None if done else "train ended early",
-            )
-            self.report.trains.append(self._record)
-            self.report.delivered_pulses += self._record.delivered_pulses
-            self._record, self.last_end = None, now
+        else:
+            self._idle = stamp
+            if self._record is not None and self._protocol is not None:
+                self._end(self._record, self._protocol, params, now)
+
+    def _end(self, record: TrainRecord, protocol: TrainProtocol, params: RapidParameters, now: float) -> None:
+        done = now - self._start >= params.duration_s - self.driver.train_poll_s
+        self.driver._end_train(record, protocol, self._start, self._last_running,
+                               None if done else "train ended early")
+        self.report.trains.append(record)
+        self.report.delivered_pulses += record.delivered_pulses
+        self._record, self.last_end = None, now

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from config.device_profiles import DeviceProfile
@@ -76,6 +77,8 @@ class MagVentureDriver(Stimulator):
         self.device_status: Status | None = None
         self._current: TrainRecord | None = None
         self._finished: list[TrainRecord] = []
+        self._read_ended: tuple[datetime, float] | None = None
+        self._sent_after: tuple[datetime, float] | None = None
         self._expecting: set[type] = set()
 
     def connect(self) -> None:
@@ -97,6 +100,9 @@ class MagVentureDriver(Stimulator):
             if deadline is None
             else self._transport.read_until(deadline, self._splitter.missing())
         )
+        # What this read brought the unit sent after the last read ended (to within the line's latency):
+        # a train it reports running began no earlier, which is the date its start takes.
+        self._sent_after, self._read_ended = self._read_ended, self.events.stamp()
         for frame in self._splitter.feed(data):
             if frame[0] != codec.START:
                 continue  # stray bytes between frames (e.g. NULs): nothing to decode
@@ -203,11 +209,10 @@ class MagVentureDriver(Stimulator):
     def _running(self, running: bool) -> None:
         if running and self._current is None:
             self._train_number += 1
-            self._current = TrainRecord(
-                self._train_number, self._planned_per_train(), started_at=self._clock.now()
-            )
+            began = self._sent_after or self.events.stamp()
+            self._current = TrainRecord(self._train_number, self._planned_per_train(), started_at=began[0])
             self.events.emit(
-                TrainStarted, train=self._current.train, planned_pulses=self._current.planned_pulses
+                TrainStarted, began, train=self._current.train, planned_pulses=self._current.planned_pulses
             )
         elif not running and self._current is not None:
             self._end_train(None)

@@ -53,22 +53,20 @@ def _trust(ts: TreatmentSession) -> None:
     ts.pulses_trusted = "unit" if ts.unit_count is not None else "estimate" if ts.pulses_estimated else "recorded"
 
 
-def pulses_per_second(ts: TreatmentSession) -> float:
-    """The prescribed rate in pulses per second (a burst protocol's frequency is its burst rate)."""
-    return float(ts.frequency_hz or 0) * max(1, ts.burst_pulses or 1)
-
-
-def estimate_open_train(ts: TreatmentSession, row: SessionTrain) -> int:
-    """Pulses an open train may have delivered: its rate over the time from its start to the end of its run
-    (the restarted agent's disarm; the unit's watchdog may have ended it sooner), at most its planned count.
-    Rounded up: an estimate that errs, errs towards fewer pulses given on a resume."""
+def estimate_open_train(ts: TreatmentSession, row: SessionTrain, *, end_bounds: bool) -> int:
+    """Pulses an open train may have delivered, at most its planned count: every burst its rate fits between its
+    start and the end of its run, the first at the start. ``end_bounds``: the run's end was dated after the unit
+    confirmed a disarm (the restarted agent's), so the train had stopped by then; without it nothing bounds the
+    train but its plan. The start is dated no later than the unit began it (the driver's stamp), so the estimate
+    errs only towards more pulses counted, and so fewer given on a resume."""
     planned = row.planned_pulses or ts.pulses_per_train or 0
-    if row.started_at is None or row.ended_at is None:
+    if not end_bounds or row.started_at is None or row.ended_at is None:
         return planned
     seconds = (as_utc(row.ended_at) - as_utc(row.started_at)).total_seconds()
     if seconds <= 0:  # the two ends were stamped by different clocks: nothing bounds it but the plan
         return planned
-    return min(planned, math.ceil(seconds * pulses_per_second(ts)))
+    bursts = math.floor(seconds * float(ts.frequency_hz or 0)) + 1
+    return min(planned, bursts * max(1, ts.burst_pulses or 1))
 
 
 def remaining(ts: TreatmentSession) -> int:

@@ -390,13 +390,14 @@ class _Fold:
             col(SessionTrain.ended_at).is_(None))).all()
         for row in stored:
             self._trains.setdefault((ts.id or 0, row.run, row.train), row)
+        end_bounds = e.payload.get("disarmed") is True
         for (session_id, run, _), row in sorted(self._trains.items()):
             if session_id == ts.id and run == e.device_session and row.ended_at is None:
                 row.ended_at = as_utc(e.at)
                 row.completed = False
                 counting.add(ts, row.delivered_pulses, estimated=False)
                 if not counted_by_unit:
-                    extra = counting.estimate_open_train(ts, row) - row.delivered_pulses
+                    extra = counting.estimate_open_train(ts, row, end_bounds=end_bounds) - row.delivered_pulses
                     if extra > 0:
                         row.delivered_pulses += extra
                         row.estimated = True

@@ -6,6 +6,7 @@ database once, and nothing else is.
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import time
@@ -26,6 +27,7 @@ from tests.agent.conftest import (
 )
 from tests.agent.proxy import CuttableProxy
 from tests.conftest import Tenant
+from tests.faults.evidence import outbox_kinds
 
 # 10 trains of 40 pulses at 10 Hz, 5 s apart: 90 s of device time.
 SHORT = {"intensity_percent": 55, "frequency_hz": 10.0, "pulses_per_train": 40, "trains": 10,
@@ -105,6 +107,33 @@ def test_agent_killed_and_restarted_mid_session(live: LiveServer, live_tenant: T
     assert ts.status == "interrupted" and "agent" in (ts.end_reason or ""), ts.end_reason
     assert_exactly_once(live.app, world.session_id, outbox)
     assert_disarmed(live.app, world.chair_id)
+
+
+def test_a_restarted_agent_that_cannot_open_the_unit_estimates_the_whole_open_train(
+        live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory, tmp_path: Path) -> None:
+    """The agent dies during a Rapid² train (which reports its pulses only when it ends) and its successor cannot
+    open the unit, so never sees it disarmed: nothing bounds that train's end, and all its pulses are estimated
+    (not those a clock would fit between its start and the successor's)."""
+    world = world_with_command(live_tenant, tag="nodev", model="magstim-rapid2", protocol=SHORT)
+    outbox = tmp_path / "outbox.db"
+    first = agent_process(live.base, live_tenant, world.chair_id, "magstim-rapid2", speed=1, outbox=outbox)
+
+    def mid_train() -> bool:
+        kinds = [kind for kind, _ in outbox_kinds(outbox, world.session_id)]
+        return "train_started" in kinds and "train_ended" not in kinds
+
+    wait_until(mid_train, 60, "the first train to start")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    agent_process(live.base, live_tenant, world.chair_id, "magstim-rapid2", device=str(tmp_path / "no-such-port"),
+                  outbox=outbox)
+    ts = wait_for_end(live.app, world.session_id)
+    assert (ts.status, ts.pulses_recorded, ts.pulses_estimated, ts.pulses_trusted) == (
+        "interrupted", 0, 40, "estimate"), (ts.status, ts.pulses_recorded, ts.pulses_estimated)
+    with sqlite3.connect(outbox) as db:
+        (payload,) = db.execute("SELECT payload FROM outbox WHERE kind = 'run_ended'").fetchone()
+    assert json.loads(payload)["disarmed"] is False
+    assert_exactly_once(live.app, world.session_id, outbox)
 
 
 def test_service_restarted_mid_session(live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -121,6 +122,44 @@ def test_record_mode_observes_front_panel_protocol(
         report = stim.record(expected_pulses=160, idle_timeout_s=20, timeout_s=600)
     assert report.mode == "record" and report.delivered_pulses == 160 == sim.device.pulses
     assert len(report.trains) == 4 and report.completed and started
+
+
+@pytest.mark.parametrize("mode", ["control", "record"])
+@pytest.mark.parametrize("model", ["magstim-rapid2", "magventure-x100"])
+def test_every_train_is_dated_no_later_than_its_first_pulse(
+    make_sim: Callable[..., Simulator], vclock: VirtualClock, model: str, mode: str
+) -> None:
+    """A train whose end no report gives (its agent died) is estimated from its start to the run's end, so its
+    start must never be dated after the unit began it: not by a slow reply to the trigger, nor by the poll or
+    read that brought the news."""
+    sim = make_sim(model)
+    device = sim.device
+    pulse_times: list[float] = []
+    original = device._pulse  # type: ignore[attr-defined]
+
+    def pulse(at: float) -> None:  # the unit's own time of each pulse
+        pulse_times.append(at)
+        original(at)
+
+    device._pulse = pulse  # type: ignore[attr-defined]
+    protocol = da.TrainProtocol(50, 10, 20, 3, 4)
+    started: list[da.TrainStarted] = []
+    with _open(sim, vclock) as stim:
+        stim.program(protocol)
+        stim.subscribe(lambda e: started.append(e) if isinstance(e, da.TrainStarted) else None)
+        if mode == "control":
+            sim.faults.add("delay=0.3s@fire")  # the trigger's reply comes late: the train ran meanwhile
+            report = stim.run_protocol()
+        else:
+            stim.disarm()
+            _start_panel_soon(stim, sim, trains=3, iti=4)
+            report = stim.record(expected_pulses=60, idle_timeout_s=20, timeout_s=600)
+    assert report.delivered_pulses == 60 == len(pulse_times)
+    assert [e.train for e in started] == [1, 2, 3]
+    for event in started:
+        first = pulse_times[(event.train - 1) * protocol.pulses_per_train]
+        assert event.monotonic <= first, (event.train, event.monotonic, first)
+        assert event.at <= vclock.now() - timedelta(seconds=vclock.monotonic() - first), event
 
 
 def _start_panel_soon(stim: da.Stimulator, sim: Simulator, trains: int, iti: float) -> None:

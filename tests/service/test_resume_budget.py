@@ -71,8 +71,10 @@ def test_resume_after_the_unit_outlived_its_agent_delivers_only_what_the_unit_le
     assert final["pulse_counts"]["remaining"] == 0
 
 
-def _rapid_crash_in_last_train(tenant: Tenant, seconds_to_restart: float) -> tuple[Treatable, int]:
-    """A Rapid² (no counter of its own) delivered 74 trains; its agent died in train 75 and restarted later."""
+def _rapid_crash_in_last_train(tenant: Tenant, seconds_to_restart: float,
+                               disarmed: bool = True) -> tuple[Treatable, int]:
+    """A Rapid² (no counter of its own) delivered 74 trains; its agent died in train 75 and restarted later
+    (``disarmed``: the restarted agent confirmed the unit disarmed before it ended the run)."""
     t, sid = _started(tenant, "magstim-rapid2")
     agent = tenant.client("agent")
     deliver_command(agent, t.chair_id)
@@ -80,21 +82,22 @@ def _rapid_crash_in_last_train(tenant: Tenant, seconds_to_restart: float) -> tup
     run.start()
     run.trains(1, 74, PER_TRAIN, TRAIN_S, ITI_S)
     run.add("train_started", after_s=ITI_S, train=75, planned_pulses=PER_TRAIN)
-    run.add("run_ended", after_s=seconds_to_restart, status="interrupted",
+    run.add("run_ended", after_s=seconds_to_restart, status="interrupted", disarmed=disarmed,
             reason="the chair agent stopped during delivery (process restarted)")
     run.send(agent)
     return t, sid
 
 
 def test_an_open_train_on_a_rapid2_is_estimated_flagged_and_budgets_the_resume(tenant: Tenant) -> None:
-    """Train 75 ran 1.6 s at 10 Hz before the restarted agent ended the run: 16 pulses estimated, not 0."""
+    """Train 75 ran at most 1.6 s at 10 Hz before the restarted agent disarmed the unit and ended the run: a pulse
+    at its start and one every 0.1 s after, 17 pulses estimated, not 0."""
     t, sid = _rapid_crash_in_last_train(tenant, 1.6)
     record = _record(t, sid)
     assert record["status"] == "interrupted"
-    assert record["pulse_counts"] == {"unit": None, "recorded": 2960, "estimated": 16, "unit_only": 0,
-                                      "trusted": "estimate", "delivered": 2976, "planned": PLANNED, "remaining": 24}
+    assert record["pulse_counts"] == {"unit": None, "recorded": 2960, "estimated": 17, "unit_only": 0,
+                                      "trusted": "estimate", "delivered": 2977, "planned": PLANNED, "remaining": 23}
     last = record["trains"][-1]
-    assert (last["train"], last["delivered_pulses"], last["estimated"], last["completed"]) == (75, 16, True, False)
+    assert (last["train"], last["delivered_pulses"], last["estimated"], last["completed"]) == (75, 17, True, False)
     flags = ok(t.tech.get("/api/v1/review-flags", params={"kind": "pulses_estimated"}))
     assert [f["booking_id"] for f in flags] == [t.booking_id]
     browser = tenant.anonymous()  # the chair's page for the booking says it too
@@ -103,11 +106,21 @@ def test_an_open_train_on_a_rapid2_is_estimated_flagged_and_budgets_the_resume(t
     assert signed.status_code == 303, signed.text
     page = browser.get(f"/chair/bookings/{t.booking_id}")
     assert page.status_code == 200 and "Counted by estimate: 2960 recorded" in page.text
-    assert "<strong>16 estimated</strong>" in page.text
+    assert "<strong>17 estimated</strong>" in page.text
 
     ok(t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE))
     program = deliver_command(tenant.client("agent"), t.chair_id)
-    assert (program["trains"], program["pulses_per_train"]) == (1, 24)
+    assert (program["trains"], program["pulses_per_train"]) == (1, 23)
+
+
+def test_an_open_train_whose_end_no_disarm_bounds_is_estimated_whole(tenant: Tenant) -> None:
+    """The restarted agent could not open the unit (so never saw it disarmed) when it ended the run 1.6 s after
+    train 75 began: nothing bounds that train's end but its plan, so all 40 of its pulses are estimated."""
+    t, sid = _rapid_crash_in_last_train(tenant, 1.6, disarmed=False)
+    record = _record(t, sid)
+    assert record["pulse_counts"] == {"unit": None, "recorded": 2960, "estimated": PER_TRAIN, "unit_only": 0,
+                                      "trusted": "estimate", "delivered": PLANNED, "planned": PLANNED,
+                                      "remaining": 0}
 
 
 def test_resume_refuses_when_the_prescription_was_given(tenant: Tenant) -> None:
