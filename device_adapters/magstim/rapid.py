@@ -21,11 +21,14 @@ from device_adapters.errors import (
     DataRejected,
     DeviceError,
     DeviceFault,
+    Disconnected,
     InterlockError,
+    RejectedError,
     RemoteControlLost,
     StoppedAtDevice,
 )
 from device_adapters.events import PulsesDelivered, TrainEnded, TrainStarted
+from device_adapters.fail_closed import WATCHDOG_MARGIN_S
 from device_adapters.limits import check_rapid_train
 from device_adapters.magstim import codec
 from device_adapters.magstim.driver import MagstimDriver
@@ -59,6 +62,7 @@ class Rapid2Driver(MagstimDriver):
         self.last_rapid: RapidStatus | None = None
         self.version_text: str | None = None
         self._last_record: TrainRecord | None = None
+        self._disarm_seen: float | None = None  # clock time of the reply that showed an unasked-for disarm
 
     @property
     def firmware_major(self) -> int:
@@ -163,6 +167,7 @@ class Rapid2Driver(MagstimDriver):
         return super()._rejection(reply, command)
 
     def _unexpected_disarm(self, status: InstrumentStatus) -> None:
+        self._disarm_seen = self._clock.monotonic()  # a train running stopped by the time this reply came
         self._armed = False
         self._check_temperature()
         rapid = self._parameters().rapid
@@ -215,45 +220,74 @@ class Rapid2Driver(MagstimDriver):
         # its full course always measures at least its duration, and an estimate from this start is an upper
         # bound, however slow the replies.
         stamp = self.events.stamp()
-        start = last_running = stamp[1]
-        self._transact(codec.set_mode("fire"))
-        self._train_number += 1
-        record = TrainRecord(self._train_number, protocol.pulses_per_train, started_at=stamp[0])
-        self._last_record = record
-        self.events.emit(TrainStarted, stamp, train=record.train, planned_pulses=record.planned_pulses)
+        start = stamp[1]
+        self._disarm_seen = None
+        try:
+            self._transact(codec.set_mode("fire"))
+        except RejectedError:
+            raise  # the unit answered no: nothing began
+        except DeviceError as exc:  # no answer: the unit may have heard the trigger and begun the train
+            self._end_train(self._begin_train(protocol, stamp), protocol, start, self._stopped_by(exc), str(exc))
+            raise
+        record = self._begin_train(protocol, stamp)
         try:
             while True:
                 self._clock.sleep(self.train_poll_s)
                 self._poll()
-                now = self._clock.monotonic()
                 if not self.last_rapid or not self.last_rapid.train:
                     break
-                last_running = now
         except DeviceError as exc:
-            self._end_train(record, protocol, start, last_running, str(exc))
+            self._end_train(record, protocol, start, self._stopped_by(exc), str(exc))
             raise
-        elapsed = self._clock.monotonic() - start
-        done = elapsed >= protocol.train_duration_s - 1e-6
-        self._end_train(record, protocol, start, last_running, None if done else "train ended early")
+        stopped = self._clock.monotonic()  # after the reply that showed the train over
+        done = stopped - start >= protocol.train_duration_s - 1e-6
+        self._end_train(record, protocol, start, stopped, None if done else "train ended early")
         return record
+
+    def _begin_train(self, protocol: TrainProtocol, stamp: tuple[datetime, float]) -> TrainRecord:
+        self._train_number += 1
+        record = TrainRecord(self._train_number, protocol.pulses_per_train, started_at=stamp[0])
+        self._last_record = record
+        self.events.emit(TrainStarted, stamp, train=record.train, planned_pulses=record.planned_pulses)
+        return record
+
+    def _stopped_by(self, exc: DeviceError) -> float | None:
+        """A clock time by which the unit had certainly stopped a train an error cut short, or None.
+
+        A reply that showed it disarmed tells; else a disarm confirmed now (which stops a train); else, the line
+        being silent, the unit's watchdog, counted from the last command it may have heard.
+        """
+        if self._disarm_seen is not None:
+            return self._disarm_seen
+        if not isinstance(exc, Disconnected) and self.disarm_unconfirmed is None:
+            try:
+                self._disarm_confirmed()
+                self._armed = False
+                return self._clock.monotonic()
+            except DeviceError:
+                pass  # failed closed: the unit's watchdog ends it
+        watchdog = self._watchdog_s()
+        return None if watchdog is None else self._last_tx + watchdog + WATCHDOG_MARGIN_S
 
     def _end_train(
         self,
         record: TrainRecord,
         protocol: TrainProtocol,
         start: float,
-        last_running: float,
+        stopped: float | None,
         reason: str | None,
     ) -> None:
+        """Close a train: all its pulses when it ran its course; else, flagged estimated, every pulse its rate fits
+        between the moment before its trigger and ``stopped`` (the first at the start), or all of them when
+        nothing tells when it stopped. An upper bound: a resume budgeted on it never exceeds the prescription."""
         record.completed = reason is None
-        if record.completed:
+        if record.completed or stopped is None:
             record.delivered_pulses = protocol.pulses_per_train
         else:
-            stopped = (last_running + self._clock.monotonic()) / 2 - start
             record.delivered_pulses = min(
-                protocol.pulses_per_train, max(0, math.floor(stopped * protocol.frequency_hz))
+                protocol.pulses_per_train, math.floor(max(0.0, stopped - start) * protocol.frequency_hz) + 1
             )
-            record.estimated = True
+        record.estimated = not record.completed
         record.ended_at = self._clock.now()
         self.total_pulses += record.delivered_pulses
         self.events.emit(
@@ -334,8 +368,8 @@ class _TrainWatcher:
         self.driver = driver
         self.report = report
         self.last_end: float | None = None
-        self._start = 0.0
-        self._last_running = 0.0
+        self._start = 0.0  # when a poll first found the train running
+        self._began = 0.0  # no later than the unit began it
         self._idle: tuple[datetime, float] | None = None  # when the last poll that found no train was sent
         self._protocol: TrainProtocol | None = None
         self._record: TrainRecord | None = None
@@ -351,19 +385,17 @@ class _TrainWatcher:
             # most its programmed duration ago.
             began = self._idle or (stamp[0] - timedelta(seconds=params.duration_s), now - params.duration_s)
             self._record = TrainRecord(d._train_number, params.pulses, started_at=began[0])
-            self._start = self._last_running = now
+            self._start, self._began = now, began[1]
             d.events.emit(TrainStarted, began, train=self._record.train, planned_pulses=params.pulses)
-        elif params.rapid.train:
-            self._last_running = now
-        else:
+        elif not params.rapid.train:
             self._idle = stamp
             if self._record is not None and self._protocol is not None:
                 self._end(self._record, self._protocol, params, now)
 
     def _end(self, record: TrainRecord, protocol: TrainProtocol, params: RapidParameters, now: float) -> None:
         done = now - self._start >= params.duration_s - self.driver.train_poll_s
-        self.driver._end_train(record, protocol, self._start, self._last_running,
-                               None if done else "train ended early")
+        stopped = self.driver._clock.monotonic()  # after the reply that showed the train over
+        self.driver._end_train(record, protocol, self._began, stopped, None if done else "train ended early")
         self.report.trains.append(record)
         self.report.delivered_pulses += record.delivered_pulses
         self._record, self.last_end = None, now

@@ -192,3 +192,28 @@ def test_auto_disarm_after_a_minute_armed_is_seen(
         stim.arm()
         with pytest.raises(da.StoppedAtDevice):
             stim.idle(65)  # docs/device-protocols.md §1.8: more than 1 min armed without firing disarms
+
+
+CUT_SHORT = ["lose_remote@pulse=125", "fatal_error@pulse=75", "lift_coil@pulse=20", "coil_absent@pulse=30",
+             "unplug@pulse=140", "drop_reply@fire", "hang@pulse=60", "stall=3s@pulse=60"]
+
+
+@pytest.mark.parametrize("fault", CUT_SHORT)
+def test_a_rapid2_train_cut_short_is_never_counted_below_what_the_unit_gave(
+        make_sim: Callable[..., Simulator], vclock: VirtualClock, fault: str) -> None:
+    """A Rapid² reports no pulse count: a train a fault cut short is estimated, and that estimate is what a resume
+    is budgeted on, so it must bound what the unit gave, however late the driver learnt of the stop (a poll, a
+    reply that never came, a line that went dead and left the unit to its watchdog)."""
+    sim = make_sim("magstim-rapid2")
+    events: list[da.DeliveryEvent] = []
+    stim = da.open_stimulator(sim.url, "magstim-rapid2", clock=vclock, on_event=events.append)
+    sim.faults.add(fault)
+    with stim, pytest.raises(da.DeviceError):
+        stim.run_protocol(TEN_HZ)
+    vclock.advance(2.0)  # whatever the unit still does, its 1 s watchdog ends
+    sim.device.advance()
+    ended = [e for e in events if isinstance(e, da.TrainEnded)]
+    started = [e for e in events if isinstance(e, da.TrainStarted)]
+    counted = sum(e.delivered_pulses for e in ended)
+    assert len(ended) == len(started) and ended[-1].estimated and not ended[-1].completed, ended[-1:]
+    assert sim.device.pulses <= counted <= TEN_HZ.pulses_per_train * len(started), (sim.device.pulses, counted)
