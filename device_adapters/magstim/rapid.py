@@ -261,8 +261,7 @@ class Rapid2Driver(MagstimDriver):
             return self._disarm_seen
         if not isinstance(exc, Disconnected) and self.disarm_unconfirmed is None:
             try:
-                self._disarm_confirmed()
-                self._armed = False
+                self._disarm_now()
                 return self._clock.monotonic()
             except DeviceError:
                 pass  # failed closed: the unit's watchdog ends it
