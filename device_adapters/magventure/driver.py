@@ -77,8 +77,7 @@ class MagVentureDriver(Stimulator):
         self.device_status: Status | None = None
         self._current: TrainRecord | None = None
         self._finished: list[TrainRecord] = []
-        self._read_ended: tuple[datetime, float] | None = None
-        self._sent_after: tuple[datetime, float] | None = None
+        self._read_ended: tuple[datetime, float] | None = None  # when the last read that was dispatched ended
         self._expecting: set[type] = set()
 
     def connect(self) -> None:
@@ -100,9 +99,9 @@ class MagVentureDriver(Stimulator):
             if deadline is None
             else self._transport.read_until(deadline, self._splitter.missing())
         )
-        # What this read brought the unit sent after the last read ended (to within the line's latency):
-        # a train it reports running began no earlier, which is the date its start takes.
-        self._sent_after, self._read_ended = self._read_ended, self.events.stamp()
+        # What this read brought the unit sent after the last read ended (to within the line's latency): a train
+        # it reports running began no earlier, which is the date its start takes (``_running``).
+        ended = self.events.stamp()
         for frame in self._splitter.feed(data):
             if frame[0] != codec.START:
                 continue  # stray bytes between frames (e.g. NULs): nothing to decode
@@ -115,6 +114,7 @@ class MagVentureDriver(Stimulator):
                 continue  # a lone 0xFE that did not start a frame
             self._on_message(message)
             messages.append(message)
+        self._read_ended = ended
         return messages
 
     def _request(
@@ -209,7 +209,7 @@ class MagVentureDriver(Stimulator):
     def _running(self, running: bool) -> None:
         if running and self._current is None:
             self._train_number += 1
-            began = self._sent_after or self.events.stamp()
+            began = self._read_ended or self.events.stamp()
             self._current = TrainRecord(self._train_number, self._planned_per_train(), started_at=began[0])
             self.events.emit(
                 TrainStarted, began, train=self._current.train, planned_pulses=self._current.planned_pulses
