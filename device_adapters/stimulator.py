@@ -14,7 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from config.device_profiles import DeviceProfile
 from device_adapters.clock import Clock
@@ -70,6 +70,11 @@ class Stimulator(FailClosed, ABC):
     Two locks: ``_lock`` serialises operations (a delivery holds it for its whole run); ``_wire`` serialises
     single exchanges on the line, and is all the keep-alive thread ever takes.
     """
+
+    # Once started, the unit runs the whole protocol on its own (a MagPro's sequence), so a lost line does not stop
+    # it. Otherwise the driver starts each train, and a unit that stops hearing from it stops (the Rapid²'s
+    # keep-alive watchdog), or fires single pulses only.
+    runs_protocol_alone: ClassVar[bool] = False
 
     def __init__(self, transport: Transport, profile: DeviceProfile, clock: Clock, **options: Any) -> None:
         self.profile = profile

@@ -93,6 +93,7 @@ def _apply(sim: Simulator, words: list[str]) -> None:
     elif command == "transcript":
         print(sim.transcript.dump(), file=sys.stderr, flush=True)
     elif command == "pulses":  # what the unit delivered, as a test sees it from outside any host
+        sim.device.advance()  # up to its clock: with its cable pulled, no host's reads move it on
         print(f"pulses {sim.device.pulses}", flush=True)
     else:
         raise ValueError(f"unknown script command {command!r}")

@@ -63,6 +63,7 @@ class ChairAgent:
         self._run_thread: threading.Thread | None = None
         self._last_temp: float | None = None
         self._last_state: str | None = None
+        self._unit_started = False  # the run's delivery began: the unit may have pulses of it to give
 
     # ----- lifecycle -------------------------------------------------------------------------
 
@@ -102,7 +103,8 @@ class ChairAgent:
         ``disarmed`` says the unit confirmed a disarm before the run's end is dated: only then does that end
         bound a train left open (the service estimates it from its start to this end).
         """
-        before = (self.outbox.first_payload(run.device_session, "run_started") or {}).get("device_count")
+        started = self.outbox.first_payload(run.device_session, "run_started") or {}
+        before = started.get("device_count")
         stim = self._device()
         disarmed = stim is not None and run.device == self._device_key()
         after = self._device_count(stim)
@@ -115,7 +117,10 @@ class ChairAgent:
                     "disarmed": disarmed,
                     "reason": f"{RESTARTED}; the device's own counter shows {after - before} pulses in this run, "
                               f"{unrecorded} of them delivered while no agent recorded them"}
-        return {"disarmed": disarmed,
+        # Programmed, the unit may have been started; one that runs its protocol alone went on until disarmed.
+        may_continue = started.get("unit_runs_alone", True) is not False and \
+            self.outbox.first_payload(run.device_session, "programmed") is not None
+        return {"disarmed": disarmed, "unit_may_continue": may_continue,
                 "reason": f"{RESTARTED}; pulses are counted from the device's reports before the stop: it may have "
                           "delivered more before the restarted agent disarmed it, and no device count tells "
                           "(the unit keeps none, or it was restarted or replaced)"}
@@ -215,21 +220,25 @@ class ChairAgent:
     def _deliver(self, command: dict[str, Any]) -> None:
         session_id = int(command["session_id"])
         payload = command.get("payload") or {}
+        mode = payload.get("mode", "control")
         protocol = TrainProtocol(**payload["protocol"])
         run = f"s{session_id}-{uuid.uuid4().hex[:10]}"
         stim = self._device()
         count = self._device_count(stim)  # so that an agent restarted mid-run can learn what it missed
+        # At the console the technician runs the protocol; in control mode a MagPro runs its sequence itself.
+        runs_alone = mode == "record" or (stim is not None and stim.runs_protocol_alone)
         self.outbox.begin_run(run, session_id, self._device_key())
-        self._emit(run, "run_started", {"mode": payload.get("mode", "control"), "device": self._identity,
-                                        "protocol": payload["protocol"], "device_count": count})
+        self._emit(run, "run_started", {"mode": mode, "device": self._identity, "protocol": payload["protocol"],
+                                        "device_count": count, "unit_runs_alone": runs_alone})
         report: DeliveryReport | None = None
         status, reason = "aborted", None
+        self._unit_started = may_continue = False
         try:
             if stim is None:
                 raise Disconnected(self._device_detail or "stimulator not connected")
             unsubscribe = stim.events.subscribe(lambda ev: self._on_device_event(run, ev))
             try:
-                report = self._execute(stim, payload.get("mode", "control"), protocol, run)
+                report = self._execute(stim, mode, protocol, run)
             finally:
                 unsubscribe()
             status = "completed" if report.completed else "interrupted"
@@ -238,9 +247,15 @@ class ChairAgent:
         except DeviceError as exc:
             reason = f"{type(exc).__name__}: {exc}"
             status = "aborted" if isinstance(exc, ParameterMismatch) else "interrupted"
-            self._after_device_error(exc)
+            stopped = self._after_device_error(exc)
+            # A unit that runs its protocol alone goes on without us unless a disarm stopped it: the line was lost,
+            # or the disarm failed. Its pulses from here on reach no report, so the service counts the rest of
+            # the run as given.
+            may_continue = runs_alone and self._unit_started and not stopped
+            if may_continue:
+                reason += "; the unit runs its protocol on its own and nothing confirmed it stopped"
         finally:
-            self._emit(run, "run_ended", {"status": status, "reason": reason,
+            self._emit(run, "run_ended", {"status": status, "reason": reason, "unit_may_continue": may_continue,
                                           "delivered_pulses": report.delivered_pulses if report else None})
             self._active_session = None
 
@@ -252,19 +267,23 @@ class ChairAgent:
         """
         params = stim.program(protocol)  # raises ParameterMismatch before anything is delivered
         self._emit(run, "programmed", {"parameters": params.as_dict()})
+        self._unit_started = True
         if mode == "control":
             return stim.run_protocol(protocol, stop=self._run_stop)
         return stim.record(expected_pulses=protocol.total_pulses, stop=self._run_stop)
 
-    def _after_device_error(self, exc: DeviceError) -> None:
+    def _after_device_error(self, exc: DeviceError) -> bool:
+        """Disarm after an error (the line lost: close the port instead); True when the unit confirmed a disarm."""
         stim = self._stim
+        if isinstance(exc, Disconnected) or stim is None:
+            self._close_device()
+            return False
         try:
-            if stim is not None and not isinstance(exc, Disconnected):
-                stim.disarm()
+            stim.disarm()
+            return True
         except (DeviceError, OSError):
             log.exception("disarm after a device error failed")
-        if isinstance(exc, Disconnected):
-            self._close_device()
+            return False
 
     def _on_device_event(self, run: str, event: DeliveryEvent) -> None:
         data = event.to_dict()

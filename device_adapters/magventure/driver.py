@@ -60,6 +60,8 @@ NO_COIL = 0  # coil type number the unit reports with no coil plugged in (our si
 class MagVentureDriver(Stimulator):
     """MagPro driver; options: ``command_set`` ("pytms" IDs 0x0A/0x0B, or "magic" IDs 0x06/0x08)."""
 
+    runs_protocol_alone = True  # one start, and the unit runs the sequence
+
     def __init__(self, transport: Transport, profile: DeviceProfile, clock: Clock, **options: Any) -> None:
         super().__init__(transport, profile, clock, **options)
         self.variant: str = options.get("command_set", "pytms")

@@ -9,6 +9,7 @@ never over-deliver (docs/devices.md, "Counting pulses").
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +70,15 @@ def estimate_open_train(ts: TreatmentSession, row: SessionTrain, *, end_bounds: 
     return min(planned, bursts * max(1, ts.burst_pulses or 1))
 
 
+def run_program(run_started: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(pulses per train, trains) of a run's program, from its ``run_started`` payload; None where it does not say."""
+    protocol = run_started.get("protocol")
+    protocol = protocol if isinstance(protocol, dict) else {}
+    per_train, trains = protocol.get("pulses_per_train"), protocol.get("trains")
+    return (per_train if isinstance(per_train, int) and per_train > 0 else None,
+            trains if isinstance(trains, int) and trains >= 0 else None)
+
+
 def remaining(ts: TreatmentSession) -> int:
     """Pulses of the prescription not yet given, by the count the record trusts."""
     return max(0, (ts.pulses_planned or 0) - ts.pulses_delivered)
@@ -94,7 +104,8 @@ def flag_estimate(session: Session, ts: TreatmentSession, now: datetime) -> None
     """Put a session whose count holds an estimate in the review queue (once per session)."""
     raise_flag(session, clinic_id=ts.clinic_id, key=f"pulses_estimated:{ts.id}", kind=FlagKind.pulses_estimated,
                message=f"session {ts.id}: {ts.pulses_estimated} of its {ts.pulses_delivered} pulses are estimated "
-                       "(a train was running when the chair agent stopped and no counter of the unit tells)",
+                       "(the chair agent stopped or lost the unit during delivery, and no counter of the unit "
+                       "tells what it gave)",
                now=now, patient_id=ts.patient_id, course_id=ts.course_id, booking_id=ts.booking_id)
 
 

@@ -357,6 +357,8 @@ class _Fold:
             # Pulses the device counted while no agent recorded them (it outlived its agent): delivered all
             # the same, though no train can be named for them; the run's end reason says so.
             counting.add_unit_count(ts, unit, max(0, int(e.payload.get("unrecorded_pulses") or 0)))
+        elif e.payload.get("unit_may_continue") is True:
+            self._estimate_rest_of_run(ts, e)
         ts.live_pulses = ts.pulses_delivered
         reported = str(e.payload.get("status", "interrupted"))
         if reported == "completed" and ts.tail_pulses and ts.status not in ENDED:
@@ -385,14 +387,9 @@ class _Fold:
     def _close_open_trains(self, ts: TreatmentSession, e: EventIn, *, counted_by_unit: bool) -> None:
         """A train whose end never came (the agent died during it): its pulses as the device reported them, and
         where no counter of the unit covers the run, an estimate from its start, rate and the run's end."""
-        stored = self.session.exec(select(SessionTrain).where(
-            SessionTrain.session_id == ts.id, SessionTrain.run == e.device_session,
-            col(SessionTrain.ended_at).is_(None))).all()
-        for row in stored:
-            self._trains.setdefault((ts.id or 0, row.run, row.train), row)
         end_bounds = e.payload.get("disarmed") is True
-        for (session_id, run, _), row in sorted(self._trains.items()):
-            if session_id == ts.id and run == e.device_session and row.ended_at is None:
+        for row in self._run_trains(ts, e.device_session):
+            if row.ended_at is None:
                 row.ended_at = as_utc(e.at)
                 row.completed = False
                 counting.add(ts, row.delivered_pulses, estimated=False)
@@ -402,3 +399,38 @@ class _Fold:
                         row.delivered_pulses += extra
                         row.estimated = True
                         counting.add(ts, extra, estimated=True)
+
+    def _run_trains(self, ts: TreatmentSession, run: str) -> list[SessionTrain]:
+        """Every train of one run of the session, stored or of this batch, in train order."""
+        for row in self.session.exec(select(SessionTrain).where(
+                SessionTrain.session_id == ts.id, SessionTrain.run == run)).all():
+            self._trains.setdefault((ts.id or 0, row.run, row.train), row)
+        return [row for (sid, r, _), row in sorted(self._trains.items()) if sid == ts.id and r == run]
+
+    def _estimate_rest_of_run(self, ts: TreatmentSession, e: EventIn) -> None:
+        """The unit runs its program on its own (a MagPro's sequence, or a protocol started at its console) and
+        the run ended with nothing to say it stopped: the line to it was lost, or its disarm failed. It may go on
+        to give every train of the run's program it had not begun: each is recorded as a train of its run,
+        estimated whole (never beyond the prescription), so the record and a resume count them as given."""
+        started = self.session.exec(select(DeliveryEventRow.payload).where(
+            DeliveryEventRow.session_id == ts.id, DeliveryEventRow.device_session == e.device_session,
+            DeliveryEventRow.kind == "run_started")).first() or {}
+        begun = self._run_trains(ts, e.device_session)
+        per_train, trains = counting.run_program(started)
+        per_train = per_train or ts.pulses_per_train or 0
+        left = counting.remaining(ts)
+        if per_train <= 0 or left <= 0:
+            return
+        # A run whose program is unknown could give anything the prescription still holds.
+        to_come = -(-left // per_train) if trains is None else trains - len(begun)
+        number = max((row.train for row in begun), default=0)
+        for _ in range(to_come):
+            pulses = min(per_train, left)
+            if pulses <= 0:
+                break
+            number += 1
+            self._trains[(ts.id or 0, e.device_session, number)] = SessionTrain(
+                session_id=ts.id or 0, run=e.device_session, train=number, planned_pulses=per_train,
+                delivered_pulses=pulses, estimated=True, ended_at=as_utc(e.at))
+            counting.add(ts, pulses, estimated=True)
+            left -= pulses

@@ -12,7 +12,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, select
 
@@ -76,22 +75,36 @@ def assert_disarmed(app: FastAPI, chair_id: int) -> None:
     wait_until(disarmed, 30, "the chair to report a disarmed device")
 
 
-@pytest.mark.parametrize(("fault", "model", "cause"), [
-    ("unplug@pulse=200", "magventure-x100", "Disconnected"),
-    ("coil_overtemp@pulse=120", "magventure-x100", "Coil"),
-])
-def test_device_fault_mid_train(live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory,
-                                tmp_path: Path, fault: str, model: str, cause: str) -> None:
-    world = world_with_command(live_tenant, tag=f"f{fault[:4]}", model=model, protocol=SHORT)
+def test_a_device_fault_mid_train_disarms_and_counts_what_was_given(
+        live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory, tmp_path: Path) -> None:
+    model = "magventure-x100"
+    world = world_with_command(live_tenant, tag="fcoil", model=model, protocol=SHORT)
     outbox = tmp_path / "outbox.db"
-    agent_process(live.base, live_tenant, world.chair_id, model, device=f"sim://{model}?faults={fault}",
+    agent_process(live.base, live_tenant, world.chair_id, model, device=f"sim://{model}?faults=coil_overtemp@pulse=120",
                   speed=0, outbox=outbox)
     ts = wait_for_end(live.app, world.session_id)
-    assert ts.status == "interrupted" and cause.lower() in (ts.end_reason or "").lower(), ts.end_reason
-    assert 0 < ts.pulses_delivered < 400
+    assert ts.status == "interrupted" and "coil" in (ts.end_reason or "").lower(), ts.end_reason
+    assert 0 < ts.pulses_delivered < 400 and ts.pulses_estimated == 0, (ts.pulses_delivered, ts.pulses_estimated)
     assert_exactly_once(live.app, world.session_id, outbox)
-    if "unplug" not in fault:
-        assert_disarmed(live.app, world.chair_id)
+    assert_disarmed(live.app, world.chair_id)
+
+
+def test_a_magpro_unplugged_mid_sequence_is_counted_as_giving_its_whole_program(
+        live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory, tmp_path: Path) -> None:
+    """The line goes at pulse 200; the unit runs its sequence alone and nothing can stop it from here, so the
+    record counts the run's whole program (400), the pulses no report named estimated, and nothing remains."""
+    model = "magventure-x100"
+    world = world_with_command(live_tenant, tag="funpl", model=model, protocol=SHORT)
+    outbox = tmp_path / "outbox.db"
+    agent_process(live.base, live_tenant, world.chair_id, model, device=f"sim://{model}?faults=unplug@pulse=200",
+                  speed=0, outbox=outbox)
+    ts = wait_for_end(live.app, world.session_id)
+    assert ts.status == "interrupted" and "disconnected" in (ts.end_reason or "").lower(), ts.end_reason
+    assert "nothing confirmed it stopped" in (ts.end_reason or ""), ts.end_reason
+    assert 0 < ts.pulses_recorded < 400, ts.pulses_recorded
+    assert (ts.pulses_delivered, ts.pulses_estimated, ts.pulses_trusted) == (400, 400 - ts.pulses_recorded,
+                                                                             "estimate")
+    assert_exactly_once(live.app, world.session_id, outbox)
 
 
 def test_agent_killed_and_restarted_mid_session(live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory,

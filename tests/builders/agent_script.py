@@ -28,8 +28,9 @@ class ScriptedRun:
                             "session_id": self.session_id, "kind": kind, "at": self.at.isoformat(),
                             "payload": payload})
 
-    def start(self, *, device_count: int | None = None) -> None:
-        self.add("run_started", mode="control", device={"serial": self.device}, device_count=device_count)
+    def start(self, *, device_count: int | None = None, protocol: dict[str, Any] | None = None) -> None:
+        self.add("run_started", mode="control", device={"serial": self.device}, device_count=device_count,
+                 **({"protocol": protocol} if protocol is not None else {}))
         self.add("programmed", parameters={"intensity_a": 60})
 
     def trains(self, first: int, count: int, pulses: int, seconds: float, iti_s: float,

@@ -129,11 +129,16 @@ class SimulatorProcess:
         self.path = self.proc.stdout.readline().strip()
         assert self.path.startswith("/dev/"), f"no pty path from the simulator:\n{_tail(self.log)}"
 
+    def script(self, line: str) -> None:
+        """One line of the simulator's script (``fault unplug@pulse=60``, ``panel start``...)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
     def pulses(self) -> int:
         """What the unit has delivered so far (its ``pulses`` script command)."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("pulses\n")
-        self.proc.stdin.flush()
+        assert self.proc.stdout is not None
+        self.script("pulses")
         word, count = self.proc.stdout.readline().split()
         assert word == "pulses", word
         return int(count)

@@ -51,3 +51,30 @@ def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_
         assert verdict.ok, verdict
     finally:
         agent.kill()
+
+
+def test_a_magpro_whose_line_is_lost_mid_sequence_is_never_counted_below_what_it_gave(
+        rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
+    """The cable is pulled during the second train. The unit runs its sequence on alone (nothing on the chair can
+    stop it now), so the record counts the run's whole program, estimated beyond what was reported, and the
+    unit's own count, read when it has finished, is no more than that. Before, the record said what the agent had
+    heard plus one train, and a resume budgeted on it gave the patient pulses a second time."""
+    secret = tmp_path / "agent.secret"
+    secret.write_text(PASSWORD)
+    agent = AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
+                         tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+    try:
+        agent.start()
+        unit.script(f"fault unplug@pulse={unit.pulses() + 60}")
+        session_id = rig.start_session(protocol(5, 40))
+        ts = wait_for_end(rig.engine, session_id, 60)
+        wait_until(lambda: unit.pulses() >= 200, 60, "the unit to finish its sequence alone")
+        given = unit.pulses()
+        assert ts.status == "interrupted" and "Disconnected" in (ts.end_reason or ""), ts.end_reason
+        assert ts.pulses_recorded < given <= ts.pulses_delivered == 200, (
+            ts.pulses_recorded, given, ts.pulses_delivered)
+        assert (ts.pulses_estimated, ts.pulses_trusted) == (200 - ts.pulses_recorded, "estimate")
+        verdict = judge(rig.engine, session_id, agent.outbox)
+        assert verdict.ok, verdict
+    finally:
+        agent.kill()

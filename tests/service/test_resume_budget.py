@@ -71,6 +71,66 @@ def test_resume_after_the_unit_outlived_its_agent_delivers_only_what_the_unit_le
     assert final["pulse_counts"]["remaining"] == 0
 
 
+def _chair_page(tenant: Tenant, t: Treatable) -> str:
+    browser = tenant.anonymous()
+    signed = browser.post("/login", data={"username": tenant.usernames["technician"], "password": PASSWORD},
+                          follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = browser.get(f"/chair/bookings/{t.booking_id}")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def _magpro_line_lost(tenant: Tenant, *, runs_on: bool) -> tuple[Treatable, int]:
+    """A MagPro runs its 75-train sequence alone: the line to it is lost 10 pulses into train 6
+    (``runs_on``: the agent says nothing confirmed the unit stopped)."""
+    t, sid = _started(tenant, "magventure-x100")
+    agent = tenant.client("agent")
+    program = deliver_command(agent, t.chair_id)
+    run = ScriptedRun(sid, "run-lost", T0)
+    run.start(device_count=1000, protocol=program)
+    run.trains(1, 5, PER_TRAIN, TRAIN_S, ITI_S, per_pulse=True)
+    run.add("train_started", after_s=ITI_S, train=6, planned_pulses=PER_TRAIN)
+    for _ in range(10):
+        run.add("pulses_delivered", after_s=0.1, count=1, train=6)
+    run.add("run_ended", after_s=0.5, status="interrupted", unit_may_continue=runs_on,
+            reason="Disconnected: the port is gone")
+    run.send(agent)
+    return t, sid
+
+
+def test_a_magpro_that_may_run_on_after_its_line_is_lost_counts_its_whole_program(tenant: Tenant) -> None:
+    """Nothing stops a MagPro's sequence when its line goes: the whole run's program (3000) is counted, the 2790
+    pulses no report named estimated, so a resume cannot give the patient pulses the unit may already have given."""
+    t, sid = _magpro_line_lost(tenant, runs_on=True)
+    record = _record(t, sid)
+    assert record["status"] == "interrupted"
+    assert record["pulse_counts"] == {"unit": None, "recorded": 210, "estimated": PLANNED - 210, "unit_only": 0,
+                                      "trusted": "estimate", "delivered": PLANNED, "planned": PLANNED,
+                                      "remaining": 0}
+    flags = ok(t.tech.get("/api/v1/review-flags", params={"kind": "pulses_estimated"}))
+    assert [f["booking_id"] for f in flags] == [t.booking_id]
+    assert "lost the unit" in flags[0]["message"]
+    refused = t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "prescription_delivered", refused.text
+    page = _chair_page(tenant, t)
+    assert "Nothing remains to resume" in page and "Resume remaining trains" not in page
+    trains = _record(t, sid)["trains"]
+    assert [(r["train"], r["delivered_pulses"], r["estimated"]) for r in trains[4:7]] == [
+        (5, 40, False), (6, 40, True), (7, 40, True)]  # train 6: 10 reported, the rest of it estimated
+    assert [r["train"] for r in trains[6:]] == list(range(7, 76))  # the trains the unit had not begun
+    assert all(r["estimated"] and not r["completed"] and r["started_at"] is None for r in trains[6:])
+
+
+def test_a_run_that_stopped_for_sure_counts_only_the_open_train(tenant: Tenant) -> None:
+    """The same loss where the unit's stop was confirmed: only the open train is estimated (whole: no disarm
+    bounds its end), and the resume may give the rest."""
+    t, sid = _magpro_line_lost(tenant, runs_on=False)
+    counts = _record(t, sid)["pulse_counts"]
+    assert (counts["recorded"], counts["estimated"], counts["delivered"], counts["remaining"]) == (
+        210, 30, 240, PLANNED - 240), counts
+
+
 def _rapid_crash_in_last_train(tenant: Tenant, seconds_to_restart: float,
                                disarmed: bool = True) -> tuple[Treatable, int]:
     """A Rapid² (no counter of its own) delivered 74 trains; its agent died in train 75 and restarted later
@@ -100,13 +160,9 @@ def test_an_open_train_on_a_rapid2_is_estimated_flagged_and_budgets_the_resume(t
     assert (last["train"], last["delivered_pulses"], last["estimated"], last["completed"]) == (75, 17, True, False)
     flags = ok(t.tech.get("/api/v1/review-flags", params={"kind": "pulses_estimated"}))
     assert [f["booking_id"] for f in flags] == [t.booking_id]
-    browser = tenant.anonymous()  # the chair's page for the booking says it too
-    signed = browser.post("/login", data={"username": tenant.usernames["technician"], "password": PASSWORD},
-                          follow_redirects=False)
-    assert signed.status_code == 303, signed.text
-    page = browser.get(f"/chair/bookings/{t.booking_id}")
-    assert page.status_code == 200 and "Counted by estimate: 2960 recorded" in page.text
-    assert "<strong>17 estimated</strong>" in page.text
+    page = _chair_page(tenant, t)  # the chair's page for the booking says it too
+    assert "Counted by estimate: 2960 recorded" in page and "<strong>17 estimated</strong>" in page
+    assert "Resume remaining trains" in page
 
     ok(t.tech.post(f"/api/v1/sessions/{sid}/resume", headers=WRITE))
     program = deliver_command(tenant.client("agent"), t.chair_id)
