@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from service.models.sessions import ChairStatus, DeliveryEventRow, TreatmentSession
 from tests.agent.conftest import (
     AgentFactory,
+    DeliveryWorld,
     LiveServer,
     start_server,
     stop_server,
@@ -75,14 +76,20 @@ def assert_disarmed(app: FastAPI, chair_id: int) -> None:
     wait_until(disarmed, 30, "the chair to report a disarmed device")
 
 
+def _magpro_with_fault(live: LiveServer, tenant: Tenant, agent_process: AgentFactory, tmp_path: Path,
+                       fault: str) -> tuple[DeliveryWorld, Path, TreatmentSession]:
+    """A short MagPro session whose simulated unit has ``fault``, run by an agent process to its end."""
+    model = "magventure-x100"
+    world = world_with_command(tenant, tag=f"f{fault[:4]}", model=model, protocol=SHORT)
+    outbox = tmp_path / "outbox.db"
+    agent_process(live.base, tenant, world.chair_id, model, device=f"sim://{model}?faults={fault}", speed=0,
+                  outbox=outbox)
+    return world, outbox, wait_for_end(live.app, world.session_id)
+
+
 def test_a_device_fault_mid_train_disarms_and_counts_what_was_given(
         live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory, tmp_path: Path) -> None:
-    model = "magventure-x100"
-    world = world_with_command(live_tenant, tag="fcoil", model=model, protocol=SHORT)
-    outbox = tmp_path / "outbox.db"
-    agent_process(live.base, live_tenant, world.chair_id, model, device=f"sim://{model}?faults=coil_overtemp@pulse=120",
-                  speed=0, outbox=outbox)
-    ts = wait_for_end(live.app, world.session_id)
+    world, outbox, ts = _magpro_with_fault(live, live_tenant, agent_process, tmp_path, "coil_overtemp@pulse=120")
     assert ts.status == "interrupted" and "coil" in (ts.end_reason or "").lower(), ts.end_reason
     assert 0 < ts.pulses_delivered < 400 and ts.pulses_estimated == 0, (ts.pulses_delivered, ts.pulses_estimated)
     assert_exactly_once(live.app, world.session_id, outbox)
@@ -93,12 +100,7 @@ def test_a_magpro_unplugged_mid_sequence_is_counted_as_giving_its_whole_program(
         live: LiveServer, live_tenant: Tenant, agent_process: AgentFactory, tmp_path: Path) -> None:
     """The line goes at pulse 200; the unit runs its sequence alone and nothing can stop it from here, so the
     record counts the run's whole program (400), the pulses no report named estimated, and nothing remains."""
-    model = "magventure-x100"
-    world = world_with_command(live_tenant, tag="funpl", model=model, protocol=SHORT)
-    outbox = tmp_path / "outbox.db"
-    agent_process(live.base, live_tenant, world.chair_id, model, device=f"sim://{model}?faults=unplug@pulse=200",
-                  speed=0, outbox=outbox)
-    ts = wait_for_end(live.app, world.session_id)
+    world, outbox, ts = _magpro_with_fault(live, live_tenant, agent_process, tmp_path, "unplug@pulse=200")
     assert ts.status == "interrupted" and "disconnected" in (ts.end_reason or "").lower(), ts.end_reason
     assert "nothing confirmed it stopped" in (ts.end_reason or ""), ts.end_reason
     assert 0 < ts.pulses_recorded < 400, ts.pulses_recorded

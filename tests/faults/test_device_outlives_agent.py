@@ -27,12 +27,16 @@ def unit(tmp_path: Path) -> Iterator[SimulatorProcess]:
     sim.stop()
 
 
-def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_counter(
-        rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
+def _agent(rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> AgentProcess:
     secret = tmp_path / "agent.secret"
     secret.write_text(PASSWORD)
-    agent = AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
-                         tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+    return AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
+                        tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+
+
+def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_counter(
+        rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
+    agent = _agent(rig, served, unit, tmp_path)
     try:
         agent.start()
         session_id = rig.start_session(protocol(8, 40))
@@ -59,10 +63,7 @@ def test_a_magpro_whose_line_is_lost_mid_sequence_is_never_counted_below_what_it
     stop it now), so the record counts the run's whole program, estimated beyond what was reported, and the
     unit's own count, read when it has finished, is no more than that. Before, the record said what the agent had
     heard plus one train, and a resume budgeted on it gave the patient pulses a second time."""
-    secret = tmp_path / "agent.secret"
-    secret.write_text(PASSWORD)
-    agent = AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
-                         tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+    agent = _agent(rig, served, unit, tmp_path)
     try:
         agent.start()
         unit.script(f"fault unplug@pulse={unit.pulses() + 60}")
