@@ -155,6 +155,9 @@ def agent(
     speed: Annotated[float, typer.Option(help="Simulators only: the device clock runs this many times faster "
                                                "(0 with sim://: virtual time, as fast as the CPU allows)")] = 1.0,
     heartbeat: Annotated[float, typer.Option(min=0.1, help="Seconds between heartbeats to the service")] = 2.0,
+    reconnect: Annotated[float, typer.Option(min=0, help="Seconds a run waits for a lost line to a unit that goes "
+                                                        "on alone (a MagPro) to come back, to stop it and read its "
+                                                        "counter; 0: do not wait")] = 5.0,
 ) -> None:
     """Run a chair agent: own one stimulator, record what it delivers, report to the service."""
     import logging
@@ -182,7 +185,7 @@ def agent(
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
     config = AgentConfig(chair_id=chair, device_url=device, model=model, service_url=service, username=username,
                          password=password, outbox_path=outbox_path, device_options=options,
-                         clock=clock, heartbeat_s=heartbeat)
+                         clock=clock, heartbeat_s=heartbeat, reconnect_s=reconnect)
     runner = ChairAgent(config)
     signal.signal(signal.SIGTERM, lambda *_: runner.shutdown())
     try:

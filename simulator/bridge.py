@@ -69,14 +69,32 @@ class PtyBridge(Bridge):
 
     def __init__(self, simulator: Simulator, realtime: bool = False) -> None:
         super().__init__(simulator, realtime)
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)  # no echo, no line editing, whatever the client does later
-        os.set_blocking(self.master, False)
-        self.path = os.ttyname(self.slave)
+        self.master = self.slave = -1
+        self.path = self._open_pty()
+
+    def _open_pty(self) -> str:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo, no line editing, whatever the client does later
+        os.set_blocking(master, False)
+        self.master, self.slave = master, slave
+        return os.ttyname(slave)
+
+    def plug_in(self) -> str:
+        """Connect the unit again after an unplug, on a new pty (its path is returned): a new cable, in effect."""
+        if not self.unplugged:
+            raise RuntimeError("the unit is plugged in")
+        self.path = self._open_pty()
+        self.simulator.device.plug_in()
+        self.unplugged = False
+        return self.path
 
     def serve(self) -> None:
-        """Pump bytes between the pty master and the device."""
-        while not self.stop_event.is_set() and not self.unplugged:
+        """Pump bytes between the pty master and the device; unplugged, the unit goes on by its own clock."""
+        while not self.stop_event.is_set():
+            if self.unplugged:
+                self.simulator.device.advance()
+                time.sleep(IDLE_POLL_S)
+                continue
             try:
                 readable, _, _ = select.select([self.master], [], [], IDLE_POLL_S)
                 if readable:
@@ -86,8 +104,8 @@ class PtyBridge(Bridge):
                 if out:
                     os.write(self.master, out)
             except Unplugged:
-                self.unplugged = True
                 self._close()  # the client's next read sees a hang-up, as with a pulled cable
+                self.unplugged = True  # after the close: ``plug_in`` may open a new pty from here on
             except OSError:
                 time.sleep(IDLE_POLL_S)  # EIO while no client has the port open: keep serving
 

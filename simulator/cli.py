@@ -2,7 +2,8 @@
 
 The service's CLI registers ``simulate`` as a command; ``python -m simulator`` runs it alone.
 While it runs, lines on stdin script it: ``fault <spec>``, ``panel <action> [key=value ...]``,
-``restart``, ``transcript`` (printed to stderr), ``pulses`` (the count delivered so far, on stdout).
+``restart``, ``plug`` (back in after an unplug fault, on a new pty: ``plugged PATH`` on stdout), ``transcript``
+(printed to stderr), ``pulses`` (the count delivered so far, on stdout).
 """
 
 from __future__ import annotations
@@ -62,26 +63,26 @@ def _serve(sim: Simulator, bridges: list[Bridge]) -> None:
     signal.signal(signal.SIGINT, on_signal)
     for bridge in bridges:
         bridge.start()
-    threading.Thread(target=_read_script, args=(sim,), name="simulator-stdin", daemon=True).start()
+    threading.Thread(target=_read_script, args=(sim, bridges), name="simulator-stdin", daemon=True).start()
     while not stop.wait(0.2):
         pass
     for bridge in bridges:
         bridge.stop()
 
 
-def _read_script(sim: Simulator) -> None:
+def _read_script(sim: Simulator, bridges: list[Bridge]) -> None:
     """Apply stdin lines to the running simulator (daemon thread: dies with the process)."""
     for line in sys.stdin:
         words = line.split()
         if not words:
             continue
         try:
-            _apply(sim, words)
+            _apply(sim, bridges, words)
         except (FaultSpecError, ValueError, KeyError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
 
 
-def _apply(sim: Simulator, words: list[str]) -> None:
+def _apply(sim: Simulator, bridges: list[Bridge], words: list[str]) -> None:
     command, args = words[0], words[1:]
     if command == "fault":
         sim.faults.add(",".join(args))
@@ -90,6 +91,11 @@ def _apply(sim: Simulator, words: list[str]) -> None:
         sim.panel(args[0], **kwargs)
     elif command == "restart":
         sim.panel("restart")
+    elif command == "plug":  # after an unplug fault: the unit on a new pty, whose path is printed
+        ptys = [b for b in bridges if isinstance(b, PtyBridge)]
+        if not ptys:
+            raise RuntimeError("plug: only a unit served on a pty can be plugged back in")
+        print(f"plugged {ptys[0].plug_in()}", flush=True)
     elif command == "transcript":
         print(sim.transcript.dump(), file=sys.stderr, flush=True)
     elif command == "pulses":  # what the unit delivered, as a test sees it from outside any host

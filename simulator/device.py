@@ -69,6 +69,12 @@ class SimDevice(ABC):
                 chunks.extend(heapq.heappop(self._out)[2])
             return bytes(chunks)
 
+    def plug_in(self) -> None:
+        """The cable is back: the host can talk to the unit again (whatever it did meanwhile, it did)."""
+        with self.lock:
+            self.unplugged = False
+            self.transcript.add(self.clock.monotonic(), "fault", b"plug_in", "plugged back in")
+
     def next_output_at(self) -> float | None:
         """When the next queued byte becomes due (``None`` if nothing is queued)."""
         with self.lock:

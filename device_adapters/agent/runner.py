@@ -42,6 +42,9 @@ class AgentConfig:
     clock: Clock | None = None
     heartbeat_s: float = 2.0
     poll_wait_s: float = 10.0
+    # How long a run whose unit went on alone after its line was lost waits for the line to come back, so that
+    # it can stop the unit and end the run with the unit's own count rather than an estimate of its program.
+    reconnect_s: float = 5.0
     batch_size: int = 200
 
 
@@ -93,15 +96,16 @@ class ChairAgent:
     def _recover(self) -> None:
         for run in self.outbox.open_runs():
             log.warning("closing run %s left open by a previous agent process", run.device_session)
-            self._emit(run.device_session, "run_ended", {"status": "interrupted", **self._unrecorded(run)})
+            self._emit(run.device_session, "run_ended", {"status": "interrupted", **self._unrecorded(run, RESTARTED)})
 
-    def _unrecorded(self, run: OpenRun) -> dict[str, Any]:
+    def _unrecorded(self, run: OpenRun, why: str) -> dict[str, Any]:
         """What the device delivered in a run beyond what was recorded, from its own counter where it keeps one.
 
-        The device outlives its agent: a MagPro runs its sequence on its own until the next agent disarms it
-        (opening the device does that first), so the record alone can fall short of what the patient received.
+        The device outlives its agent, and its line: a MagPro runs its sequence on its own until an agent disarms
+        it (opening the device does that first), so the record alone can fall short of what the patient received.
         ``disarmed`` says the unit confirmed a disarm before the run's end is dated: only then does that end
-        bound a train left open (the service estimates it from its start to this end).
+        bound a train left open (the service estimates it from its start to this end). ``why``: the run's cause
+        of ending, which the reason names first.
         """
         started = self.outbox.first_payload(run.device_session, "run_started") or {}
         before = started.get("device_count")
@@ -115,14 +119,14 @@ class ChairAgent:
             unrecorded = after - before - recorded
             return {"unrecorded_pulses": unrecorded, "device_count": {"at_start": before, "after": after},
                     "disarmed": disarmed,
-                    "reason": f"{RESTARTED}; the device's own counter shows {after - before} pulses in this run, "
+                    "reason": f"{why}; the device's own counter shows {after - before} pulses in this run, "
                               f"{unrecorded} of them delivered while no agent recorded them"}
         # Programmed, the unit may have been started; one that runs its protocol alone went on until disarmed.
         may_continue = started.get("unit_runs_alone", True) is not False and \
             self.outbox.first_payload(run.device_session, "programmed") is not None
         return {"disarmed": disarmed, "unit_may_continue": may_continue,
-                "reason": f"{RESTARTED}; pulses are counted from the device's reports before the stop: it may have "
-                          "delivered more before the restarted agent disarmed it, and no device count tells "
+                "reason": f"{why}; pulses are counted from the device's reports before the stop: it may have "
+                          "delivered more before it was disarmed, and no device count tells "
                           "(the unit keeps none, or it was restarted or replaced)"}
 
     def _device_count(self, stim: Stimulator | None) -> int | None:
@@ -227,12 +231,14 @@ class ChairAgent:
         count = self._device_count(stim)  # so that an agent restarted mid-run can learn what it missed
         # At the console the technician runs the protocol; in control mode a MagPro runs its sequence itself.
         runs_alone = mode == "record" or (stim is not None and stim.runs_protocol_alone)
-        self.outbox.begin_run(run, session_id, self._device_key())
+        device = self._device_key()
+        self.outbox.begin_run(run, session_id, device)
         self._emit(run, "run_started", {"mode": mode, "device": self._identity, "protocol": payload["protocol"],
                                         "device_count": count, "unit_runs_alone": runs_alone})
         report: DeliveryReport | None = None
         status, reason = "aborted", None
         self._unit_started = may_continue = False
+        closing: dict[str, Any] = {}
         try:
             if stim is None:
                 raise Disconnected(self._device_detail or "stimulator not connected")
@@ -252,11 +258,16 @@ class ChairAgent:
             # or the disarm failed. Its pulses from here on reach no report, so the service counts the rest of
             # the run as given.
             may_continue = runs_alone and self._unit_started and not stopped
-            if may_continue:
+            if may_continue and isinstance(exc, Disconnected) and self._reopen(self.config.reconnect_s):
+                # The line came back: opening disarmed the unit, and its counter tells what it gave meanwhile.
+                closing = self._unrecorded(OpenRun(run, session_id, device), f"{reason}; the line came back")
+                may_continue = bool(closing.pop("unit_may_continue", False))  # False: its counter covers the run
+            elif may_continue:
                 reason += "; the unit runs its protocol on its own and nothing confirmed it stopped"
         finally:
             self._emit(run, "run_ended", {"status": status, "reason": reason, "unit_may_continue": may_continue,
-                                          "delivered_pulses": report.delivered_pulses if report else None})
+                                          "delivered_pulses": report.delivered_pulses if report else None,
+                                          **closing})
             self._active_session = None
 
     def _execute(self, stim: Stimulator, mode: str, protocol: TrainProtocol, run: str) -> DeliveryReport:
@@ -271,6 +282,14 @@ class ChairAgent:
         if mode == "control":
             return stim.run_protocol(protocol, stop=self._run_stop)
         return stim.record(expected_pulses=protocol.total_pulses, stop=self._run_stop)
+
+    def _reopen(self, within_s: float) -> bool:
+        """Try to open the device again until ``within_s`` (real seconds) have passed; True once it is open."""
+        deadline = time.monotonic() + within_s
+        while within_s <= 0 or self._device() is None:
+            if time.monotonic() >= deadline or self._stop.wait(0.25):
+                return False
+        return True
 
     def _after_device_error(self, exc: DeviceError) -> bool:
         """Disarm after an error (the line lost: close the port instead); True when the unit confirmed a disarm."""

@@ -46,11 +46,13 @@ def agent_process(tmp_path: Path) -> Iterator[AgentFactory]:
     secret.write_text(PASSWORD)
 
     def start(base: str, tenant: Tenant, chair_id: int, model: str, *, speed: float = 0,
-              device: str | None = None, outbox: Path | None = None) -> subprocess.Popen[bytes]:
+              device: str | None = None, outbox: Path | None = None,
+              reconnect_s: float = 5.0) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "service.cli", "agent", "--chair", str(chair_id),
                "--device", device or f"sim://{model}", "--model", model, "--service", base,
                "--username", tenant.usernames["agent"], "--password-file", str(secret),
-               "--outbox", str(outbox or tmp_path / f"outbox-{chair_id}.db"), "--speed", str(speed)]
+               "--outbox", str(outbox or tmp_path / f"outbox-{chair_id}.db"), "--speed", str(speed),
+               "--reconnect", str(reconnect_s)]
         proc = start_logged(cmd, tmp_path / f"agent-{len(procs)}.stderr")
         procs.append(proc)
         return proc

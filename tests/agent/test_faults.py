@@ -82,8 +82,9 @@ def _magpro_with_fault(live: LiveServer, tenant: Tenant, agent_process: AgentFac
     model = "magventure-x100"
     world = world_with_command(tenant, tag=f"f{fault[:4]}", model=model, protocol=SHORT)
     outbox = tmp_path / "outbox.db"
+    # An in-process unit is a new one each time the agent opens it: the line to this one never comes back.
     agent_process(live.base, tenant, world.chair_id, model, device=f"sim://{model}?faults={fault}", speed=0,
-                  outbox=outbox)
+                  outbox=outbox, reconnect_s=0)
     return world, outbox, wait_for_end(live.app, world.session_id)
 
 

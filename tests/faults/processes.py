@@ -135,6 +135,14 @@ class SimulatorProcess:
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
+    def plug(self) -> str:
+        """Plug the unit back in after an unplug fault; the path of its new pty."""
+        assert self.proc.stdout is not None
+        self.script("plug")
+        word, path = self.proc.stdout.readline().split()
+        assert word == "plugged", word
+        return path
+
     def pulses(self) -> int:
         """What the unit has delivered so far (its ``pulses`` script command)."""
         assert self.proc.stdout is not None

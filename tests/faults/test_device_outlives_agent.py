@@ -7,6 +7,7 @@ it the record said e.g. 41 pulses where the unit had given 120.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +28,12 @@ def unit(tmp_path: Path) -> Iterator[SimulatorProcess]:
     sim.stop()
 
 
-def _agent(rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> AgentProcess:
+def _agent(rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path,
+           device: Path | None = None) -> AgentProcess:
     secret = tmp_path / "agent.secret"
     secret.write_text(PASSWORD)
     return AgentProcess(served.base, rig.chair_id, rig.model, rig.tenant.usernames["agent"], secret,
-                        tmp_path / "outbox.db", tmp_path, SPEED, device=unit.path)
+                        tmp_path / "outbox.db", tmp_path, SPEED, device=str(device or unit.path))
 
 
 def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_counter(
@@ -75,6 +77,38 @@ def test_a_magpro_whose_line_is_lost_mid_sequence_is_never_counted_below_what_it
         assert ts.pulses_recorded < given <= ts.pulses_delivered == 200, (
             ts.pulses_recorded, given, ts.pulses_delivered)
         assert (ts.pulses_estimated, ts.pulses_trusted) == (200 - ts.pulses_recorded, "estimate")
+        verdict = judge(rig.engine, session_id, agent.outbox)
+        assert verdict.ok, verdict
+    finally:
+        agent.kill()
+
+
+def test_a_magpro_whose_line_comes_back_is_stopped_and_counted_from_its_own_counter(
+        rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
+    """The cable is pulled during the second train and plugged back in a moment later (the agent's port is a
+    link, as /dev/serial/by-id names are, re-pointed to the unit's new pty). The agent, waiting for the line,
+    opens the unit (which disarms it: the sequence stops), reads its counter, and ends the run with the unit's own
+    count: nothing estimated, and the rest of the prescription left for a resume."""
+    port = tmp_path / "magpro-port"
+    port.symlink_to(unit.path)
+    agent = _agent(rig, served, unit, tmp_path, device=port)
+    try:
+        agent.start()
+        start = unit.pulses()
+        unit.script(f"fault unplug@pulse={start + 60}")
+        session_id = rig.start_session(protocol(8, 40))
+        wait_until(lambda: unit.pulses() >= start + 60, 60, "the cable to be pulled")
+        time.sleep(0.5)  # a few more pulses, given with no line
+        relinked = tmp_path / "magpro-port.new"
+        relinked.symlink_to(unit.plug())
+        relinked.replace(port)
+        ts = wait_for_end(rig.engine, session_id, 60)
+        given = unit.pulses() - start
+        assert ts.status == "interrupted" and "the line came back" in (ts.end_reason or ""), ts.end_reason
+        assert (ts.pulses_delivered, ts.pulses_trusted, ts.pulses_estimated) == (given, "unit", 0), (
+            ts.pulses_delivered, given, ts.pulses_recorded)
+        assert ts.pulses_recorded < given < 320, (ts.pulses_recorded, given)  # it went on, and it was stopped
+        assert ts.pulses_unit_only == given - ts.pulses_recorded
         verdict = judge(rig.engine, session_id, agent.outbox)
         assert verdict.ok, verdict
     finally:
