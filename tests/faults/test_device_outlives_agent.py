@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,57 +60,71 @@ def test_pulses_a_magpro_gave_while_its_agent_was_dead_are_counted_from_its_own_
         agent.kill()
 
 
+@dataclass
+class LostLine:
+    agent: AgentProcess
+    port: Path  # the agent's port: a link, as /dev/serial/by-id names are, to the unit's pty
+    start: int  # the unit's count before the session
+    session_id: int
+
+
+def _pull_the_cable(rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path,
+                    trains: int) -> LostLine:
+    """A session of ``trains`` trains of 40 whose cable is pulled at the unit's 60th pulse (its second train)."""
+    port = tmp_path / "magpro-port"
+    port.symlink_to(unit.path)
+    agent = _agent(rig, served, unit, tmp_path, device=port)
+    agent.start()
+    start = unit.pulses()
+    unit.script(f"fault unplug@pulse={start + 60}")
+    session_id = rig.start_session(protocol(trains, 40))
+    wait_until(lambda: unit.pulses() >= start + 60, 60, "the cable to be pulled")
+    return LostLine(agent, port, start, session_id)
+
+
 def test_a_magpro_whose_line_is_lost_mid_sequence_is_never_counted_below_what_it_gave(
         rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
-    """The cable is pulled during the second train. The unit runs its sequence on alone (nothing on the chair can
-    stop it now), so the record counts the run's whole program, estimated beyond what was reported, and the
-    unit's own count, read when it has finished, is no more than that. Before, the record said what the agent had
-    heard plus one train, and a resume budgeted on it gave the patient pulses a second time."""
-    agent = _agent(rig, served, unit, tmp_path)
+    """The cable is pulled during the second train and stays out. The unit runs its sequence on alone (nothing on
+    the chair can stop it now), so the record counts the run's whole program, estimated beyond what was reported,
+    and the unit's own count, read when it has finished, is no more than that. Before, the record said what the
+    agent had heard plus one train, and a resume budgeted on it gave the patient pulses a second time."""
+    lost = _pull_the_cable(rig, served, unit, tmp_path, 5)
     try:
-        agent.start()
-        unit.script(f"fault unplug@pulse={unit.pulses() + 60}")
-        session_id = rig.start_session(protocol(5, 40))
-        ts = wait_for_end(rig.engine, session_id, 60)
-        wait_until(lambda: unit.pulses() >= 200, 60, "the unit to finish its sequence alone")
-        given = unit.pulses()
+        lost.port.unlink()  # no other unit can take the old pty's name meanwhile
+        ts = wait_for_end(rig.engine, lost.session_id, 60)
+        wait_until(lambda: unit.pulses() - lost.start >= 200, 60, "the unit to finish its sequence alone")
+        given = unit.pulses() - lost.start
         assert ts.status == "interrupted" and "Disconnected" in (ts.end_reason or ""), ts.end_reason
+        assert "nothing confirmed it stopped" in (ts.end_reason or ""), ts.end_reason
         assert ts.pulses_recorded < given <= ts.pulses_delivered == 200, (
             ts.pulses_recorded, given, ts.pulses_delivered)
         assert (ts.pulses_estimated, ts.pulses_trusted) == (200 - ts.pulses_recorded, "estimate")
-        verdict = judge(rig.engine, session_id, agent.outbox)
+        verdict = judge(rig.engine, lost.session_id, lost.agent.outbox)
         assert verdict.ok, verdict
     finally:
-        agent.kill()
+        lost.agent.kill()
 
 
 def test_a_magpro_whose_line_comes_back_is_stopped_and_counted_from_its_own_counter(
         rig: Rig, served: ServiceProcess, unit: SimulatorProcess, tmp_path: Path) -> None:
-    """The cable is pulled during the second train and plugged back in a moment later (the agent's port is a
-    link, as /dev/serial/by-id names are, re-pointed to the unit's new pty). The agent, waiting for the line,
-    opens the unit (which disarms it: the sequence stops), reads its counter, and ends the run with the unit's own
-    count: nothing estimated, and the rest of the prescription left for a resume."""
-    port = tmp_path / "magpro-port"
-    port.symlink_to(unit.path)
-    agent = _agent(rig, served, unit, tmp_path, device=port)
+    """The cable is pulled during the second train and plugged back in a moment later (the agent's port link
+    re-pointed to the unit's new pty). The agent, waiting for the line, opens the unit (which disarms it: the
+    sequence stops), reads its counter, and ends the run with the unit's own count: nothing estimated, and the
+    rest of the prescription left for a resume."""
+    lost = _pull_the_cable(rig, served, unit, tmp_path, 8)
     try:
-        agent.start()
-        start = unit.pulses()
-        unit.script(f"fault unplug@pulse={start + 60}")
-        session_id = rig.start_session(protocol(8, 40))
-        wait_until(lambda: unit.pulses() >= start + 60, 60, "the cable to be pulled")
         time.sleep(0.5)  # a few more pulses, given with no line
         relinked = tmp_path / "magpro-port.new"
         relinked.symlink_to(unit.plug())
-        relinked.replace(port)
-        ts = wait_for_end(rig.engine, session_id, 60)
-        given = unit.pulses() - start
+        relinked.replace(lost.port)
+        ts = wait_for_end(rig.engine, lost.session_id, 60)
+        given = unit.pulses() - lost.start
         assert ts.status == "interrupted" and "the line came back" in (ts.end_reason or ""), ts.end_reason
         assert (ts.pulses_delivered, ts.pulses_trusted, ts.pulses_estimated) == (given, "unit", 0), (
             ts.pulses_delivered, given, ts.pulses_recorded)
         assert ts.pulses_recorded < given < 320, (ts.pulses_recorded, given)  # it went on, and it was stopped
         assert ts.pulses_unit_only == given - ts.pulses_recorded
-        verdict = judge(rig.engine, session_id, agent.outbox)
+        verdict = judge(rig.engine, lost.session_id, lost.agent.outbox)
         assert verdict.ok, verdict
     finally:
-        agent.kill()
+        lost.agent.kill()
