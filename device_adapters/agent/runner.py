@@ -263,7 +263,7 @@ class ChairAgent:
                 closing = self._unrecorded(OpenRun(run, session_id, device), f"{reason}; the line came back")
                 may_continue = bool(closing.pop("unit_may_continue", False))  # False: its counter covers the run
             elif may_continue:
-                reason += "; the unit runs its protocol on its own and nothing confirmed it stopped"
+                reason += "; the unit runs its protocol on its own and nothing confirmed it stopped: press its stop"
         finally:
             self._emit(run, "run_ended", {"status": status, "reason": reason, "unit_may_continue": may_continue,
                                           "delivered_pulses": report.delivered_pulses if report else None,
