@@ -363,7 +363,8 @@ class ChairAgent:
                 self._device_detail = str(exc)[:300]
                 self._close_device()
                 stim = None
-        connected = running or stim is not None
+        # During a run the delivery thread holds the device: connected unless it lost the line (and waits for it).
+        connected = self._stim is not None if running else stim is not None
         unsent, _ = self.outbox.counts()
         return {"chair_id": self.config.chair_id, "connected": connected, "model": self._identity.get("model"),
                 "serial": self._identity.get("serial"), "firmware": self._identity.get("firmware"),

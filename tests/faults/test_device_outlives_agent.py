@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
+from service.models.sessions import ChairStatus
 from tests.conftest import PASSWORD
 from tests.faults.evidence import judge, outbox_kinds, wait_for_end, wait_until
 from tests.faults.processes import AgentProcess, ServiceProcess, SimulatorProcess
@@ -91,6 +93,12 @@ def test_a_magpro_whose_line_is_lost_mid_sequence_is_never_counted_below_what_it
     lost = _pull_the_cable(rig, served, unit, tmp_path, 5)
     try:
         lost.port.unlink()  # no other unit can take the old pty's name meanwhile
+
+        def waiting_for_the_line() -> bool:
+            with Session(rig.engine) as s:
+                status = s.get(ChairStatus, rig.chair_id)
+                return status is not None and status.active_session_id == lost.session_id and not status.connected
+        wait_until(waiting_for_the_line, 10, "the chair shown not connected while its run waits for the line")
         ts = wait_for_end(rig.engine, lost.session_id, 60)
         wait_until(lambda: unit.pulses() - lost.start >= 200, 60, "the unit to finish its sequence alone")
         given = unit.pulses() - lost.start
