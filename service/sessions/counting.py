@@ -2,8 +2,9 @@
 
 The record trusts the unit's own counter where it keeps one (MagPro) for a run it covers; elsewhere the
 pulses the agent recorded from the device's reports, plus an estimate (flagged) for a train whose end no
-report gave: the agent died during it. The estimate is an upper bound, so a resume budgeted on it can
-never over-deliver (docs/devices.md, "Counting pulses").
+report gave (the agent died during it), and for the trains a unit that runs its program alone may have gone on
+to give once nothing could stop it (its line lost). The estimate is an upper bound, so a resume budgeted on it
+can never over-deliver (docs/devices.md, "Counting pulses").
 """
 
 from __future__ import annotations
