@@ -206,8 +206,14 @@ def agent_kill_loop(rig: Rig, service: ServiceProcess, agent: AgentProcess, rng:
     """SIGKILL and restart the agent once or twice per delivery for ``kills`` kills, ``rounds``, and every aim hit."""
     aims: list[str] = []
     named = [a for a in AIMS if a != "any moment"]
-    while tally.kills < kills or tally.rounds < rounds or (set(named) - set(tally.phases)
-                                                           and tally.rounds < 3 * max(kills, rounds)):
+
+    def unmet() -> bool:
+        # Every named point hit by some kill, and a round whose first kill came after the take: the freeze can
+        # miss it (the frozen agent had not taken the command yet), and a second kill may land there instead.
+        firsts = {first for first, _, _ in tally.ended}
+        return bool(set(named) - set(tally.phases)) or AFTER_TAKE not in firsts
+
+    while tally.kills < kills or tally.rounds < rounds or (unmet() and tally.rounds < 3 * max(kills, rounds)):
         aims = aims or rng.sample(list(AIMS), len(AIMS))
         aim = aims.pop()
         session_id = kill_agent_at(rig, agent, rng, aim, protocol(rng.randint(3, 6), pulses_per_train))
