@@ -285,8 +285,10 @@ class ChairAgent:
 
     def _reopen(self, within_s: float) -> bool:
         """Try to open the device again until ``within_s`` (real seconds) have passed; True once it is open."""
+        if within_s <= 0:
+            return False
         deadline = time.monotonic() + within_s
-        while within_s <= 0 or self._device() is None:
+        while self._device() is None:
             if time.monotonic() >= deadline or self._stop.wait(0.25):
                 return False
         return True

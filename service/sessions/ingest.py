@@ -352,13 +352,13 @@ class _Fold:
         if ts.status in ENDED and ts.current_run != e.device_session:
             return
         unit = counting.unit_counted(e.payload)
-        self._close_open_trains(ts, e, counted_by_unit=unit is not None)
+        trains = self._close_open_trains(ts, e, counted_by_unit=unit is not None)
         if unit is not None:
             # Pulses the device counted while no agent recorded them (it outlived its agent): delivered all
             # the same, though no train can be named for them; the run's end reason says so.
             counting.add_unit_count(ts, unit, max(0, int(e.payload.get("unrecorded_pulses") or 0)))
         elif e.payload.get("unit_may_continue") is True:
-            self._estimate_rest_of_run(ts, e)
+            self._estimate_rest_of_run(ts, e, trains)
         ts.live_pulses = ts.pulses_delivered
         reported = str(e.payload.get("status", "interrupted"))
         if reported == "completed" and ts.tail_pulses and ts.status not in ENDED:
@@ -384,11 +384,13 @@ class _Fold:
         send(self.session, ts, "deliver", {"mode": ts.mode, "protocol": counting.tail_payload(ts, tail)}, self.now)
         self._audit(ts, "resume_last_train", new={"pulses": tail})
 
-    def _close_open_trains(self, ts: TreatmentSession, e: EventIn, *, counted_by_unit: bool) -> None:
+    def _close_open_trains(self, ts: TreatmentSession, e: EventIn, *, counted_by_unit: bool) -> list[SessionTrain]:
         """A train whose end never came (the agent died during it): its pulses as the device reported them, and
-        where no counter of the unit covers the run, an estimate from its start, rate and the run's end."""
+        where no counter of the unit covers the run, an estimate from its start, rate and the run's end. Returns
+        every train of the run."""
         end_bounds = e.payload.get("disarmed") is True
-        for row in self._run_trains(ts, e.device_session):
+        trains = self._run_trains(ts, e.device_session)
+        for row in trains:
             if row.ended_at is None:
                 row.ended_at = as_utc(e.at)
                 row.completed = False
@@ -399,6 +401,7 @@ class _Fold:
                         row.delivered_pulses += extra
                         row.estimated = True
                         counting.add(ts, extra, estimated=True)
+        return trains
 
     def _run_trains(self, ts: TreatmentSession, run: str) -> list[SessionTrain]:
         """Every train of one run of the session, stored or of this batch, in train order."""
@@ -407,7 +410,7 @@ class _Fold:
             self._trains.setdefault((ts.id or 0, row.run, row.train), row)
         return [row for (sid, r, _), row in sorted(self._trains.items()) if sid == ts.id and r == run]
 
-    def _estimate_rest_of_run(self, ts: TreatmentSession, e: EventIn) -> None:
+    def _estimate_rest_of_run(self, ts: TreatmentSession, e: EventIn, begun: list[SessionTrain]) -> None:
         """The unit runs its program on its own (a MagPro's sequence, or a protocol started at its console) and
         the run ended with nothing to say it stopped: the line to it was lost, or its disarm failed. It may go on
         to give every train of the run's program it had not begun: each is recorded as a train of its run,
@@ -415,7 +418,6 @@ class _Fold:
         started = self.session.exec(select(DeliveryEventRow.payload).where(
             DeliveryEventRow.session_id == ts.id, DeliveryEventRow.device_session == e.device_session,
             DeliveryEventRow.kind == "run_started")).first() or {}
-        begun = self._run_trains(ts, e.device_session)
         per_train, trains = counting.run_program(started)
         per_train = per_train or ts.pulses_per_train or 0
         left = counting.remaining(ts)
