@@ -23,18 +23,21 @@ import argparse
 import os
 import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.harness import fresh_database, serving
 from bench.load_world import WRITE, World, build
+from service.audit.keys import write_signing_key
 
 TRAINS, PULSES, HZ, ITI_S = 75, 40, 10.0, 26.0  # the delivery_world session: 3000 pulses at 10 Hz
 CONFIGS = {"pg1": ("PostgreSQL, 1 process", True, 1), "pg2": ("PostgreSQL, 2 processes", True, 2),
@@ -186,8 +189,18 @@ def psychiatrist(j: int, world: World, bases: list[str], rec: Recorder, stop: th
 def run_one(key: str, server: str | None, args: argparse.Namespace) -> tuple[str, Recorder, float]:
     """Build the clinic on a fresh database, serve it, load it for the duration; returns (label, results, s)."""
     label, _, processes = CONFIGS[key]
-    env = {"TMS_ENVIRONMENT": "production", "TMS_SECRET_KEY": secrets.token_urlsafe(48)}
-    with fresh_database(server) as url, serving(url, processes, env) as bases:
+    with tempfile.TemporaryDirectory(prefix="tmsops-load-") as keys, fresh_database(server) as url:
+        # Production refuses to start without secrets of its own and an existing checkpoint signing key.
+        signing_key = Path(keys) / "audit-signing-key.pem"
+        write_signing_key(signing_key)
+        env = {"TMS_ENVIRONMENT": "production", "TMS_SECRET_KEY": secrets.token_urlsafe(48),
+               "TMS_AUDIT_KEY": secrets.token_urlsafe(48), "TMS_AUDIT_SIGNING_KEY_FILE": str(signing_key)}
+        return _load(label, url, processes, env, args)
+
+
+def _load(label: str, url: str, processes: int, env: dict[str, str],
+          args: argparse.Namespace) -> tuple[str, Recorder, float]:
+    with serving(url, processes, env) as bases:
         world = build(url, bases[0], chairs=args.chairs, technicians=args.technicians,
                       psychiatrists=args.psychiatrists, patients=args.patients)
         rec, stop = Recorder(), threading.Event()
