@@ -278,11 +278,9 @@ def chair_day(session: Session, who: Principal, chair_id: int, day: date, now: d
     start = cal.to_utc(day, datetime.min.time())
     rows = repository.chair_day(session, who.clinic_id, chair_id, start, cal.to_utc(day + timedelta(days=1),
                                                                                      datetime.min.time()))
-    planned: dict[int, int] = {}
+    planned = course_repo.planned_sessions(session, [course.id or 0 for _, _, course in rows])
     entries = []
     for booking, patient, course in rows:
-        if course.id not in planned:
-            planned[course.id or 0] = sum(p.planned_sessions for p in course_repo.phases(session, course.id or 0))
         total = planned[course.id or 0]
         entries.append(public(session, booking) | {
             "booking_id": booking.id, "patient_name": f"{patient.given_name} {patient.family_name}",

@@ -23,6 +23,17 @@ def phases(session: Session, course_id: int, *, include_replaced: bool = False) 
     return list(session.exec(query.order_by(col(CoursePhase.position))).all())
 
 
+def planned_sessions(session: Session, course_ids: Sequence[int]) -> dict[int, int]:
+    """Each course's planned sessions over its current phases, in one query (a course without phases: 0)."""
+    if not course_ids:
+        return {}
+    rows = session.exec(
+        select(CoursePhase.course_id, func.sum(CoursePhase.planned_sessions))
+        .where(col(CoursePhase.course_id).in_(sorted(set(course_ids))), col(CoursePhase.replaced_at).is_(None))
+        .group_by(col(CoursePhase.course_id))).all()
+    return dict.fromkeys(course_ids, 0) | {course_id: int(total or 0) for course_id, total in rows}
+
+
 def of_patient(session: Session, clinic_id: int, patient_id: int,
                statuses: Sequence[str] | None = None) -> list[Course]:
     query = select(Course).where(Course.clinic_id == clinic_id, Course.patient_id == patient_id)

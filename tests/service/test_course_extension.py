@@ -103,6 +103,11 @@ def test_extension_applies_at_session_20_and_books_10_plus_6(tenant: Tenant, clo
     assert after["planned_sessions"] == 36 and after["phases"][1]["authorized_sessions"] == 10
     [replaced] = after["replaced_phases"]
     assert replaced["name"] == "taper" and "30% PHQ-9 improvement at session 20" in replaced["replaced_reason"]
+    # A chair's day counts the course's current phases, not also the one the extension replaced.
+    first = booked[0]
+    day = ok(tenant.fresh_client("technician").get(
+        f"/api/v1/chairs/{first['chair_id']}/schedule?date={first['start_at'][:10]}"))
+    assert [e["session"] for e in day["entries"] if e["booking_id"] == first["id"]] == ["21 of 36"]
     assert after["version"] == course["version"] + 2  # activated, then extended
     with session_scope(tenant.app.state.engine) as s:
         row = s.exec(select(AuditEvent).where(AuditEvent.entity == "course", AuditEvent.action == "extend",
