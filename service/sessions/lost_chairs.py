@@ -39,8 +39,11 @@ def sweep(session: Session, clinic_id: int, now: datetime, lost_after_s: float,
         return []
     ended = []
     limit = timedelta(seconds=lost_after_s)
+    # Every live chair's last heartbeat in one query: the sweep runs before each review-queue listing.
+    beats = {b.chair_id: b for b in session.exec(select(ChairStatus).where(
+        col(ChairStatus.chair_id).in_(sorted({ts.chair_id for ts in live}))))}
     for ts in live:
-        beat = session.get(ChairStatus, ts.chair_id)
+        beat = beats.get(ts.chair_id)
         quiet_since = max(as_utc(ts.updated_at), as_utc(beat.seen_at) if beat else as_utc(ts.updated_at))
         if now - quiet_since <= limit:
             continue

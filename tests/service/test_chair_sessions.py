@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from service.models.audit import AuditEvent
-from tests.builders.chair_world import ChairWorld, booking_at, chair_world
-from tests.builders.clinic import WRITE, ok
+from tests.builders.chair_world import ChairWorld, booking_at, chair_world, treatable_course
+from tests.builders.clinic import WRITE, book, ok
 from tests.builders.records import CHECKLIST_OK
 from tests.conftest import PASSWORD, T0, Tenant
 
@@ -54,6 +54,33 @@ def test_a_second_live_session_on_a_chair_is_refused_and_a_lost_chair_ends_its_s
     flags = ok(tech.get("/api/v1/review-flags", params={"kind": "session_lost"}))
     assert [f["patient_id"] for f in flags] == [ended["patient_id"]]
     ok(tech.post(f"/api/v1/sessions/{second}/start", headers=WRITE))  # the chair is free again
+
+
+def test_the_sweep_ends_only_the_session_of_the_chair_whose_agent_went_quiet(tenant: Tenant) -> None:
+    world = chair_world(tenant, 1)
+    clinic = world.clinic
+    other_chair, other_device = clinic.add_chair("Chair B", model="magstim-rapid2")
+    other_booking = ok(book(clinic, treatable_course(clinic, device_id=other_device),
+                            (T0 + timedelta(hours=1)).isoformat(), chair_id=other_chair), 201)["id"]
+    quiet, heard = _ready(world, booking_at(world, world.courses[0], T0)), _ready(world, int(other_booking))
+    tech, agent = clinic.tech, tenant.client("agent")
+
+    def beat(chair_id: int, session_id: int) -> None:
+        r = agent.post("/api/v1/agent/heartbeat", json={"chair_id": chair_id, "connected": True,
+                                                        "state": "delivering", "active_session_id": session_id})
+        assert r.status_code == 204, r.text
+
+    for session_id, chair_id in ((quiet, world.chair_id), (heard, other_chair)):
+        ok(tech.post(f"/api/v1/sessions/{session_id}/start", headers=WRITE))
+        ok(agent.get("/api/v1/agent/commands", params={"chair_id": chair_id}))
+        beat(chair_id, session_id)
+    clock = tenant.app.state.clock
+    clock.advance(timedelta(seconds=40))
+    beat(other_chair, heard)  # one agent still reports; the other has gone quiet
+    clock.advance(timedelta(seconds=21))  # TMS_AGENT_LOST_AFTER_S is 60: one chair is 61 s quiet, the other 21 s
+    ok(tech.get("/api/v1/review-flags"))  # the review queue sweeps lost chairs before it lists
+    assert ok(tech.get(f"/api/v1/sessions/{quiet}"))["status"] == "interrupted"
+    assert ok(tech.get(f"/api/v1/sessions/{heard}"))["status"] == "programming"
 
 
 def test_check_in_is_for_the_bookings_own_day_and_in_sequence_unless_a_psychiatrist_says_why(
